@@ -1,0 +1,36 @@
+import { z } from 'zod';
+import { AudienceSchema, ChannelSchema, IsoDateSchema, TenantIdSchema, TrackSchema } from './common';
+
+/**
+ * `active`: in the shard index, delivered (unless `pausedUntil` is after the delivery date).
+ * `paused`: paused until resumed (out of the shard index). `stopped`: the reader stopped or unfollowed.
+ * `lost`: a pregnancy or child was lost; never delivered again. `ended`: the track is over.
+ */
+export const SubscriptionStatusSchema = z.enum(['active', 'paused', 'stopped', 'lost', 'ended']);
+export type SubscriptionStatus = z.infer<typeof SubscriptionStatusSchema>;
+
+export const SubscriptionSchema = z.object({
+  tenantId: TenantIdSchema,
+  /** `line:<userId>` or `email:<address>`: one person on one channel. */
+  readerKey: z.string().min(3),
+  subscriptionId: z.string().min(1),
+  channel: ChannelSchema,
+  /** LINE user id or email address. */
+  address: z.string().min(1),
+  track: TrackSchema,
+  /** Due date (maternity) or birthday (childcare). */
+  anchorDate: IsoDateSchema,
+  audience: AudienceSchema,
+  nickname: z.string().max(20).optional(),
+  status: SubscriptionStatusSchema,
+  /** First delivery date: nothing is sent for dates before registration. */
+  registeredOn: IsoDateSchema,
+  /** Paused for a while: nothing is sent on dates before this one. */
+  pausedUntil: IsoDateSchema.optional(),
+  /** Shared by the parent's and the partner's subscriptions to the same pregnancy or child. */
+  familyId: z.string().min(1),
+  shard: z.number().int().min(0),
+  /** For email readers: the opaque token of the one-click unsubscribe link. */
+  unsubscribeToken: z.string().optional(),
+});
+export type Subscription = z.infer<typeof SubscriptionSchema>;

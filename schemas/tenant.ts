@@ -1,0 +1,67 @@
+import { z } from 'zod';
+import { AudienceSchema, TenantIdSchema, TrackSchema } from './common';
+
+const HhMmSchema = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected a time as HH:MM (24 h)');
+
+export const OverlaySchema = z.object({
+  track: TrackSchema,
+  day: z.number().int().min(0).max(1100),
+  /** `append` adds a message after the library message; `replace` sends this instead of it. */
+  mode: z.enum(['append', 'replace']),
+  /** Limit to one audience; both when absent. */
+  audience: AudienceSchema.optional(),
+  text: z.string().min(1).max(4800),
+});
+export type Overlay = z.infer<typeof OverlaySchema>;
+
+export const ConsultationContactSchema = z.object({
+  name: z.string().min(1),
+  phone: z.string().optional(),
+  url: z.url().optional(),
+  hours: z.string().optional(),
+});
+
+export const TenantConfigSchema = z.object({
+  tenantId: TenantIdSchema,
+  name: z.string().min(1),
+  timeZone: z.string().default('Asia/Tokyo').refine((tz) => {
+    try {
+      new Intl.DateTimeFormat('en-US', { timeZone: tz });
+      return true;
+    } catch {
+      return false;
+    }
+  }, 'unknown IANA time zone'),
+  /** Local time of the daily delivery in the tenant's time zone. */
+  deliveryTime: HhMmSchema,
+  /** Subscribers are spread over this many shards, each one SQS message and one worker invocation. */
+  shardCount: z.number().int().min(1).max(256),
+  /** Which content library this tenant sends (libraryId). */
+  library: z.string().regex(/^[a-z0-9-]{2,40}$/),
+  /** Word used for `{nickname}` when a subscriber gave none. */
+  defaultNickname: z.string().min(1).max(20).default('赤ちゃん'),
+  line: z.object({
+    enabled: z.boolean(),
+    /** Name of the Secrets Manager secret holding {"channelSecret","channelAccessToken"}. Never the values. */
+    secretName: z.string().regex(/^[A-Za-z0-9/_+=.@-]{1,512}$/),
+  }),
+  email: z.object({
+    enabled: z.boolean(),
+    from: z.email(),
+    /** Base URL of the public API, used for the one-click unsubscribe link (RFC 8058). */
+    unsubscribeBaseUrl: z.url(),
+  }).optional(),
+  /** Birthday greetings from the municipality, by age in years. */
+  birthdayMessages: z.object({ '1': z.string().min(1).max(4800), '2': z.string().min(1).max(4800), '3': z.string().min(1).max(4800) }),
+  overlays: z.array(OverlaySchema).default([]),
+  consultation: z.array(ConsultationContactSchema).default([]),
+}).superRefine((t, ctx) => {
+  const seen = new Set<string>();
+  t.overlays.forEach((o, i) => {
+    const key = `${o.track}/${o.day}/${o.audience ?? '*'}`;
+    if (seen.has(key)) ctx.addIssue({ code: 'custom', path: ['overlays', i], message: `duplicate overlay ${key}` });
+    seen.add(key);
+  });
+});
+export type TenantConfig = z.infer<typeof TenantConfigSchema>;
+export type TenantConfigInput = z.input<typeof TenantConfigSchema>;
