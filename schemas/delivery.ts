@@ -5,6 +5,8 @@ import { IsoDateSchema, TenantIdSchema } from './common';
 export const FanOutEventSchema = z.object({
   /** `HH:MM`: tenants whose deliveryTime equals this are due. */
   deliveryTime: z.string().regex(/^\d{2}:\d{2}$/),
+  /** IANA zone of the schedule; tenants of another zone are not due. */
+  timeZone: z.string().default('Asia/Tokyo'),
   /** `<aws.scheduler.scheduled-time>`: the delivery date follows from it, not from the invocation time. */
   scheduledTime: z.iso.datetime({ offset: true }).optional(),
   /** Force a date (operators' re-run, local stack). */

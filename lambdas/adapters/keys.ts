@@ -1,0 +1,38 @@
+import type { IsoDate } from '../../schemas/common';
+import type { ShardTask } from '../../schemas/delivery';
+
+/**
+ * Every key layout lives here so that repositories, the local seeder and tests agree.
+ * README.md ("Table design") documents the access patterns they serve.
+ */
+const pad = (n: number, width: number) => String(n).padStart(width, '0');
+
+export const dataKeys = {
+  readerPk: (tenantId: string, readerKey: string) => `T#${tenantId}#R#${readerKey}`,
+  subscriptionSk: (subscriptionId: string) => `SUB#${subscriptionId}`,
+  profileSk: 'PROFILE',
+  shardPk: (tenantId: string, shard: number) => `T#${tenantId}#SH#${pad(shard, 3)}`,
+  shardSk: (readerKey: string, subscriptionId: string) => `${readerKey}#${subscriptionId}`,
+};
+
+export const deliveryKeys = {
+  pk: (tenantId: string, date: IsoDate) => `T#${tenantId}#D#${date}`,
+  planSk: (t: ShardTask) => `SH#${pad(t.shard, 3)}#PLAN`,
+  batchPrefix: (t: ShardTask, planId: string) => `SH#${pad(t.shard, 3)}#P#${planId}#B#`,
+  batchSk: (t: ShardTask, planId: string, batchNo: number) => `SH#${pad(t.shard, 3)}#P#${planId}#B#${pad(batchNo, 5)}`,
+  emailSk: (t: ShardTask, readerKey: string) => `SH#${pad(t.shard, 3)}#EMAIL#${readerKey}`,
+  countersPrefix: 'SUMMARY#SH#',
+  countersSk: (shard: number) => `SUMMARY#SH#${pad(shard, 3)}`,
+};
+
+export const contentKeys = {
+  tenantPk: 'TENANT',
+  libraryPk: (libraryId: string) => `LIB#${libraryId}`,
+  libraryMetaSk: 'META',
+  itemPrefix: 'ITEM#',
+  itemSk: (track: string, day: number, audience: string) => `ITEM#${track}#${pad(day, 4)}#${audience}`,
+};
+
+/** Epoch seconds `days` after a date, for DynamoDB TTL. */
+export const expiresAfter = (date: IsoDate, days: number): number =>
+  Math.floor(Date.parse(`${date}T00:00:00Z`) / 1000) + days * 86_400;

@@ -1,0 +1,110 @@
+import { HTTPFetchError, messagingApi } from '@line/bot-sdk';
+import { backOff } from 'exponential-backoff';
+import type { LineTextMessage } from '../../schemas/delivery';
+import type { TenantConfig } from '../../schemas/tenant';
+import type { LineCredentialsSource, LineSender, LineSenderFactory, LineSendResult } from '../services/ports';
+
+export interface LineRetryPolicy {
+  /** Attempts per request, the first included. */
+  attempts: number;
+  startingDelayMs: number;
+  maxDelayMs: number;
+  /** @line/bot-sdk has no timeout option; a request slower than this is abandoned and retried with the same retry key. */
+  requestTimeoutMs: number;
+}
+
+export const DEFAULT_LINE_RETRY: LineRetryPolicy = { attempts: 6, startingDelayMs: 250, maxDelayMs: 8_000, requestTimeoutMs: 10_000 };
+
+/** LINE said no for good: a 4xx other than 409/429. Retrying cannot help. */
+export class LineRejectedError extends Error {
+  constructor(readonly status: number, readonly body: string, options?: { cause: unknown }) {
+    super(`LINE rejected the request with ${status}`, options);
+    this.name = 'LineRejectedError';
+  }
+}
+
+/** 429/5xx/timeouts that outlasted the retry policy; the SQS message goes back to the queue. */
+export class LineUnavailableError extends Error {
+  constructor(options: { cause: unknown }) {
+    super('LINE did not accept the request after retries', options);
+    this.name = 'LineUnavailableError';
+  }
+}
+
+class RequestTimeoutError extends Error {
+  constructor(ms: number) {
+    super(`no answer from LINE within ${ms} ms`);
+    this.name = 'RequestTimeoutError';
+  }
+}
+
+const isMonthlyLimit = (e: HTTPFetchError) => e.status === 429 && /monthly limit/i.test(e.body);
+const isTransient = (e: unknown) =>
+  e instanceof RequestTimeoutError ||
+  (e instanceof HTTPFetchError ? (e.status === 429 && !isMonthlyLimit(e)) || e.status >= 500 : e instanceof TypeError /* fetch network error */);
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new RequestTimeoutError(ms)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+export class BotSdkLineSender implements LineSender {
+  constructor(private readonly client: messagingApi.MessagingApiClient, private readonly policy: LineRetryPolicy) {}
+
+  multicast(to: string[], messages: LineTextMessage[], retryKey: string): Promise<LineSendResult> {
+    return this.send(() => this.client.multicast({ to, messages }, retryKey));
+  }
+
+  push(to: string, messages: LineTextMessage[], retryKey: string): Promise<LineSendResult> {
+    return this.send(() => this.client.pushMessage({ to, messages }, retryKey));
+  }
+
+  private async send(call: () => Promise<unknown>): Promise<LineSendResult> {
+    try {
+      await backOff(() => withTimeout(call(), this.policy.requestTimeoutMs), {
+        numOfAttempts: this.policy.attempts,
+        startingDelay: this.policy.startingDelayMs,
+        maxDelay: this.policy.maxDelayMs,
+        jitter: 'full',
+        retry: (e) => isTransient(e),
+      });
+      return { status: 'sent' };
+    } catch (e) {
+      if (e instanceof HTTPFetchError) {
+        // LINE already accepted a request with this retry key: it was delivered once, which is what we want.
+        if (e.status === 409 && e.headers.get('x-line-accepted-request-id')) return { status: 'duplicate' };
+        if (isMonthlyLimit(e)) return { status: 'monthly-limit' };
+        if (!isTransient(e)) throw new LineRejectedError(e.status, e.body, { cause: e });
+      }
+      throw new LineUnavailableError({ cause: e });
+    }
+  }
+}
+
+export class BotSdkLineSenderFactory implements LineSenderFactory {
+  private readonly senders = new Map<string, Promise<LineSender>>();
+
+  constructor(
+    private readonly credentials: LineCredentialsSource,
+    private readonly opts: { baseURL?: string; retry?: LineRetryPolicy } = {},
+  ) {}
+
+  forTenant(tenant: TenantConfig): Promise<LineSender> {
+    let sender = this.senders.get(tenant.tenantId);
+    if (!sender) {
+      sender = this.credentials.get(tenant).then(
+        (c) =>
+          new BotSdkLineSender(
+            new messagingApi.MessagingApiClient({ channelAccessToken: c.channelAccessToken, baseURL: this.opts.baseURL }),
+            this.opts.retry ?? DEFAULT_LINE_RETRY,
+          ),
+      );
+      sender.catch(() => this.senders.delete(tenant.tenantId));
+      this.senders.set(tenant.tenantId, sender);
+    }
+    return sender;
+  }
+}

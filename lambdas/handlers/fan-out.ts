@@ -1,0 +1,27 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { FanOutEventSchema } from '../../schemas/delivery';
+import { ENV } from '../../schemas/tables';
+import { ContentRepository } from '../adapters/content-repository';
+import { createDocumentClient } from '../adapters/dynamo-client';
+import { SqsShardQueue } from '../adapters/shard-queue';
+import { fanOut, type FanOutResult } from '../services/fan-out';
+import { FanOutEnvSchema, lazy, logger, readEnv } from './runtime';
+
+const deps = lazy(() => {
+  const env = readEnv(FanOutEnvSchema);
+  return {
+    tenants: new ContentRepository(createDocumentClient(), env[ENV.contentTable]),
+    queue: new SqsShardQueue(env[ENV.shardQueueUrl]),
+    clock: { now: () => new Date() },
+  };
+});
+
+export const handler = middy<unknown, FanOutResult, Error, Context>()
+  .use(injectLambdaContext(logger))
+  .handler(async (event) => {
+    const result = await fanOut(FanOutEventSchema.parse(event), deps());
+    logger.info('shard tasks enqueued', { tasks: result.tasks, tenants: result.tenants });
+    return result;
+  });

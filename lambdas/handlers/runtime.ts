@@ -1,0 +1,48 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { z } from 'zod';
+import { ENV } from '../../schemas/tables';
+
+/**
+ * Configuration is read and checked once per container (cold start). Handlers are the only code that reads
+ * process.env; services receive what they need as arguments.
+ */
+export const DeliveryEnvSchema = z.object({
+  [ENV.dataTable]: z.string().min(1),
+  [ENV.deliveryTable]: z.string().min(1),
+  [ENV.contentTable]: z.string().min(1),
+  [ENV.lineApiBaseUrl]: z.url().optional(),
+  /** Tuning knobs with production defaults; the local stack and tests shorten the waits. */
+  LINE_RETRY_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(6),
+  LINE_RETRY_BASE_MS: z.coerce.number().int().min(1).default(250),
+  LINE_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+  SEND_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(8),
+  SES_CONFIGURATION_SET: z.string().optional(),
+});
+
+export const FanOutEnvSchema = z.object({
+  [ENV.contentTable]: z.string().min(1),
+  [ENV.shardQueueUrl]: z.string().min(1),
+});
+
+export class ConfigurationError extends Error {
+  constructor(options: { cause: unknown }) {
+    super('the function is misconfigured: environment variables do not match the schema', options);
+    this.name = 'ConfigurationError';
+  }
+}
+
+export function readEnv<S extends z.ZodType>(schema: S): z.infer<S> {
+  const parsed = schema.safeParse(process.env);
+  if (!parsed.success) throw new ConfigurationError({ cause: z.prettifyError(parsed.error) });
+  return parsed.data;
+}
+
+/** Runs `build` on first use only, so importing a handler module has no side effects. */
+export function lazy<T>(build: () => T): () => T {
+  let value: { v: T } | undefined;
+  return () => (value ??= { v: build() }).v;
+}
+
+export const logger = new Logger({ serviceName: 'hagukumi' });
+export const metrics = new Metrics({ namespace: 'Hagukumi', serviceName: 'hagukumi' });

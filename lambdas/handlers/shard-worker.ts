@@ -1,0 +1,58 @@
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import middy from '@middy/core';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { ShardTaskSchema } from '../../schemas/delivery';
+import { ENV } from '../../schemas/tables';
+import { ContentRepository } from '../adapters/content-repository';
+import { createDocumentClient } from '../adapters/dynamo-client';
+import { SesEmailSender } from '../adapters/email-sender';
+import { SecretsManagerLineCredentials } from '../adapters/line-credentials';
+import { BotSdkLineSenderFactory } from '../adapters/line-sender';
+import { PlanRepository } from '../adapters/plan-repository';
+import { SubscriptionRepository } from '../adapters/subscription-repository';
+import { deliverShard, type DeliverShardDeps } from '../services/deliver-shard';
+import { DeliveryEnvSchema, lazy, logger, metrics, readEnv } from './runtime';
+
+const deps = lazy((): DeliverShardDeps => {
+  const env = readEnv(DeliveryEnvSchema);
+  const db = createDocumentClient();
+  const content = new ContentRepository(db, env[ENV.contentTable]);
+  return {
+    tenants: content,
+    content,
+    subscriptions: new SubscriptionRepository(db, env[ENV.dataTable]),
+    plans: new PlanRepository(db, env[ENV.deliveryTable]),
+    line: new BotSdkLineSenderFactory(new SecretsManagerLineCredentials(), {
+      baseURL: env[ENV.lineApiBaseUrl],
+      retry: { attempts: env.LINE_RETRY_ATTEMPTS, startingDelayMs: env.LINE_RETRY_BASE_MS, maxDelayMs: env.LINE_RETRY_BASE_MS * 32, requestTimeoutMs: env.LINE_REQUEST_TIMEOUT_MS },
+    }),
+    email: new SesEmailSender(undefined, env.SES_CONFIGURATION_SET),
+    concurrency: env.SEND_CONCURRENCY,
+  };
+});
+
+const processor = new BatchProcessor(EventType.SQS);
+
+/** One SQS record = one shard of one tenant on one date. A malformed body fails the record and, after redrives, lands in the DLQ. */
+async function recordHandler(record: SQSRecord): Promise<void> {
+  const task = ShardTaskSchema.parse(JSON.parse(record.body));
+  const started = Date.now();
+  const { counters, executedNow } = await deliverShard(task, deps());
+  // Identifiers and counts only: no LINE ids, addresses, dates of birth or nicknames in logs.
+  logger.info('shard delivered', { tenantId: task.tenantId, date: task.date, shard: task.shard, executedNow, ...counters, ms: Date.now() - started });
+  if (executedNow) {
+    metrics.addMetric('Recipients', MetricUnit.Count, counters.recipients);
+    metrics.addMetric('LineMulticastRequests', MetricUnit.Count, counters.multicastRequests);
+    metrics.addMetric('LinePushRequests', MetricUnit.Count, counters.pushRequests);
+    metrics.addMetric('Emails', MetricUnit.Count, counters.emails);
+    metrics.addMetric('DeliveryFailures', MetricUnit.Count, counters.failures);
+  }
+}
+
+export const handler = middy<SQSEvent, SQSBatchResponse, Error, Context>()
+  .use(injectLambdaContext(logger))
+  .use(logMetrics(metrics))
+  .handler((event, context) => processPartialResponse(event, recordHandler, processor, { context }));

@@ -1,0 +1,20 @@
+/**
+ * Runs `fn` over `items` with at most `limit` in flight, keeping results in input order and letting every
+ * item finish even when some fail (a half-sent batch must know each send's fate).
+ * Hand-written rather than p-limit: p-limit is ESM-only, and this is the whole of what we need.
+ */
+export async function mapSettled<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<PromiseSettledResult<R>[]> {
+  const results: PromiseSettledResult<R>[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    for (let i = next++; i < items.length; i = next++) {
+      try {
+        results[i] = { status: 'fulfilled', value: await fn(items[i] as T, i) };
+      } catch (reason) {
+        results[i] = { status: 'rejected', reason };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}

@@ -1,0 +1,100 @@
+import type { ContentItem } from '../../schemas/content';
+import type { IsoDate } from '../../schemas/common';
+import type { PlannedSend, ShardCounters, ShardTask, LineTextMessage } from '../../schemas/delivery';
+import type { Subscription } from '../../schemas/subscription';
+import type { TenantConfig } from '../../schemas/tenant';
+
+/** The services talk to the outside only through these ports; adapters implement them. */
+
+export interface TenantDirectory {
+  listTenants(): Promise<TenantConfig[]>;
+  getTenant(tenantId: string): Promise<TenantConfig | undefined>;
+}
+
+export interface ContentSource {
+  /** Every item of a library; implementations cache per container. */
+  getLibrary(libraryId: string): Promise<ContentItem[]>;
+}
+
+export interface SubscriptionReader {
+  /** Subscriptions of one shard that may be delivered (the sparse shard index), ordered by reader. */
+  listShard(tenantId: string, shard: number): Promise<Subscription[]>;
+}
+
+export interface ShardQueue {
+  enqueue(tasks: ShardTask[]): Promise<void>;
+}
+
+/** A stored plan: the sends of one shard on one date, fixed once so that every retry executes the same sends. */
+export interface StoredPlan {
+  planId: string;
+  subscriptionsDue: number;
+  batches: StoredBatch[];
+}
+export interface StoredBatch {
+  batchNo: number;
+  sends: PlannedSend[];
+  /** Set once every send of the batch has an outcome; a retry skips it. */
+  outcome?: BatchOutcome;
+}
+
+export interface PlanStore {
+  /** The committed plan for this shard and date, if any (consistent read). */
+  load(task: ShardTask): Promise<StoredPlan | undefined>;
+  /**
+   * Stores the batches, then commits the plan header only if no plan was committed before.
+   * Returns the plan that is committed afterwards (ours, or the one another invocation committed first).
+   */
+  commit(task: ShardTask, planId: string, batches: PlannedSend[][], meta: { subscriptionsDue: number }): Promise<StoredPlan>;
+  markBatchDone(task: ShardTask, planId: string, batchNo: number, outcome: BatchOutcome): Promise<void>;
+  /** At-most-once guard for channels without an idempotency key (email). Returns false when already claimed. */
+  claimEmail(task: ShardTask, readerKey: string): Promise<boolean>;
+  /** Gives a claim back after a transient failure, so the retry sends it. */
+  releaseEmail(task: ShardTask, readerKey: string): Promise<void>;
+  saveCounters(task: ShardTask, counters: ShardCounters): Promise<void>;
+  listCounters(tenantId: string, date: IsoDate): Promise<(ShardCounters & { shard: number })[]>;
+}
+
+export interface BatchOutcome {
+  recipients: number;
+  multicastRequests: number;
+  pushRequests: number;
+  emails: number;
+  failures: number;
+  monthlyLimitHits: number;
+}
+
+export interface LineCredentials {
+  channelSecret: string;
+  channelAccessToken: string;
+}
+export interface LineCredentialsSource {
+  get(tenant: TenantConfig): Promise<LineCredentials>;
+}
+
+export type LineSendResult = { status: 'sent' } | { status: 'duplicate' } | { status: 'monthly-limit' };
+
+/** One LINE channel; retries of transient failures happen inside (bounded), then it throws. */
+export interface LineSender {
+  multicast(to: string[], messages: LineTextMessage[], retryKey: string): Promise<LineSendResult>;
+  push(to: string, messages: LineTextMessage[], retryKey: string): Promise<LineSendResult>;
+}
+export interface LineSenderFactory {
+  forTenant(tenant: TenantConfig): Promise<LineSender>;
+}
+
+export interface EmailMessage {
+  from: string;
+  to: string;
+  subject: string;
+  text: string;
+  /** RFC 8058 one-click unsubscribe URL. */
+  unsubscribeUrl?: string;
+}
+export interface EmailSender {
+  send(message: EmailMessage): Promise<void>;
+}
+
+export interface Clock {
+  now(): Date;
+}
