@@ -1,0 +1,5 @@
+export * from './dates';
+export * from './stage';
+export * from './library';
+export * from './resolve';
+export * from './grouping';

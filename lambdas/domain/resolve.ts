@@ -1,0 +1,194 @@
+import { LINE_MAX_MESSAGES_PER_REQUEST, LINE_TEXT_MAX, type IsoDate, type Track } from '../../schemas/common';
+import type { Subscription } from '../../schemas/subscription';
+import type { Overlay, TenantConfig } from '../../schemas/tenant';
+import { parseIsoDate } from './dates';
+import { libraryText, type LibraryIndex } from './library';
+import { birthdayAge, childAgeDays, gestationalDay, isInChildcareRange, isInMaternityRange } from './stage';
+
+export interface ResolveContext {
+  tenant: TenantConfig;
+  library: LibraryIndex;
+}
+
+export class MessageTooLongError extends Error {
+  override readonly name = 'MessageTooLongError';
+}
+
+/** Separator between texts merged into one message. */
+export const MERGE_SEPARATOR = '\n\n';
+
+interface SlotOverlays {
+  general?: Overlay;
+  parent?: Overlay;
+  partner?: Overlay;
+}
+
+// Tenants are loaded once per container and reused for every subscription of a shard, so the overlay
+// lookup is built once per overlay list rather than scanned per subscription.
+const overlayIndexes = new WeakMap<readonly Overlay[], Map<string, SlotOverlays>>();
+
+function overlayIndex(overlays: readonly Overlay[]): Map<string, SlotOverlays> {
+  let index = overlayIndexes.get(overlays);
+  if (!index) {
+    index = new Map();
+    for (const overlay of overlays) {
+      const key = `${overlay.track}/${overlay.day}`;
+      const slot = index.get(key) ?? {};
+      // The tenant schema rejects duplicates; should one slip through, the first one wins, as in the file.
+      slot[overlay.audience ?? 'general'] ??= overlay;
+      index.set(key, slot);
+    }
+    overlayIndexes.set(overlays, index);
+  }
+  return index;
+}
+
+function overlayFor(tenant: TenantConfig, track: Track, day: number, audience: Subscription['audience']): Overlay | undefined {
+  const slot = overlayIndex(tenant.overlays).get(`${track}/${day}`);
+  return slot && (slot[audience] ?? slot.general);
+}
+
+function fillPlaceholders(text: string, nickname: string): string {
+  // A replacer function, so that `$&` and friends in a nickname stay literal.
+  return text.replace(/\{nickname\}/g, () => nickname);
+}
+
+function isDue(sub: Subscription, today: IsoDate): boolean {
+  if (sub.status !== 'active') return false;
+  if (today < sub.registeredOn) return false;
+  if (sub.pausedUntil !== undefined && today < sub.pausedUntil) return false;
+  return sub.track === 'maternity' ? isInMaternityRange(sub.anchorDate, today) : isInChildcareRange(sub.anchorDate, today);
+}
+
+/** The texts one subscription gets on `today`, in order, placeholders filled; empty when nothing is due. */
+export function resolveSubscription(sub: Subscription, today: IsoDate, ctx: ResolveContext): string[] {
+  if (!isDue(sub, today)) return [];
+  const { tenant, library } = ctx;
+  const day = sub.track === 'maternity' ? gestationalDay(sub.anchorDate, today) : childAgeDays(sub.anchorDate, today);
+
+  const texts: string[] = [];
+  const fromLibrary = libraryText(library, sub.track, day, sub.audience);
+  const overlay = overlayFor(tenant, sub.track, day, sub.audience);
+  if (fromLibrary !== undefined && overlay?.mode !== 'replace') texts.push(fromLibrary);
+  if (overlay) texts.push(overlay.text);
+
+  if (sub.track === 'childcare') {
+    const age = birthdayAge(sub.anchorDate, today);
+    if (age !== undefined) texts.push(tenant.birthdayMessages[`${age}`]);
+  }
+
+  const nickname = sub.nickname?.trim() || tenant.defaultNickname;
+  return texts.map((text) => fillPlaceholders(text, nickname));
+}
+
+const TRACK_ORDER: Record<Track, number> = { maternity: 0, childcare: 1 };
+
+function compareStrings(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Maternity first, then by anchor date, then subscription id: a stable order whatever the store returns. */
+export function compareSubscriptions(a: Subscription, b: Subscription): number {
+  return (
+    TRACK_ORDER[a.track] - TRACK_ORDER[b.track] ||
+    compareStrings(a.anchorDate, b.anchorDate) ||
+    compareStrings(a.subscriptionId, b.subscriptionId)
+  );
+}
+
+/** All of one reader's texts for `today`, at most 5 and each at most 5,000 UTF-16 units. */
+export function resolveReader(subs: readonly Subscription[], today: IsoDate, ctx: ResolveContext): string[] {
+  const texts: string[] = [];
+  const sources: number[] = [];
+  [...subs].sort(compareSubscriptions).forEach((sub, i) => {
+    for (const text of resolveSubscription(sub, today, ctx)) {
+      texts.push(text);
+      sources.push(i);
+    }
+  });
+  return packMessages(texts, sources);
+}
+
+interface Packing {
+  crossings: number;
+  longest: number;
+  start: number;
+}
+
+/**
+ * Merges neighbouring texts with a blank line until at most 5 remain, none over 5,000 UTF-16 units.
+ * When more than 5, exactly 5 messages are kept (as little merging as possible), chosen to merge texts of
+ * the same subscription (`sources[i]` tells whose text i is) before texts of different ones, then to keep
+ * the longest message as short as possible; remaining ties merge towards the end, so the first texts
+ * (usually the library messages) stay on their own.
+ */
+export function packMessages(texts: readonly string[], sources?: readonly number[]): string[] {
+  const max = LINE_MAX_MESSAGES_PER_REQUEST;
+  const tooLong = texts.findIndex((text) => text.length > LINE_TEXT_MAX);
+  if (tooLong >= 0) {
+    throw new MessageTooLongError(`text ${tooLong} has ${texts[tooLong]!.length} UTF-16 units, more than ${LINE_TEXT_MAX}`);
+  }
+  if (texts.length <= max) return [...texts];
+
+  const n = texts.length;
+  const offsets = [0];
+  for (const text of texts) offsets.push(offsets.at(-1)! + text.length);
+  const mergedLength = (from: number, to: number): number =>
+    offsets[to]! - offsets[from]! + MERGE_SEPARATOR.length * (to - from - 1);
+  const crossingsBefore = [0];
+  for (let i = 1; i < n; i++) {
+    const crosses = sources !== undefined && sources[i] !== sources[i - 1] ? 1 : 0;
+    crossingsBefore.push(crossingsBefore[i - 1]! + crosses);
+  }
+  // Subscription boundaries strictly inside texts[from..to).
+  const crossingsWithin = (from: number, to: number): number => crossingsBefore[to - 1]! - crossingsBefore[from]!;
+
+  // best[g][i]: the best way to pack the first i texts into g messages. Both criteria only grow as messages
+  // are added, so the best packing of a prefix is part of a best packing of the whole.
+  const best: (Packing | undefined)[][] = [[{ crossings: 0, longest: 0, start: 0 }]];
+  for (let g = 1; g <= max; g++) {
+    const row: (Packing | undefined)[] = [];
+    for (let i = g; i <= n - (max - g); i++) {
+      let chosen: Packing | undefined;
+      for (let j = g - 1; j < i; j++) {
+        const before = best[g - 1]![j];
+        const length = mergedLength(j, i);
+        if (!before || length > LINE_TEXT_MAX) continue;
+        const candidate = {
+          crossings: before.crossings + crossingsWithin(j, i),
+          longest: Math.max(before.longest, length),
+          start: j,
+        };
+        if (
+          !chosen ||
+          candidate.crossings < chosen.crossings ||
+          (candidate.crossings === chosen.crossings && candidate.longest < chosen.longest)
+        ) {
+          chosen = candidate;
+        }
+      }
+      row[i] = chosen;
+    }
+    best.push(row);
+  }
+
+  if (!best[max]![n]) {
+    const total = mergedLength(0, n);
+    throw new MessageTooLongError(
+      `${n} texts (${total} UTF-16 units) do not fit into ${max} messages of at most ${LINE_TEXT_MAX} units`,
+    );
+  }
+  const messages: string[] = [];
+  for (let g = max, end = n; g > 0; g--) {
+    const start = best[g]![end]!.start;
+    messages.unshift(texts.slice(start, end).join(MERGE_SEPARATOR));
+    end = start;
+  }
+  return messages;
+}
+
+/** Subject of the daily email, e.g. `【みなと市】今日のメッセージ (2026年12月1日)`. */
+export function emailSubject(tenant: TenantConfig, today: IsoDate): string {
+  const { year, month, day } = parseIsoDate(today);
+  return `【${tenant.name}】今日のメッセージ (${year}年${month}月${day}日)`;
+}
