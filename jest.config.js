@@ -6,6 +6,8 @@ const common = {
   transform: { '^.+\\.(t|j|mj)s$': swc },
   // @middy/* ship ESM only; let swc turn them into CommonJS for jest's module registry.
   transformIgnorePatterns: ['/node_modules/(?!(@middy)/)'],
+  // ...and point at their entry file, since their package.json exports only an `import` condition.
+  moduleNameMapper: { '^@middy/([a-z-]+)$': '<rootDir>/node_modules/@middy/$1/index.js' },
   moduleFileExtensions: ['ts', 'js', 'mjs', 'json'],
 };
 /** @type {import('jest').Config} */

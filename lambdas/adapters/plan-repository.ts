@@ -1,5 +1,4 @@
 import {
-  BatchWriteCommand,
   DeleteCommand,
   GetCommand,
   PutCommand,
@@ -11,6 +10,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import type { IsoDate } from '../../schemas/common';
 import { PlannedSendSchema, ShardCountersSchema, type PlannedSend, type ShardCounters, type ShardTask } from '../../schemas/delivery';
 import type { BatchOutcome, PlanStore, StoredBatch, StoredPlan } from '../services/ports';
+import { batchPut } from './batch-write';
 import { deliveryKeys, expiresAfter } from './keys';
 
 /** Plans and the ledger are only needed while SQS may still retry and for a few weeks of support questions. */
@@ -37,22 +37,23 @@ export class PlanRepository implements PlanStore {
     if (batches.length !== Number(header.Item.batchCount)) {
       throw new IncompletePlanError(`plan ${planId} has ${batches.length} of ${header.Item.batchCount} batches`);
     }
-    return { planId, subscriptionsDue: Number(header.Item.subscriptionsDue), batches };
+    return { planId, subscriptionsDue: Number(header.Item.subscriptionsDue), unsendable: Number(header.Item.unsendable ?? 0), batches };
   }
 
-  async commit(task: ShardTask, planId: string, batches: PlannedSend[][], meta: { subscriptionsDue: number }): Promise<StoredPlan> {
+  async commit(task: ShardTask, planId: string, batches: PlannedSend[][], meta: { subscriptionsDue: number; unsendable: number }): Promise<StoredPlan> {
     const pk = deliveryKeys.pk(task.tenantId, task.date);
     const expiresAt = expiresAfter(task.date, PLAN_RETENTION_DAYS);
     // Batches first, header last: the header is the commit point, so a plan is never seen half-written.
-    const puts = batches.map((sends, batchNo) => ({
-      PutRequest: { Item: { pk, sk: deliveryKeys.batchSk(task, planId, batchNo), sends: JSON.stringify(sends), expiresAt } },
-    }));
-    for (let i = 0; i < puts.length; i += 25) await this.batchWrite(puts.slice(i, i + 25));
+    await batchPut(
+      this.db,
+      this.tableName,
+      batches.map((sends, batchNo) => ({ pk, sk: deliveryKeys.batchSk(task, planId, batchNo), sends: JSON.stringify(sends), expiresAt })),
+    );
     try {
       await this.db.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: { pk, sk: deliveryKeys.planSk(task), planId, batchCount: batches.length, subscriptionsDue: meta.subscriptionsDue, expiresAt },
+          Item: { pk, sk: deliveryKeys.planSk(task), planId, batchCount: batches.length, subscriptionsDue: meta.subscriptionsDue, unsendable: meta.unsendable, expiresAt },
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
       );
@@ -155,15 +156,6 @@ export class PlanRepository implements PlanStore {
     return out;
   }
 
-  private async batchWrite(requests: Record<string, unknown>[]): Promise<void> {
-    let pending: Record<string, unknown>[] = requests;
-    for (let attempt = 0; pending.length > 0; attempt++) {
-      if (attempt > 8) throw new Error('DynamoDB kept returning unprocessed plan items');
-      if (attempt > 0) await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
-      const res = await this.db.send(new BatchWriteCommand({ RequestItems: { [this.tableName]: pending as never } }));
-      pending = (res.UnprocessedItems?.[this.tableName] ?? []) as Record<string, unknown>[];
-    }
-  }
 }
 
 export class IncompletePlanError extends Error {

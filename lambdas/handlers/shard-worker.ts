@@ -43,6 +43,7 @@ async function recordHandler(record: SQSRecord): Promise<void> {
   const { counters, executedNow } = await deliverShard(task, deps());
   // Identifiers and counts only: no LINE ids, addresses, dates of birth or nicknames in logs.
   logger.info('shard delivered', { tenantId: task.tenantId, date: task.date, shard: task.shard, executedNow, ...counters, ms: Date.now() - started });
+  metrics.addMetric('ShardTasks', MetricUnit.Count, 1);
   if (executedNow) {
     metrics.addMetric('Recipients', MetricUnit.Count, counters.recipients);
     metrics.addMetric('LineMulticastRequests', MetricUnit.Count, counters.multicastRequests);

@@ -3,7 +3,8 @@ import { v5 as uuidv5 } from 'uuid';
 import type { PlannedSend, ShardCounters, ShardTask } from '../../schemas/delivery';
 import type { Subscription } from '../../schemas/subscription';
 import type { TenantConfig } from '../../schemas/tenant';
-import { buildLibraryIndex, emailSubject, planSends, resolveReader, type ReaderDelivery } from '../domain';
+import { buildLibraryIndex, emailSubject, MessageTooLongError, planSends, resolveReader, type LibraryIndex, type ReaderDelivery } from '../domain';
+import type { ContentItem } from '../../schemas/content';
 import { mapSettled } from './concurrency';
 import type {
   BatchOutcome,
@@ -13,6 +14,7 @@ import type {
   LineSenderFactory,
   PlanStore,
   StoredBatch,
+  StoredPlan,
   SubscriptionReader,
   TenantDirectory,
 } from './ports';
@@ -75,7 +77,7 @@ export async function deliverShard(task: ShardTask, deps: DeliverShardDeps): Pro
   }
   if (failedSends > 0) throw new ShardIncompleteError(task, failedSends, { cause: firstFailure });
 
-  const counters = sumCounters(plan.subscriptionsDue, plan.batches);
+  const counters = sumCounters(plan, plan.batches);
   await deps.plans.saveCounters(task, counters);
   return { counters, executedNow: pending.length > 0 };
 }
@@ -85,11 +87,20 @@ async function makePlan(task: ShardTask, tenant: TenantConfig, deps: DeliverShar
     deps.subscriptions.listShard(task.tenantId, task.shard),
     deps.content.getLibrary(tenant.library),
   ]);
-  const ctx = { tenant, library: buildLibraryIndex(items) };
+  const ctx = { tenant, library: libraryIndex(items) };
   const readers: ReaderDelivery[] = [];
   let subscriptionsDue = 0;
+  let unsendable = 0;
   for (const group of byReader(subs)) {
-    const texts = resolveReader(group, task.date, ctx);
+    let texts: string[];
+    try {
+      texts = resolveReader(group, task.date, ctx);
+    } catch (err) {
+      // One reader whose texts cannot fit LINE's limits must not hold back the whole shard.
+      if (!(err instanceof MessageTooLongError)) throw err;
+      unsendable += group.length;
+      continue;
+    }
     if (texts.length === 0) continue;
     const first = group[0] as Subscription;
     if (first.channel === 'email' && !tenant.email?.enabled) continue;
@@ -98,7 +109,15 @@ async function makePlan(task: ShardTask, tenant: TenantConfig, deps: DeliverShar
     readers.push({ readerKey: first.readerKey, channel: first.channel, address: first.address, texts, unsubscribeToken: first.unsubscribeToken });
   }
   const sends = planSends(readers, { emailSubject: emailSubject(tenant, task.date) });
-  return deps.plans.commit(task, randomUUID(), chunkSends(sends), { subscriptionsDue });
+  return deps.plans.commit(task, randomUUID(), chunkSends(sends), { subscriptionsDue, unsendable });
+}
+
+/** The content source returns the same cached array while it is fresh, so the index is built once per container and library version. */
+const indexes = new WeakMap<ContentItem[], LibraryIndex>();
+function libraryIndex(items: ContentItem[]): LibraryIndex {
+  let index = indexes.get(items);
+  if (!index) indexes.set(items, (index = buildLibraryIndex(items)));
+  return index;
 }
 
 function byReader(subs: Subscription[]): Subscription[][] {
@@ -195,8 +214,9 @@ async function sendEmail(task: ShardTask, tenant: TenantConfig, send: Extract<Pl
   outcome.emails += 1;
 }
 
-function sumCounters(subscriptionsDue: number, batches: StoredBatch[]): ShardCounters {
-  const c: ShardCounters = { subscriptionsDue, ...emptyOutcome() };
+function sumCounters(plan: StoredPlan, batches: StoredBatch[]): ShardCounters {
+  const c: ShardCounters = { subscriptionsDue: plan.subscriptionsDue, ...emptyOutcome() };
+  c.failures += plan.unsendable;
   for (const b of batches) {
     const o = b.outcome ?? emptyOutcome();
     c.recipients += o.recipients;

@@ -1,0 +1,225 @@
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateSecretCommand, PutSecretValueCommand, ResourceExistsException, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { SQSEvent } from 'aws-lambda';
+import { ContentLibrarySchema, type ContentLibrary } from '../schemas/content';
+import type { IsoDate } from '../schemas/common';
+import type { ShardCounters } from '../schemas/delivery';
+import { ENV } from '../schemas/tables';
+import type { TenantConfig } from '../schemas/tenant';
+import { createDocumentClient } from '../lambdas/adapters/dynamo-client';
+import { writeLibrary, writeTenant } from '../lambdas/adapters/content-writer';
+import { PlanRepository } from '../lambdas/adapters/plan-repository';
+import { loadTenants } from '../lib/tenants';
+import { awsEnvFor, type Endpoints } from './emulators';
+import { lambdaContext } from './lambda-context';
+import type { LineEmulatorControl } from './line-emulator';
+import { ensureQueues, ensureTables, type LocalQueues, type LocalTables } from './resources';
+import { seedDemoSubscribers } from './seed';
+import { drainQueue, type SqsHandler } from './sqs-poller';
+
+export const REPO_ROOT = join(__dirname, '..');
+
+export function loadRepoTenants(dir = join(REPO_ROOT, 'tenants')): TenantConfig[] {
+  return loadTenants(dir).map((t) => t.config);
+}
+
+export function loadSampleLibrary(file = join(REPO_ROOT, 'content', 'sample-ja.json')): ContentLibrary {
+  return ContentLibrarySchema.parse(JSON.parse(readFileSync(file, 'utf8')));
+}
+
+export interface ProvisionOptions {
+  /** Table and queue names start with it; tests use a fresh prefix each. */
+  prefix: string;
+  endpoints: Endpoints;
+  line: LineEmulatorControl;
+  tenants: TenantConfig[];
+  libraries: ContentLibrary[];
+  /** Extra environment for the handlers (tuning knobs). */
+  handlerEnv?: Record<string, string>;
+  queue?: { visibilityTimeoutSeconds?: number; maxReceiveCount?: number };
+}
+
+export interface LocalChannel {
+  channelId: string;
+  channelSecret: string;
+  channelAccessToken: string;
+}
+
+export interface Provisioned {
+  tables: LocalTables;
+  queues: LocalQueues;
+  tenants: TenantConfig[];
+  channels: Map<string, LocalChannel>;
+  db: DynamoDBDocumentClient;
+  sqs: SQSClient;
+  line: LineEmulatorControl;
+  endpoints: Endpoints;
+}
+
+/**
+ * Creates everything the deployed stack would have, against the emulators: tables and queues from the same
+ * definitions as the CDK stack, tenant configs and content in the Content table, one LINE channel per tenant
+ * in the LINE emulator with its secret in Secrets Manager, and the handlers' environment.
+ */
+export async function provision(o: ProvisionOptions): Promise<Provisioned> {
+  Object.assign(process.env, awsEnvFor(o.endpoints));
+  const ddb = new DynamoDBClient({});
+  const db = createDocumentClient(ddb);
+  const sqs = new SQSClient({});
+  const tables = await ensureTables(ddb, o.prefix);
+  const queues = await ensureQueues(sqs, o.endpoints.sqs, o.prefix, o.queue);
+  Object.assign(process.env, {
+    [ENV.dataTable]: tables.data,
+    [ENV.deliveryTable]: tables.delivery,
+    [ENV.contentTable]: tables.content,
+    [ENV.shardQueueUrl]: queues.shardQueueUrl,
+    [ENV.lineApiBaseUrl]: o.line.url,
+    // Locally, logs and metrics would drown the summary; the handlers still run their Powertools code paths.
+    POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'SILENT',
+    POWERTOOLS_METRICS_DISABLED: 'true',
+    ...o.handlerEnv,
+  });
+  for (const library of o.libraries) await writeLibrary(db, tables.content, library);
+  const secrets = new SecretsManagerClient({});
+  const channels = new Map<string, LocalChannel>();
+  for (const tenant of o.tenants) {
+    await writeTenant(db, tables.content, tenant);
+    // Fresh credentials every run: they live only in the emulators, never in a file.
+    const channel = { channelSecret: randomBytes(16).toString('hex'), channelAccessToken: randomBytes(32).toString('base64url') };
+    const SecretString = JSON.stringify(channel);
+    try {
+      await secrets.send(new CreateSecretCommand({ Name: tenant.line.secretName, SecretString }));
+    } catch (err) {
+      if (!(err instanceof ResourceExistsException) && (err as Error).name !== 'ResourceExistsException') throw err;
+      await secrets.send(new PutSecretValueCommand({ SecretId: tenant.line.secretName, SecretString }));
+    }
+    const { channelId } = await o.line.registerChannel({ channelSecret: channel.channelSecret, accessToken: channel.channelAccessToken });
+    channels.set(tenant.tenantId, { channelId, ...channel });
+  }
+  return { tables, queues, tenants: o.tenants, channels, db, sqs, line: o.line, endpoints: o.endpoints };
+}
+
+export async function seedDemo(p: Provisioned, count: number, date: IsoDate): Promise<Map<string, number>> {
+  const seeded = new Map<string, number>();
+  const perTenant = splitCount(count, p.tenants.length);
+  for (const [i, tenant] of p.tenants.entries()) {
+    seeded.set(tenant.tenantId, await seedDemoSubscribers(p.db, p.tables.data, tenant, perTenant[i] ?? 0, date));
+  }
+  return seeded;
+}
+
+/** 1,000 over two tenants is 600 + 400: tenants of different sizes, as in real life. */
+function splitCount(total: number, n: number): number[] {
+  if (n === 1) return [total];
+  const first = Math.round(total * 0.6);
+  const rest = splitCount(total - first, n - 1);
+  return [first, ...rest];
+}
+
+export interface TenantRunSummary {
+  tenantId: string;
+  date: IsoDate;
+  /** From the ledger (what is recorded as delivered for this date, by whichever run did it). */
+  ledger: ShardCounters;
+  /** What this run sent: LINE requests served by the emulator (accepted / answered 409), emails. */
+  thisRun: { lineMulticast: number; linePush: number; lineDuplicates: number; lineErrors: number; emails: number };
+  seconds: number;
+}
+
+export interface RunOptions {
+  date: IsoDate;
+  onShardDone?: (tenantId: string, failed: boolean) => void;
+  /** How many shard workers run at once, like the event source's maximum concurrency. */
+  concurrency?: number;
+}
+
+/** Runs one day's delivery through the real handlers: fan-out per delivery time, then the queue drained into the shard worker. */
+export async function runDelivery(p: Provisioned, o: RunOptions): Promise<TenantRunSummary[]> {
+  const { handler: fanOutHandler } = await import('../lambdas/handlers/fan-out');
+  const { handler: workerHandler } = await import('../lambdas/handlers/shard-worker');
+  const beforeRequests = (await p.line.requests()).length;
+  const sesBefore = await sesEmails(p.endpoints.ses);
+  const started = Date.now();
+  const finished = new Map<string, number>();
+
+  const times = [...new Map(p.tenants.map((t) => [`${t.timeZone} ${t.deliveryTime}`, t])).values()];
+  for (const t of times) {
+    await fanOutHandler({ deliveryTime: t.deliveryTime, timeZone: t.timeZone, date: o.date }, lambdaContext('fan-out', 60_000));
+  }
+  const worker: SqsHandler = async (event: SQSEvent, ctx) => {
+    const res = await workerHandler(event, ctx);
+    const failed = new Set((res?.batchItemFailures ?? []).map((f) => f.itemIdentifier));
+    for (const r of event.Records) {
+      const tenantId = safeTenantOf(r.body);
+      if (tenantId) finished.set(tenantId, Date.now());
+      o.onShardDone?.(tenantId ?? '?', failed.has(r.messageId));
+    }
+    return res;
+  };
+  await drainQueue({ sqs: p.sqs, queueUrl: p.queues.shardQueueUrl, handler: worker, concurrency: o.concurrency ?? 4 });
+
+  const requests = (await p.line.requests()).slice(beforeRequests);
+  const emails = (await sesEmails(p.endpoints.ses)).slice(sesBefore.length);
+  const plans = new PlanRepository(p.db, p.tables.delivery);
+  const out: TenantRunSummary[] = [];
+  for (const tenant of p.tenants) {
+    const channelId = p.channels.get(tenant.tenantId)?.channelId;
+    const mine = requests.filter((r) => r.channelId === channelId);
+    const ledger = (await plans.listCounters(tenant.tenantId, o.date)).reduce(addCounters, zeroCounters());
+    out.push({
+      tenantId: tenant.tenantId,
+      date: o.date,
+      ledger,
+      thisRun: {
+        lineMulticast: mine.filter((r) => r.path.endsWith('/multicast') && r.status === 200).length,
+        linePush: mine.filter((r) => r.path.endsWith('/push') && r.status === 200).length,
+        lineDuplicates: mine.filter((r) => r.status === 409).length,
+        lineErrors: mine.filter((r) => r.status >= 400 && r.status !== 409).length,
+        emails: emails.filter((e) => e.from === tenant.email?.from).length,
+      },
+      seconds: ((finished.get(tenant.tenantId) ?? started) - started) / 1000,
+    });
+  }
+  return out;
+}
+
+function safeTenantOf(body: string): string | undefined {
+  try {
+    return (JSON.parse(body) as { tenantId?: string }).tenantId;
+  } catch {
+    return undefined;
+  }
+}
+
+export const zeroCounters = (): ShardCounters => ({ subscriptionsDue: 0, recipients: 0, multicastRequests: 0, pushRequests: 0, emails: 0, failures: 0, monthlyLimitHits: 0 });
+export function addCounters(a: ShardCounters, b: ShardCounters): ShardCounters {
+  return {
+    subscriptionsDue: a.subscriptionsDue + b.subscriptionsDue,
+    recipients: a.recipients + b.recipients,
+    multicastRequests: a.multicastRequests + b.multicastRequests,
+    pushRequests: a.pushRequests + b.pushRequests,
+    emails: a.emails + b.emails,
+    failures: a.failures + b.failures,
+    monthlyLimitHits: a.monthlyLimitHits + b.monthlyLimitHits,
+  };
+}
+
+export interface SesStoredEmail {
+  from: string;
+  destination: { to: string[] };
+  subject: string;
+  body: { text?: string };
+  headers?: { name: string; value: string }[];
+  at: number;
+}
+
+/** Mail the SES emulator accepted (its documented GET /store). */
+export async function sesEmails(sesEndpoint: string): Promise<SesStoredEmail[]> {
+  const res = await fetch(`${sesEndpoint}/store`);
+  return ((await res.json()) as { emails: SesStoredEmail[] }).emails;
+}
