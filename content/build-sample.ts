@@ -1,0 +1,97 @@
+/**
+ * Builds the hagukumi sample content library (`sample-ja`) from the hand-written texts in `content/sample-ja/`.
+ * Run directly (`npx tsx content/build-sample.ts`) to write `content/sample-ja.json`, which the runtime reads.
+ * Sample text written for this project: not medical advice.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ContentItem, ContentLibrary } from '../schemas/content';
+import { MATERNITY_WEEK_THEMES_EARLY } from './sample-ja/maternity-weeks-early';
+import { MATERNITY_WEEK_THEMES_MID } from './sample-ja/maternity-weeks-mid';
+import { MATERNITY_WEEK_THEMES_LATE } from './sample-ja/maternity-weeks-late';
+import { MATERNITY_TIPS_EARLY, MATERNITY_TIPS_MID, MATERNITY_TIPS_LATE } from './sample-ja/maternity-tips';
+import { MATERNITY_PARTNER_BY_WEEK } from './sample-ja/maternity-partner';
+
+export const SAMPLE_NOTICE =
+  'このメッセージはhagukumiのサンプル文です。医学的助言ではありません。気になることは医師・助産師・保健センターにご相談ください。';
+
+/** Gestational days with a daily maternity message: 4w0d .. 41w6d. */
+export const MATERNITY_FIRST_DAY = 28;
+export const MATERNITY_LAST_DAY = 293;
+
+/** Deterministic pick: walks the pool with a step coprime to its length, so neighbours never repeat. */
+export function pick(pool: readonly string[], k: number): string {
+  if (pool.length === 0) throw new Error('empty pool');
+  let step = 7;
+  while (gcd(step, pool.length) !== 1) step += 1;
+  const text = pool[(k * step) % pool.length];
+  if (text === undefined) throw new Error('pool index out of range');
+  return text;
+}
+
+function gcd(a: number, b: number): number {
+  return b === 0 ? a : gcd(b, a % b);
+}
+
+function required<T>(value: T | undefined, what: string): T {
+  if (value === undefined) throw new Error(`missing sample text: ${what}`);
+  return value;
+}
+
+const MATERNITY_THEMES: Readonly<Record<number, string>> = {
+  ...MATERNITY_WEEK_THEMES_EARLY,
+  ...MATERNITY_WEEK_THEMES_MID,
+  ...MATERNITY_WEEK_THEMES_LATE,
+};
+
+function maternityTipPool(week: number): { pool: readonly string[]; firstWeek: number } {
+  if (week <= 15) return { pool: MATERNITY_TIPS_EARLY, firstWeek: 4 };
+  if (week <= 27) return { pool: MATERNITY_TIPS_MID, firstWeek: 16 };
+  return { pool: MATERNITY_TIPS_LATE, firstWeek: 28 };
+}
+
+export function buildMaternityItems(): ContentItem[] {
+  const items: ContentItem[] = [];
+  for (let day = MATERNITY_FIRST_DAY; day <= MATERNITY_LAST_DAY; day++) {
+    const week = Math.floor(day / 7);
+    const dow = day % 7;
+    const heading = `妊娠${week}週${dow}日。`;
+    let body: string;
+    if (dow === 0) {
+      body = required(MATERNITY_THEMES[week], `maternity theme week ${week}`);
+    } else {
+      const { pool, firstWeek } = maternityTipPool(week);
+      body = pick(pool, (week - firstWeek) * 6 + (dow - 1));
+    }
+    items.push({ track: 'maternity', day, audience: 'parent', text: heading + body });
+    if (dow === 0) {
+      const partner = required(MATERNITY_PARTNER_BY_WEEK[week], `maternity partner week ${week}`);
+      items.push({ track: 'maternity', day, audience: 'partner', text: `${heading}パートナーの方へ。${partner}` });
+    }
+  }
+  return items;
+}
+
+const TRACK_ORDER = { maternity: 0, childcare: 1 } as const;
+const AUDIENCE_ORDER = { parent: 0, partner: 1 } as const;
+
+export function buildSampleLibrary(): ContentLibrary {
+  const items = [...buildMaternityItems()].sort(
+    (a, b) =>
+      TRACK_ORDER[a.track] - TRACK_ORDER[b.track] ||
+      a.day - b.day ||
+      AUDIENCE_ORDER[a.audience] - AUDIENCE_ORDER[b.audience],
+  );
+  return { libraryId: 'sample-ja', language: 'ja', sample: true, notice: SAMPLE_NOTICE, items };
+}
+
+export function writeSampleLibrary(file = join(__dirname, 'sample-ja.json')): ContentLibrary {
+  const library = buildSampleLibrary();
+  writeFileSync(file, `${JSON.stringify(library, null, 2)}\n`, 'utf8');
+  return library;
+}
+
+if (require.main === module) {
+  const library = writeSampleLibrary();
+  console.log(`wrote ${library.items.length} items to content/sample-ja.json`);
+}
