@@ -1,0 +1,61 @@
+import { App, CrossStackReferences, ReferenceStrength, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { z } from 'zod';
+import { StatefulStack } from './stateful-stack';
+import { StatelessStack } from './stateless-stack';
+import { loadTenants } from './tenants';
+
+export const HagukumiAppOptionsSchema = z.object({
+  /** Directory of the tenant files. */
+  tenantsDir: z.string().min(1),
+  /** Deployment stage; part of every stack name, so several stages can share an account. */
+  stage: z.string().regex(/^[a-z][a-z0-9-]{0,19}$/, 'stage: lower-case letters, digits and hyphens, at most 20'),
+  lineApiBaseUrl: z.url().optional(),
+});
+export type HagukumiAppOptions = z.input<typeof HagukumiAppOptionsSchema>;
+
+/** A context value (`-c stage=...`) is unusable. */
+export class InvalidAppOptionsError extends Error {
+  override readonly name = 'InvalidAppOptionsError';
+}
+
+export interface HagukumiStacks {
+  readonly stateful: StatefulStack;
+  readonly stateless: StatelessStack;
+}
+
+/**
+ * Adds the hagukumi stacks to `app`. Everything is passed in: reading context and environment is app.ts's job.
+ * Throws (and so fails synth) when a tenant file is invalid.
+ */
+export function addHagukumiStacks(app: App, options: HagukumiAppOptions): HagukumiStacks {
+  const parsed = HagukumiAppOptionsSchema.safeParse(options);
+  if (!parsed.success) {
+    throw new InvalidAppOptionsError(`Invalid app context:\n${z.prettifyError(parsed.error)}`, { cause: parsed.error });
+  }
+  const { tenantsDir, stage, lineApiBaseUrl } = parsed.data;
+  const tenants = loadTenants(tenantsDir);
+
+  // Strong (exports/imports): CloudFormation refuses to delete the tables' stack while the pipeline uses them.
+  // Context, so it must be set before the stacks exist.
+  CrossStackReferences.of(app).consume(ReferenceStrength.STRONG);
+  const prefix = `Hagukumi-${stage}`;
+  const stateful = new StatefulStack(app, `${prefix}-Stateful`, {
+    description: 'hagukumi: tables and tenant configurations (retained on delete)',
+    tenants,
+  });
+  const stateless = new StatelessStack(app, `${prefix}-Stateless`, {
+    description: 'hagukumi: delivery pipeline (scheduler, fan-out, shard queue, shard worker) and alarms',
+    tenants,
+    dataTable: stateful.dataTable,
+    deliveryTable: stateful.deliveryTable,
+    contentTable: stateful.contentTable,
+    lineApiBaseUrl,
+  });
+  return { stateful, stateless };
+}
+
+/** cdk-nag's AWS Solutions pack as a synth-time validation: any unacknowledged finding fails synth. */
+export function addNagChecks(app: App): void {
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+}

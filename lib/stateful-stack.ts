@@ -1,0 +1,88 @@
+import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import type { Table } from 'aws-cdk-lib/aws-dynamodb';
+import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import {
+  AwsCustomResource,
+  AwsCustomResourcePolicy,
+  PhysicalResourceId,
+  type AwsSdkCall,
+} from 'aws-cdk-lib/custom-resources';
+import type { Construct } from 'constructs';
+import { CONTENT_TABLE, DATA_TABLE, DELIVERY_TABLE } from '../schemas/tables';
+import { tableFromDefinition } from './constructs/table-from-definition';
+import type { LoadedTenant } from './tenants';
+
+export interface StatefulStackProps extends StackProps {
+  readonly tenants: readonly LoadedTenant[];
+}
+
+/** Everything that holds data and must survive redeployments of the code: the tables and the tenant configs. */
+export class StatefulStack extends Stack {
+  readonly dataTable: Table;
+  readonly deliveryTable: Table;
+  readonly contentTable: Table;
+
+  constructor(scope: Construct, id: string, props: StatefulStackProps) {
+    super(scope, id, props);
+
+    this.dataTable = tableFromDefinition(this, DATA_TABLE);
+    this.deliveryTable = tableFromDefinition(this, DELIVERY_TABLE);
+    this.contentTable = tableFromDefinition(this, CONTENT_TABLE);
+
+    this.writeTenantConfigs(props.tenants);
+
+    new CfnOutput(this, 'DataTableName', { value: this.dataTable.tableName });
+    new CfnOutput(this, 'DeliveryTableName', { value: this.deliveryTable.tableName });
+    new CfnOutput(this, 'ContentTableName', { value: this.contentTable.tableName });
+  }
+
+  /**
+   * Puts each validated tenant config into the Content table at deploy time (and deletes it when the tenant
+   * file is removed), so the handlers read exactly what synth validated.
+   */
+  private writeTenantConfigs(tenants: readonly LoadedTenant[]): void {
+    const logGroup = new LogGroup(this, 'TenantConfigWriterLogs', {
+      retention: RetentionDays.THREE_MONTHS,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    // Our own role, so the provider's logs need no AWSLambdaBasicExecutionRole.
+    const role = new Role(this, 'TenantConfigWriterRole', {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: 'Writes the tenant configurations into the Content table at deploy time',
+    });
+    logGroup.grantWrite(role);
+
+    for (const { config } of tenants) {
+      const key = { pk: { S: 'TENANT' }, sk: { S: config.tenantId } };
+      const put: AwsSdkCall = {
+        service: 'DynamoDB',
+        action: 'putItem',
+        parameters: {
+          TableName: this.contentTable.tableName,
+          Item: { ...key, config: { S: JSON.stringify(config) } },
+        },
+        physicalResourceId: PhysicalResourceId.of(`tenant-config-${config.tenantId}`),
+      };
+      new AwsCustomResource(this, `TenantConfig-${config.tenantId}`, {
+        onCreate: put,
+        onUpdate: put,
+        onDelete: {
+          service: 'DynamoDB',
+          action: 'deleteItem',
+          parameters: { TableName: this.contentTable.tableName, Key: key },
+        },
+        policy: AwsCustomResourcePolicy.fromStatements([
+          new PolicyStatement({
+            actions: ['dynamodb:PutItem', 'dynamodb:DeleteItem'],
+            resources: [this.contentTable.tableArn],
+          }),
+        ]),
+        role,
+        logGroup,
+        // The SDK bundled with the Lambda runtime is enough for PutItem; fetching one at deploy time is a network dependency.
+        installLatestAwsSdk: false,
+      });
+    }
+  }
+}

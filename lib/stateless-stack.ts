@@ -1,0 +1,257 @@
+import { CfnOutput, Duration, Stack, TimeZone, Validations, type StackProps } from 'aws-cdk-lib';
+import {
+  Alarm,
+  ComparisonOperator,
+  TreatMissingData,
+  type IMetric,
+} from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import {
+  ContextAttribute,
+  Schedule,
+  ScheduleExpression,
+  ScheduleTargetInput,
+} from 'aws-cdk-lib/aws-scheduler';
+import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import { Topic } from 'aws-cdk-lib/aws-sns';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
+import type { FanOutEvent } from '../schemas/delivery';
+import { CONTENT_TABLE, DATA_TABLE, ENV } from '../schemas/tables';
+import type { TenantConfig } from '../schemas/tenant';
+import { HagukumiFunction, handlerEntry } from './constructs/hagukumi-function';
+import { grantReadWithIndexes } from './constructs/table-from-definition';
+import type { LoadedTenant } from './tenants';
+
+export interface StatelessStackProps extends StackProps {
+  readonly tenants: readonly LoadedTenant[];
+  readonly dataTable: ITable;
+  readonly deliveryTable: ITable;
+  readonly contentTable: ITable;
+  /** Points the worker at another LINE API (an emulator in a test account); LINE's production API when absent. */
+  readonly lineApiBaseUrl?: string;
+}
+
+export const FAN_OUT_TIMEOUT = Duration.seconds(60);
+export const SHARD_WORKER_TIMEOUT = Duration.seconds(300);
+/** AWS's advice for SQS event sources: visibility timeout at least 6 x the function timeout. */
+export const SHARD_QUEUE_VISIBILITY = Duration.seconds(SHARD_WORKER_TIMEOUT.toSeconds() * 6);
+export const SHARD_MAX_RECEIVE_COUNT = 5;
+export const SHARD_WORKER_MAX_CONCURRENCY = 10;
+
+/** The delivery pipeline: scheduler -> fan-out -> shard queue -> shard worker, and its alarms. */
+export class StatelessStack extends Stack {
+  readonly shardQueue: Queue;
+  readonly shardDlq: Queue;
+  readonly fanOut: HagukumiFunction;
+  readonly shardWorker: HagukumiFunction;
+  readonly schedules: Schedule[] = [];
+
+  constructor(scope: Construct, id: string, props: StatelessStackProps) {
+    super(scope, id, props);
+    const tenants = props.tenants.map((t) => t.config);
+
+    this.shardDlq = new Queue(this, 'ShardDlq', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    this.shardQueue = new Queue(this, 'ShardQueue', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      visibilityTimeout: SHARD_QUEUE_VISIBILITY,
+      deadLetterQueue: { queue: this.shardDlq, maxReceiveCount: SHARD_MAX_RECEIVE_COUNT },
+    });
+    // Schedules the scheduler could not deliver, and fan-out invocations that failed after Lambda's async retries.
+    const fanOutDlq = new Queue(this, 'FanOutDlq', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+
+    this.fanOut = new HagukumiFunction(this, 'FanOut', {
+      entry: handlerEntry('fan-out'),
+      serviceName: 'fan-out',
+      description: 'Turns a delivery time into one SQS shard task per due tenant and shard',
+      timeout: FAN_OUT_TIMEOUT,
+      deadLetterQueue: fanOutDlq,
+      environment: {
+        [ENV.contentTable]: props.contentTable.tableName,
+        [ENV.shardQueueUrl]: this.shardQueue.queueUrl,
+      },
+    });
+    grantReadWithIndexes(props.contentTable, CONTENT_TABLE, this.fanOut);
+    this.shardQueue.grantSendMessages(this.fanOut);
+
+    this.shardWorker = new HagukumiFunction(this, 'ShardWorker', {
+      entry: handlerEntry('shard-worker'),
+      serviceName: 'shard-worker',
+      description: 'Delivers one shard of one tenant on one date over LINE and email',
+      timeout: SHARD_WORKER_TIMEOUT,
+      memorySize: 1024,
+      environment: {
+        [ENV.dataTable]: props.dataTable.tableName,
+        [ENV.deliveryTable]: props.deliveryTable.tableName,
+        [ENV.contentTable]: props.contentTable.tableName,
+        ...(props.lineApiBaseUrl ? { [ENV.lineApiBaseUrl]: props.lineApiBaseUrl } : {}),
+      },
+    });
+    grantReadWithIndexes(props.dataTable, DATA_TABLE, this.shardWorker);
+    grantReadWithIndexes(props.contentTable, CONTENT_TABLE, this.shardWorker);
+    props.deliveryTable.grantReadWriteData(this.shardWorker);
+    this.grantTenantChannels(tenants);
+    this.shardWorker.fn.addEventSource(
+      new SqsEventSource(this.shardQueue, {
+        batchSize: 1,
+        reportBatchItemFailures: true,
+        maxConcurrency: SHARD_WORKER_MAX_CONCURRENCY,
+      }),
+    );
+
+    this.createSchedules(tenants, fanOutDlq);
+    this.createAlarms(fanOutDlq);
+    this.acknowledgeFunctionFindings();
+
+    new CfnOutput(this, 'ShardQueueUrl', { value: this.shardQueue.queueUrl });
+    new CfnOutput(this, 'ShardDlqUrl', { value: this.shardDlq.queueUrl });
+    new CfnOutput(this, 'FanOutDlqUrl', { value: fanOutDlq.queueUrl });
+    new CfnOutput(this, 'FanOutFunctionName', { value: this.fanOut.fn.functionName });
+    new CfnOutput(this, 'ShardWorkerFunctionName', { value: this.shardWorker.fn.functionName });
+  }
+
+  /** Each LINE-enabled tenant's own secret and each email tenant's sender identity, nothing else. */
+  private grantTenantChannels(tenants: readonly TenantConfig[]): void {
+    for (const tenant of tenants) {
+      if (!tenant.line.enabled) continue;
+      Secret.fromSecretNameV2(this, `LineSecret-${tenant.tenantId}`, tenant.line.secretName).grantRead(
+        this.shardWorker,
+      );
+    }
+
+    const identities = new Set<string>();
+    for (const tenant of tenants) {
+      if (!tenant.email?.enabled) continue;
+      // SES authorises a send against the address identity or, when only the domain is verified, the domain's.
+      identities.add(tenant.email.from);
+      identities.add(tenant.email.from.slice(tenant.email.from.lastIndexOf('@') + 1));
+    }
+    if (identities.size > 0) {
+      this.shardWorker.role.addToPrincipalPolicy(
+        new PolicyStatement({
+          actions: ['ses:SendEmail', 'ses:SendRawEmail'],
+          resources: [...identities].sort().map((identity) =>
+            this.formatArn({ service: 'ses', resource: 'identity', resourceName: identity }),
+          ),
+        }),
+      );
+    }
+  }
+
+  /** One schedule per distinct (time zone, delivery time): the fan-out picks the tenants due at it. */
+  private createSchedules(tenants: readonly TenantConfig[], deadLetterQueue: Queue): void {
+    const slots = new Map<string, { timeZone: string; deliveryTime: string }>();
+    for (const { timeZone, deliveryTime } of tenants) {
+      slots.set(`${timeZone} ${deliveryTime}`, { timeZone, deliveryTime });
+    }
+    const sorted = [...slots.values()].sort(
+      (a, b) => a.timeZone.localeCompare(b.timeZone) || a.deliveryTime.localeCompare(b.deliveryTime),
+    );
+
+    const role = new Role(this, 'SchedulerRole', {
+      assumedBy: new ServicePrincipal('scheduler.amazonaws.com'),
+      description: 'EventBridge Scheduler: invoke the fan-out function, dead-letter to the fan-out DLQ',
+    });
+    const fanOutLogicalId = this.resolve((this.fanOut.fn.node.defaultChild as CfnFunction).logicalId) as string;
+    Validations.of(role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${fanOutLogicalId}.Arn>:*]`,
+      reason:
+        'LambdaInvoke grants lambda:InvokeFunction on the fan-out function and its versions/aliases (`<arn>:*`); no other function is reachable.',
+    });
+
+    for (const { timeZone, deliveryTime } of sorted) {
+      const [hour, minute] = deliveryTime.split(':') as [string, string];
+      const input: FanOutEvent = { deliveryTime, timeZone, scheduledTime: ContextAttribute.scheduledTime };
+      this.schedules.push(
+        new Schedule(this, scheduleId(timeZone, deliveryTime), {
+          description: `Daily delivery at ${deliveryTime} ${timeZone}`,
+          schedule: ScheduleExpression.cron({
+            minute: String(Number(minute)),
+            hour: String(Number(hour)),
+            timeZone: TimeZone.of(timeZone),
+          }),
+          target: new LambdaInvoke(this.fanOut.fn, {
+            input: ScheduleTargetInput.fromObject(input),
+            // A delivery an hour late is still wanted; a day late is not (the next schedule takes over).
+            maxEventAge: Duration.hours(1),
+            retryAttempts: 10,
+            deadLetterQueue,
+            role,
+          }),
+        }),
+      );
+    }
+  }
+
+  private createAlarms(fanOutDlq: Queue): void {
+    const topic = new Topic(this, 'AlarmTopic', {
+      displayName: 'hagukumi delivery alarms',
+      enforceSSL: true,
+      // Unencrypted on purpose: CloudWatch alarms cannot publish to a topic under the AWS-managed SNS key, and
+      // alarm notifications carry only alarm names and metric values.
+    });
+    const action = new SnsAction(topic);
+    const alarm = (id: string, metric: IMetric, description: string) => {
+      new Alarm(this, id, {
+        metric,
+        threshold: 0,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+        alarmDescription: description,
+      }).addAlarmAction(action);
+    };
+    const visible = { period: Duration.minutes(5), statistic: 'Maximum' };
+    alarm(
+      'ShardDlqNotEmpty',
+      this.shardDlq.metricApproximateNumberOfMessagesVisible(visible),
+      'Shard tasks failed 5 times and wait in the shard DLQ: some readers did not get today\'s message.',
+    );
+    alarm(
+      'FanOutDlqNotEmpty',
+      fanOutDlq.metricApproximateNumberOfMessagesVisible(visible),
+      'A delivery schedule could not run the fan-out: whole tenants may have missed a delivery.',
+    );
+    alarm(
+      'ShardWorkerErrors',
+      this.shardWorker.fn.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
+      'The shard worker failed; SQS retries the shard, then moves it to the DLQ.',
+    );
+    alarm(
+      'FanOutErrors',
+      this.fanOut.fn.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
+      'The fan-out failed; Lambda retries it twice, then moves the event to the fan-out DLQ.',
+    );
+    new CfnOutput(this, 'AlarmTopicArn', { value: topic.topicArn });
+  }
+
+  private acknowledgeFunctionFindings(): void {
+    for (const fn of [this.fanOut, this.shardWorker]) {
+      Validations.of(fn.role).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason:
+          'xray:PutTraceSegments and xray:PutTelemetryRecords (Tracing.ACTIVE) support no resource-level permissions; every other statement of this role names its resources.',
+      });
+    }
+  }
+}
+
+/** `Delivery-0730-Asia-Tokyo`: construct ids allow no `/`, and `+` must not collide with `-` (Etc/GMT+9). */
+export function scheduleId(timeZone: string, deliveryTime: string): string {
+  const zone = timeZone.replace(/\+/g, 'plus').replace(/[^A-Za-z0-9_-]/g, '-');
+  return `Delivery-${deliveryTime.replace(':', '')}-${zone}`;
+}

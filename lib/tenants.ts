@@ -1,0 +1,156 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { TenantConfigSchema, type TenantConfig } from '../schemas/tenant';
+
+export interface LoadedTenant {
+  /** Path of the tenant file, as found under the directory given to `loadTenants`. */
+  readonly file: string;
+  readonly config: TenantConfig;
+}
+
+export interface TenantFileProblem {
+  readonly file: string;
+  /** Dotted path of the offending field; empty when the problem is the file as a whole. */
+  readonly field: string;
+  readonly reason: string;
+}
+
+/** One or more tenant files are unusable; the message has one line per problem: `<file>: <field>: <reason>`. */
+export class InvalidTenantFileError extends Error {
+  override readonly name = 'InvalidTenantFileError';
+  constructor(
+    readonly problems: readonly TenantFileProblem[],
+    options?: { cause?: unknown },
+  ) {
+    super(
+      `Invalid tenant configuration:\n${problems
+        .map((p) => `  ${p.file}: ${p.field ? `${p.field}: ` : ''}${p.reason}`)
+        .join('\n')}`,
+      options,
+    );
+  }
+}
+
+export class NoTenantFilesError extends Error {
+  override readonly name = 'NoTenantFilesError';
+  constructor(readonly dir: string) {
+    super(`No tenant files (*.json) found under ${dir}: at least one tenant is needed to deploy`);
+  }
+}
+
+/**
+ * Reads and validates every `*.json` under `dir` (recursively). Collects the problems of all files before
+ * throwing, so one synth shows everything an operator has to fix.
+ */
+export function loadTenants(dir: string): LoadedTenant[] {
+  const files = listJsonFiles(dir);
+  if (files.length === 0) throw new NoTenantFilesError(dir);
+
+  const problems: TenantFileProblem[] = [];
+  const loaded: LoadedTenant[] = [];
+  for (const file of files) {
+    const result = loadTenantFile(file);
+    if ('problems' in result) problems.push(...result.problems);
+    else loaded.push(result);
+  }
+
+  const byTenantId = new Map<string, string>();
+  for (const { file, config } of loaded) {
+    const earlier = byTenantId.get(config.tenantId);
+    if (earlier !== undefined) {
+      problems.push({
+        file,
+        field: 'tenantId',
+        reason: `duplicate tenant id "${config.tenantId}", already defined in ${displayPath(earlier)}`,
+      });
+    } else {
+      byTenantId.set(config.tenantId, file);
+    }
+  }
+
+  if (problems.length > 0) throw new InvalidTenantFileError(problems);
+  return loaded;
+}
+
+function loadTenantFile(file: string): LoadedTenant | { problems: TenantFileProblem[] } {
+  const shown = displayPath(file);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (cause) {
+    return { problems: [{ file: shown, field: '', reason: `not valid JSON (${(cause as Error).message})` }] };
+  }
+
+  const parsed = TenantConfigSchema.safeParse(raw);
+  if (!parsed.success) {
+    return {
+      problems: parsed.error.issues.map((issue) => ({
+        file: shown,
+        field: issue.path.map(String).join('.'),
+        reason: issue.message,
+      })),
+    };
+  }
+
+  const problems: TenantFileProblem[] = [];
+  // zod drops unknown keys silently; a misspelt optional field or a pasted channel secret must not pass unnoticed.
+  for (const field of unknownFields(raw, parsed.data)) {
+    const looksSecret = /secret|token|password|key/i.test(field.split('.').pop() ?? '');
+    problems.push({
+      file: shown,
+      field,
+      reason: looksSecret
+        ? 'unknown field; tenant files hold only the NAME of a Secrets Manager secret (line.secretName), never secret values'
+        : 'unknown field',
+    });
+  }
+
+  const config = parsed.data;
+  const baseName = path.basename(file, '.json');
+  if (config.tenantId !== baseName) {
+    problems.push({
+      file: shown,
+      field: 'tenantId',
+      reason: `"${config.tenantId}" must equal the file name "${baseName}"`,
+    });
+  }
+
+  // Intl accepts any letter case, EventBridge Scheduler and the fan-out's string comparison do not.
+  const canonicalZone = new Intl.DateTimeFormat('en-US', { timeZone: config.timeZone }).resolvedOptions().timeZone;
+  if (canonicalZone !== config.timeZone && canonicalZone.toLowerCase() === config.timeZone.toLowerCase()) {
+    problems.push({ file: shown, field: 'timeZone', reason: `write the time zone as "${canonicalZone}"` });
+  }
+
+  return problems.length > 0 ? { problems } : { file, config };
+}
+
+function unknownFields(raw: unknown, parsed: unknown, prefix = ''): string[] {
+  if (Array.isArray(raw) && Array.isArray(parsed)) {
+    return raw.flatMap((item, i) => unknownFields(item, parsed[i], `${prefix}${i}.`));
+  }
+  if (isPlainObject(raw) && isPlainObject(parsed)) {
+    return Object.keys(raw).flatMap((key) =>
+      key in parsed ? unknownFields(raw[key], parsed[key], `${prefix}${key}.`) : [`${prefix}${key}`],
+    );
+  }
+  return [];
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function listJsonFiles(dir: string): string[] {
+  if (!fs.existsSync(dir)) return [];
+  return fs
+    .readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile() && entry.name.endsWith('.json'))
+    .map((entry) => path.join(entry.parentPath, entry.name))
+    .sort();
+}
+
+/** Relative to the working directory when inside it, so messages read `tenants/foo.json`. */
+function displayPath(file: string): string {
+  const relative = path.relative(process.cwd(), file);
+  return relative && !relative.startsWith('..') && !path.isAbsolute(relative) ? relative : file;
+}

@@ -1,0 +1,355 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import type { CfnTable } from 'aws-cdk-lib/aws-dynamodb';
+import { FanOutEventSchema } from '../../schemas/delivery';
+import { ENV, TABLES } from '../../schemas/tables';
+import {
+  SHARD_MAX_RECEIVE_COUNT,
+  SHARD_QUEUE_VISIBILITY,
+  SHARD_WORKER_TIMEOUT,
+} from '../../lib/stateless-stack';
+import { loadTenants } from '../../lib/tenants';
+import {
+  acknowledgements,
+  buildApp,
+  nagViolations,
+  REAL_TENANTS_DIR,
+  resourcesOfType,
+  type BuiltApp,
+} from './helpers';
+
+// Built once: bundling the two handlers with esbuild is the slow part.
+let built: BuiltApp;
+beforeAll(() => {
+  built = buildApp();
+});
+
+describe('stateful stack: tables from schemas/tables.ts', () => {
+  it('has exactly one table per definition', () => {
+    built.statefulTemplate.resourceCountIs('AWS::DynamoDB::Table', TABLES.length);
+  });
+
+  it.each(TABLES.map((def) => ({ id: def.id, def })))('$id matches its definition', ({ def }) => {
+    const cfn = built.stateful.node.findChild(def.id).node.defaultChild as CfnTable;
+    const logicalId = built.stateful.resolve(cfn.logicalId) as string;
+    const resource = built.statefulTemplate.toJSON().Resources[logicalId];
+
+    expect(resource.DeletionPolicy).toBe('Retain');
+    expect(resource.UpdateReplacePolicy).toBe('Retain');
+    const props = resource.Properties;
+    expect(props.BillingMode).toBe('PAY_PER_REQUEST');
+    expect(props.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });
+    expect(props.SSESpecification).toMatchObject({ SSEEnabled: true });
+    expect(props.DeletionProtectionEnabled).toBe(true);
+    expect(props.KeySchema).toEqual([
+      { AttributeName: def.partitionKey, KeyType: 'HASH' },
+      { AttributeName: def.sortKey, KeyType: 'RANGE' },
+    ]);
+    expect(props.TimeToLiveSpecification).toEqual(
+      def.timeToLiveAttribute ? { AttributeName: def.timeToLiveAttribute, Enabled: true } : undefined,
+    );
+
+    const keyNames = new Set([
+      def.partitionKey,
+      def.sortKey,
+      ...def.globalSecondaryIndexes.flatMap((g) => [g.partitionKey, g.sortKey]),
+    ]);
+    expect(
+      [...props.AttributeDefinitions].sort((a: { AttributeName: string }, b: { AttributeName: string }) =>
+        a.AttributeName.localeCompare(b.AttributeName),
+      ),
+    ).toEqual([...keyNames].sort().map((name) => ({ AttributeName: name, AttributeType: 'S' })));
+
+    const expectedIndexes = def.globalSecondaryIndexes.map((g) => ({
+      IndexName: g.indexName,
+      KeySchema: [
+        { AttributeName: g.partitionKey, KeyType: 'HASH' },
+        { AttributeName: g.sortKey, KeyType: 'RANGE' },
+      ],
+      Projection: { ProjectionType: 'ALL' },
+    }));
+    expect(props.GlobalSecondaryIndexes).toEqual(expectedIndexes.length > 0 ? expectedIndexes : undefined);
+  });
+
+  it('writes each tenant config into the Content table, and deletes it on delete', () => {
+    const tenants = loadTenants(REAL_TENANTS_DIR);
+    const resources = resourcesOfType(built.statefulTemplate, 'Custom::AWS');
+    expect(resources).toHaveLength(tenants.length);
+    const contentLogicalId = built.stateful.resolve(
+      (built.stateful.contentTable.node.defaultChild as CfnTable).logicalId,
+    ) as string;
+
+    for (const { config } of tenants) {
+      const found = resources.filter(([, r]) => JSON.stringify(r.Properties.Create).includes(`{\\"S\\":\\"${config.tenantId}\\"}`));
+      expect(found).toHaveLength(1);
+      const props = found[0]![1].Properties;
+      // Fn::Join [ '', [ '{...TableName":"', {Ref: Content}, '",...}' ] ]: put the table name back to parse it.
+      const call = (joined: { 'Fn::Join': [string, unknown[]] }) =>
+        JSON.parse(
+          joined['Fn::Join'][1]
+            .map((part) => (typeof part === 'string' ? part : (expect(part).toEqual({ Ref: contentLogicalId }), 'CONTENT')))
+            .join(''),
+        );
+      const create = call(props.Create);
+      expect(create).toMatchObject({ service: 'DynamoDB', action: 'putItem' });
+      expect(create.parameters.TableName).toBe('CONTENT');
+      expect(create.parameters.Item.pk).toEqual({ S: 'TENANT' });
+      expect(create.parameters.Item.sk).toEqual({ S: config.tenantId });
+      expect(JSON.parse(create.parameters.Item.config.S)).toEqual(config);
+      expect(call(props.Update)).toEqual(create);
+      const del = call(props.Delete);
+      expect(del).toMatchObject({
+        action: 'deleteItem',
+        parameters: { TableName: 'CONTENT', Key: { pk: { S: 'TENANT' }, sk: { S: config.tenantId } } },
+      });
+    }
+  });
+
+  it('lets the config writer put and delete items in the Content table only', () => {
+    const policies = resourcesOfType(built.statefulTemplate, 'AWS::IAM::Policy').filter(([id]) =>
+      id.includes('CustomResourcePolicy'),
+    );
+    expect(policies.length).toBeGreaterThan(0);
+    const contentLogicalId = built.stateful.resolve(
+      (built.stateful.contentTable.node.defaultChild as CfnTable).logicalId,
+    ) as string;
+    for (const [, policy] of policies) {
+      expect(policy.Properties.PolicyDocument.Statement).toEqual([
+        {
+          Action: ['dynamodb:PutItem', 'dynamodb:DeleteItem'],
+          Effect: 'Allow',
+          Resource: { 'Fn::GetAtt': [contentLogicalId, 'Arn'] },
+        },
+      ]);
+    }
+  });
+
+  it('outputs the table names', () => {
+    for (const name of ['DataTableName', 'DeliveryTableName', 'ContentTableName']) {
+      built.statefulTemplate.hasOutput(name, {});
+    }
+  });
+});
+
+describe('stateless stack: queue, functions, schedules', () => {
+  it('has a shard queue with a DLQ, SSE and a visibility timeout of at least 6 x the worker timeout', () => {
+    expect(SHARD_QUEUE_VISIBILITY.toSeconds()).toBeGreaterThanOrEqual(6 * SHARD_WORKER_TIMEOUT.toSeconds());
+    built.statelessTemplate.hasResourceProperties('AWS::SQS::Queue', {
+      VisibilityTimeout: SHARD_QUEUE_VISIBILITY.toSeconds(),
+      SqsManagedSseEnabled: true,
+      RedrivePolicy: { deadLetterTargetArn: Match.anyValue(), maxReceiveCount: SHARD_MAX_RECEIVE_COUNT },
+    });
+    expect(SHARD_MAX_RECEIVE_COUNT).toBeGreaterThanOrEqual(5);
+    built.statelessTemplate.hasResourceProperties('AWS::Lambda::Function', {
+      Timeout: SHARD_WORKER_TIMEOUT.toSeconds(),
+      MemorySize: 1024,
+    });
+  });
+
+  it('encrypts every queue and refuses non-TLS access to it', () => {
+    const queues = resourcesOfType(built.statelessTemplate, 'AWS::SQS::Queue');
+    expect(queues.length).toBe(3);
+    for (const [logicalId, queue] of queues) {
+      expect(queue.Properties.SqsManagedSseEnabled).toBe(true);
+      built.statelessTemplate.hasResourceProperties('AWS::SQS::QueuePolicy', {
+        Queues: [{ Ref: logicalId }],
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          ]),
+        },
+      });
+    }
+    for (const [, dlq] of queues.filter(([id]) => id.includes('Dlq'))) {
+      expect(dlq.Properties.MessageRetentionPeriod).toBe(14 * 24 * 3600);
+    }
+  });
+
+  it('runs every function on nodejs24.x arm64 with X-Ray and a log group that has a retention', () => {
+    const functions = resourcesOfType(built.statelessTemplate, 'AWS::Lambda::Function');
+    expect(functions).toHaveLength(2);
+    const logGroups = built.statelessTemplate.findResources('AWS::Logs::LogGroup');
+    for (const [, fn] of functions) {
+      expect(fn.Properties).toMatchObject({
+        Runtime: 'nodejs24.x',
+        Architectures: ['arm64'],
+        TracingConfig: { Mode: 'Active' },
+        Environment: {
+          Variables: expect.objectContaining({
+            NODE_OPTIONS: '--enable-source-maps',
+            POWERTOOLS_METRICS_NAMESPACE: 'Hagukumi',
+            POWERTOOLS_LOG_LEVEL: 'INFO',
+            POWERTOOLS_SERVICE_NAME: expect.any(String),
+          }),
+        },
+      });
+      const logGroupId = fn.Properties.LoggingConfig.LogGroup.Ref as string;
+      expect(logGroups[logGroupId]?.Properties.RetentionInDays).toBeGreaterThan(0);
+    }
+  });
+
+  it('gives the config writer of the stateful stack a Node 24 runtime and a log group with retention', () => {
+    const functions = resourcesOfType(built.statefulTemplate, 'AWS::Lambda::Function');
+    const logGroups = built.statefulTemplate.findResources('AWS::Logs::LogGroup');
+    for (const [, fn] of functions) {
+      expect(fn.Properties.Runtime).toBe('nodejs24.x');
+      expect(logGroups[fn.Properties.LoggingConfig.LogGroup.Ref]?.Properties.RetentionInDays).toBeGreaterThan(0);
+    }
+  });
+
+  it('uses no AWS-managed policies (log permissions are explicit, on the own log group)', () => {
+    for (const template of [built.statefulTemplate, built.statelessTemplate]) {
+      for (const [, role] of resourcesOfType(template, 'AWS::IAM::Role')) {
+        expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+      }
+    }
+  });
+
+  it('sets the environment the handlers read (schemas/tables.ts ENV)', () => {
+    const env = (serviceName: string) => {
+      const fn = resourcesOfType(built.statelessTemplate, 'AWS::Lambda::Function').find(
+        ([, f]) => f.Properties.Environment.Variables.POWERTOOLS_SERVICE_NAME === serviceName,
+      );
+      return fn![1].Properties.Environment.Variables as Record<string, unknown>;
+    };
+    expect(Object.keys(env('fan-out'))).toEqual(expect.arrayContaining([ENV.contentTable, ENV.shardQueueUrl]));
+    expect(Object.keys(env('fan-out'))).not.toContain(ENV.dataTable);
+    expect(Object.keys(env('shard-worker'))).toEqual(
+      expect.arrayContaining([ENV.dataTable, ENV.deliveryTable, ENV.contentTable]),
+    );
+    // Only when given in context.
+    expect(Object.keys(env('shard-worker'))).not.toContain(ENV.lineApiBaseUrl);
+  });
+
+  it('maps the shard queue to the worker one message at a time, with partial failures and a concurrency cap', () => {
+    built.statelessTemplate.resourceCountIs('AWS::Lambda::EventSourceMapping', 1);
+    built.statelessTemplate.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      BatchSize: 1,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      ScalingConfig: { MaximumConcurrency: Match.anyValue() },
+    });
+  });
+
+  it('has one schedule per distinct delivery time, in the tenant time zone, with the fan-out input', () => {
+    const tenants = loadTenants(REAL_TENANTS_DIR).map((t) => t.config);
+    const slots = [...new Set(tenants.map((t) => `${t.timeZone}|${t.deliveryTime}`))];
+    const schedules = resourcesOfType(built.statelessTemplate, 'AWS::Scheduler::Schedule');
+    expect(schedules).toHaveLength(slots.length);
+
+    for (const slot of slots) {
+      const [timeZone, deliveryTime] = slot.split('|') as [string, string];
+      const [hour, minute] = deliveryTime.split(':').map(Number);
+      const match = schedules.filter(
+        ([, s]) =>
+          s.Properties.ScheduleExpression === `cron(${minute} ${hour} * * ? *)` &&
+          s.Properties.ScheduleExpressionTimezone === timeZone,
+      );
+      expect(match).toHaveLength(1);
+      const input = JSON.parse(match[0]![1].Properties.Target.Input);
+      expect(input).toEqual({ deliveryTime, timeZone, scheduledTime: '<aws.scheduler.scheduled-time>' });
+      // What the fan-out handler will parse once the scheduler has filled in the time.
+      expect(
+        FanOutEventSchema.safeParse({ ...input, scheduledTime: '2026-04-01T22:30:00Z' }).success,
+      ).toBe(true);
+    }
+    for (const [, schedule] of schedules) {
+      expect(schedule.Properties.ScheduleExpressionTimezone).toBe('Asia/Tokyo');
+      expect(schedule.Properties.Target.DeadLetterConfig).toBeDefined();
+      expect(schedule.Properties.Target.RetryPolicy.MaximumRetryAttempts).toBeGreaterThan(0);
+    }
+  });
+
+  it('alarms on a non-empty DLQ and on worker errors', () => {
+    built.statelessTemplate.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Namespace: 'AWS/SQS',
+      ComparisonOperator: 'GreaterThanThreshold',
+      Threshold: 0,
+      AlarmActions: [Match.anyValue()],
+    });
+    built.statelessTemplate.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'Errors',
+      Namespace: 'AWS/Lambda',
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: Match.stringLikeRegexp('^ShardWorkerFunction') } }],
+      Threshold: 0,
+    });
+  });
+
+  it('outputs the queue URL and the function names', () => {
+    for (const name of ['ShardQueueUrl', 'FanOutFunctionName', 'ShardWorkerFunctionName', 'AlarmTopicArn']) {
+      built.statelessTemplate.hasOutput(name, {});
+    }
+  });
+});
+
+describe('permissions and secrets', () => {
+  const statementsOf = (template: BuiltApp['statelessTemplate']) =>
+    resourcesOfType(template, 'AWS::IAM::Policy').flatMap(([, p]) => p.Properties.PolicyDocument.Statement as any[]);
+  const actionsOf = (s: { Action: string | string[] }) => [s.Action].flat();
+  const resourcesOfStatement = (s: { Resource: unknown }) => [s.Resource].flat();
+
+  it('grants GetSecretValue only on the LINE-enabled tenants\' secrets, never on `*`', () => {
+    const secretStatements = statementsOf(built.statelessTemplate).filter((s) =>
+      actionsOf(s).some((a) => a.startsWith('secretsmanager:')),
+    );
+    const lineTenants = loadTenants(REAL_TENANTS_DIR).filter((t) => t.config.line.enabled);
+    expect(secretStatements).toHaveLength(lineTenants.length);
+    for (const statement of secretStatements) {
+      for (const resource of resourcesOfStatement(statement)) {
+        expect(resource).not.toBe('*');
+        expect(JSON.stringify(resource)).not.toContain('*');
+      }
+    }
+    for (const { config } of lineTenants) {
+      expect(
+        secretStatements.filter((s) => JSON.stringify(s.Resource).includes(`:secret:${config.line.secretName}-??????`)),
+      ).toHaveLength(1);
+    }
+  });
+
+  it('allows SES sends only from the tenants\' sender identities', () => {
+    const ses = statementsOf(built.statelessTemplate).filter((s) => actionsOf(s).some((a) => a.startsWith('ses:')));
+    expect(ses).toHaveLength(1);
+    expect(actionsOf(ses[0])).toEqual(['ses:SendEmail', 'ses:SendRawEmail']);
+    const identities = resourcesOfStatement(ses[0]).map((r) => JSON.stringify(r).match(/:identity\/([^"]+)"/)?.[1]);
+    const expected = loadTenants(REAL_TENANTS_DIR)
+      .filter((t) => t.config.email?.enabled)
+      .flatMap((t) => [t.config.email!.from, t.config.email!.from.split('@')[1]]);
+    expect(identities.sort()).toEqual([...new Set(expected)].sort());
+  });
+
+  it('has no `*` resource except for X-Ray, which supports no resource-level permissions', () => {
+    for (const template of [built.statefulTemplate, built.statelessTemplate]) {
+      for (const statement of statementsOf(template)) {
+        if (resourcesOfStatement(statement).includes('*')) {
+          expect(actionsOf(statement).every((a) => a.startsWith('xray:'))).toBe(true);
+        }
+      }
+    }
+  });
+
+  it('carries no secret values, only secret names', () => {
+    for (const template of [built.statefulTemplate, built.statelessTemplate]) {
+      const json = JSON.stringify(template.toJSON());
+      expect(json).not.toMatch(/channelSecret|channelAccessToken/);
+      expect(json).not.toContain('AWS::SecretsManager::Secret');
+    }
+  });
+});
+
+describe('cdk-nag (AwsSolutions)', () => {
+  it('reports no unacknowledged errors or warnings', () => {
+    const violations = nagViolations(built.app);
+    expect(violations.filter((v) => v.severity === 'error')).toEqual([]);
+    expect(violations).toEqual([]);
+  });
+
+  it('acknowledges only specific findings, each with its reason', () => {
+    const acks = acknowledgements(built.app);
+    expect(acks.length).toBeGreaterThan(0);
+    for (const ack of acks) {
+      // A finding id (`Rule[Resource::...]`), never a whole rule.
+      expect(ack.id).toMatch(/AwsSolutions-[A-Z]+\d+\[.+\]$/);
+      expect(ack.reason.length).toBeGreaterThan(40);
+    }
+  });
+});
