@@ -3,6 +3,7 @@ import {
   buildApp,
   makeTempDir,
   nagViolations,
+  removeTempDirs,
   resourcesOfType,
   validTenant,
   writeTenantFiles,
@@ -43,6 +44,7 @@ beforeAll(() => {
   writeTenantFiles(dir, tenantFiles);
   built = buildApp({ tenantsDir: dir, stage: 'crafted', lineApiBaseUrl: LINE_EMULATOR }, { skipBundling: true });
 });
+afterAll(removeTempDirs);
 
 const schedules = () => resourcesOfType(built.statelessTemplate, 'AWS::Scheduler::Schedule').map(([, s]) => s.Properties);
 const workerPolicyStatements = () =>

@@ -51,8 +51,16 @@ export function validTenant(tenantId: string, overrides: Partial<TenantConfigInp
   };
 }
 
+const tempDirs: string[] = [];
+
 export function makeTempDir(label: string): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), `hagukumi-${label}-`));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `hagukumi-${label}-`));
+  tempDirs.push(dir);
+  return dir;
+}
+
+export function removeTempDirs(): void {
+  for (const dir of tempDirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
 }
 
 /** Writes `files` (relative path -> object, or raw text) into `dir` and returns the absolute paths. */

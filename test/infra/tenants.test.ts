@@ -1,9 +1,10 @@
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { addHagukumiStacks, InvalidAppOptionsError } from '../../lib/hagukumi-app';
 import { InvalidTenantFileError, loadTenants, NoTenantFilesError } from '../../lib/tenants';
-import { makeTempDir, REAL_TENANTS_DIR, validTenant, writeTenantFiles } from './helpers';
+import { makeTempDir, REAL_TENANTS_DIR, removeTempDirs, validTenant, writeTenantFiles } from './helpers';
+
+afterAll(removeTempDirs);
 
 const { shardCount: _shardCount, ...withoutShardCount } = validTenant('no-shards');
 
@@ -144,14 +145,16 @@ describe('loadTenants', () => {
   });
 
   it('shows paths inside the working directory relative to it', () => {
-    const dir = fs.mkdtempSync(path.join(process.cwd(), '.tmp-tenants-'));
+    const dir = makeTempDir('relative');
+    writeTenantFiles(dir, { 'late.json': validTenant('late', { deliveryTime: '7:30' }) });
+    const cwd = process.cwd();
+    process.chdir(path.dirname(dir));
     try {
-      writeTenantFiles(dir, { 'late.json': validTenant('late', { deliveryTime: '7:30' }) });
       expect(() => loadTenants(dir)).toThrow(
-        `${path.relative(process.cwd(), dir)}/late.json: deliveryTime: expected a time as HH:MM (24 h)`,
+        `\n  ${path.basename(dir)}/late.json: deliveryTime: expected a time as HH:MM (24 h)`,
       );
     } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
+      process.chdir(cwd);
     }
   });
 });
