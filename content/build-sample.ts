@@ -11,6 +11,15 @@ import { MATERNITY_WEEK_THEMES_MID } from './sample-ja/maternity-weeks-mid';
 import { MATERNITY_WEEK_THEMES_LATE } from './sample-ja/maternity-weeks-late';
 import { MATERNITY_TIPS_EARLY, MATERNITY_TIPS_MID, MATERNITY_TIPS_LATE } from './sample-ja/maternity-tips';
 import { MATERNITY_PARTNER_BY_WEEK } from './sample-ja/maternity-partner';
+import { CHILDCARE_PARTNER_BY_DAY, CHILDCARE_SPECIAL_DAYS, CHILDCARE_WEEK_THEMES } from './sample-ja/childcare-newborn';
+import { NEWBORN_TIPS_EARLY, NEWBORN_TIPS_LATE } from './sample-ja/childcare-newborn-tips';
+import { CHILDCARE_MONTH_THEMES } from './sample-ja/childcare-months';
+import {
+  INFANT_TIPS_3_5,
+  INFANT_TIPS_6_11,
+  TODDLER_TIPS_12_23,
+  TODDLER_TIPS_24_35,
+} from './sample-ja/childcare-tips';
 
 export const SAMPLE_NOTICE =
   'このメッセージはhagukumiのサンプル文です。医学的助言ではありません。気になることは医師・助産師・保健センターにご相談ください。';
@@ -72,11 +81,82 @@ export function buildMaternityItems(): ContentItem[] {
   return items;
 }
 
+/**
+ * Childcare days with a library message: daily for days 0..100, then every 3 days to day 365,
+ * every 7 days to day 730 and every 14 days to day 1094 (the day before the 3rd birthday).
+ */
+export function isChildcareDay(day: number): boolean {
+  if (!Number.isInteger(day) || day < 0) return false;
+  if (day <= 100) return true;
+  if (day <= 365) return (day - 100) % 3 === 0;
+  if (day <= 730) return (day - 365) % 7 === 0;
+  if (day <= 1094) return (day - 730) % 14 === 0;
+  return false;
+}
+
+/** Days of childcare partner messages: every 7 days from the birthday up to day 100. */
+export function isChildcarePartnerDay(day: number): boolean {
+  return Number.isInteger(day) && day >= 0 && day <= 100 && day % 7 === 0;
+}
+
+/** Whole months of age for a day number (average month length), used for headings after day 100. */
+export function ageInMonths(day: number): number {
+  return Math.floor((day * 12) / 365.25);
+}
+
+function childcarePeriodicPool(month: number): readonly string[] {
+  if (month <= 5) return INFANT_TIPS_3_5;
+  if (month <= 11) return INFANT_TIPS_6_11;
+  if (month <= 23) return TODDLER_TIPS_12_23;
+  return TODDLER_TIPS_24_35;
+}
+
+export function buildChildcareItems(): ContentItem[] {
+  const items: ContentItem[] = [];
+  const counters = new Map<readonly string[], number>();
+  const nextTip = (pool: readonly string[]): string => {
+    const k = counters.get(pool) ?? 0;
+    counters.set(pool, k + 1);
+    return pick(pool, k);
+  };
+  const monthsWithTheme = new Set<number>();
+  for (let day = 0; day <= 1094; day++) {
+    if (!isChildcareDay(day)) continue;
+    let text: string;
+    if (day <= 100) {
+      const heading = `生後${day}日。`;
+      const special = CHILDCARE_SPECIAL_DAYS[day];
+      let body: string;
+      if (special !== undefined) body = special;
+      else if (day % 7 === 0) body = required(CHILDCARE_WEEK_THEMES[day / 7], `childcare theme week ${day / 7}`);
+      else body = nextTip(day <= 49 ? NEWBORN_TIPS_EARLY : NEWBORN_TIPS_LATE);
+      text = heading + body;
+    } else {
+      const month = ageInMonths(day);
+      const heading = `${Math.floor(month / 12)}歳${month % 12}か月。`;
+      let body: string;
+      if (!monthsWithTheme.has(month)) {
+        monthsWithTheme.add(month);
+        body = required(CHILDCARE_MONTH_THEMES[month], `childcare theme month ${month}`);
+      } else {
+        body = nextTip(childcarePeriodicPool(month));
+      }
+      text = heading + body;
+    }
+    items.push({ track: 'childcare', day, audience: 'parent', text });
+    if (isChildcarePartnerDay(day)) {
+      const partner = required(CHILDCARE_PARTNER_BY_DAY[day], `childcare partner day ${day}`);
+      items.push({ track: 'childcare', day, audience: 'partner', text: `生後${day}日。パートナーの方へ。${partner}` });
+    }
+  }
+  return items;
+}
+
 const TRACK_ORDER = { maternity: 0, childcare: 1 } as const;
 const AUDIENCE_ORDER = { parent: 0, partner: 1 } as const;
 
 export function buildSampleLibrary(): ContentLibrary {
-  const items = [...buildMaternityItems()].sort(
+  const items = [...buildMaternityItems(), ...buildChildcareItems()].sort(
     (a, b) =>
       TRACK_ORDER[a.track] - TRACK_ORDER[b.track] ||
       a.day - b.day ||
