@@ -56,4 +56,6 @@ async function recordHandler(record: SQSRecord): Promise<void> {
 export const handler = middy<SQSEvent, SQSBatchResponse, Error, Context>()
   .use(injectLambdaContext(logger))
   .use(logMetrics(metrics))
-  .handler((event, context) => processPartialResponse(event, recordHandler, processor, { context }));
+  // With batch size 1 every failure is a full-batch failure; report it as an item failure like any other
+  // instead of throwing, so Lambda's retry and the DLQ see one consistent signal.
+  .handler((event, context) => processPartialResponse(event, recordHandler, processor, { context, throwOnFullBatchFailure: false }));

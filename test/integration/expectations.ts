@@ -2,7 +2,8 @@ import type { IsoDate } from '../../schemas/common';
 import type { ContentLibrary } from '../../schemas/content';
 import type { Subscription } from '../../schemas/subscription';
 import type { TenantConfig } from '../../schemas/tenant';
-import { buildLibraryIndex, resolveReader } from '../../lambdas/domain';
+import { buildLibraryIndex, emailSubject, resolveReader } from '../../lambdas/domain';
+import type { TestStack } from './helpers';
 import type { LineEmulatorClient } from '../../local/line-emulator/client';
 import { sesEmails } from '../../local/stack';
 
@@ -31,11 +32,27 @@ export async function lineDeliveriesByUser(line: LineEmulatorClient, channelId: 
   return out;
 }
 
-export async function emailsTo(sesEndpoint: string, from: string): Promise<Map<string, { count: number; text: string }>> {
+/** Mail from one sender, optionally only that of one day (by its subject). */
+export async function emailsTo(sesEndpoint: string, from: string, subject?: string): Promise<Map<string, { count: number; text: string }>> {
   const out = new Map<string, { count: number; text: string }>();
   for (const e of await sesEmails(sesEndpoint)) {
-    if (e.from !== from) continue;
+    if (e.from !== from || (subject !== undefined && e.subject !== subject)) continue;
     for (const to of e.destination.to) out.set(to, { count: (out.get(to)?.count ?? 0) + 1, text: e.body.text ?? '' });
   }
   return out;
 }
+
+/** Every due reader got exactly their messages in exactly one request (or one email); nobody else got anything. */
+export async function expectExactlyOnce(stack: TestStack, population: Map<string, Subscription[]>, date: IsoDate, library: ContentLibrary) {
+  for (const tenant of stack.tenants) {
+    const expected = expectedTexts(tenant, population.get(tenant.tenantId) ?? [], library, date);
+    const line = await lineDeliveriesByUser(stack.line, stack.channels.get(tenant.tenantId)?.channelId as string);
+    const mail = await emailsTo(stack.endpoints.ses, tenant.email?.from as string, emailSubject(tenant, date));
+    const lineWant = [...expected.values()].filter((e) => e.channel === 'line');
+    expect(new Map([...line].sort())).toEqual(new Map(lineWant.map((w) => [w.address, { requests: 1, texts: w.texts }] as const).sort()));
+    const mailWant = [...expected.values()].filter((e) => e.channel === 'email');
+    expect([...mail.keys()].sort()).toEqual(mailWant.map((w) => w.address).sort());
+    for (const [, m] of mail) expect(m.count).toBe(1);
+  }
+}
+

@@ -30,7 +30,13 @@ export function testLibrary(libraryId = 'test-lib'): ContentLibrary {
 
 /** The repository's demo tenants, pointed at the test library and at secrets no other test file uses. */
 export function testTenants(prefix: string, library = 'test-lib'): TenantConfig[] {
-  return loadRepoTenants().map((t) => ({ ...t, library, line: { ...t.line, secretName: `${prefix}/${t.tenantId}/line` } }));
+  return loadRepoTenants().map((t) => ({
+    ...t,
+    library,
+    line: { ...t.line, secretName: `${prefix}/${t.tenantId}/line` },
+    // The SES emulator is shared by all test files: a sender of its own keeps each file's mail apart.
+    email: t.email && { ...t.email, from: `${t.tenantId}.${prefix}@example.jp` },
+  }));
 }
 
 export const uniquePrefix = (name: string) => `t-${name}-${randomBytes(3).toString('hex')}`;
