@@ -5,10 +5,12 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateSecretCommand, PutSecretValueCommand, ResourceExistsException, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { SQSEvent } from 'aws-lambda';
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { ContentLibrarySchema, type ContentLibrary } from '../schemas/content';
 import type { IsoDate } from '../schemas/common';
-import type { ShardCounters } from '../schemas/delivery';
+import type { FanOutEvent, ShardCounters } from '../schemas/delivery';
+
+type FanOutEventInput = Partial<FanOutEvent>;
 import { ENV } from '../schemas/tables';
 import type { TenantConfig } from '../schemas/tenant';
 import { createDocumentClient } from '../lambdas/adapters/dynamo-client';
@@ -16,6 +18,7 @@ import { writeLibrary, writeTenant } from '../lambdas/adapters/content-writer';
 import { PlanRepository } from '../lambdas/adapters/plan-repository';
 import { loadTenants } from '../lib/tenants';
 import { awsEnvFor, type Endpoints } from './emulators';
+import { loadHandler } from './handlers';
 import { lambdaContext } from './lambda-context';
 import type { LineEmulatorControl } from './line-emulator';
 import { ensureQueues, ensureTables, type LocalQueues, type LocalTables } from './resources';
@@ -140,8 +143,8 @@ export interface RunOptions {
 
 /** Runs one day's delivery through the real handlers: fan-out per delivery time, then the queue drained into the shard worker. */
 export async function runDelivery(p: Provisioned, o: RunOptions): Promise<TenantRunSummary[]> {
-  const { handler: fanOutHandler } = await import('../lambdas/handlers/fan-out');
-  const { handler: workerHandler } = await import('../lambdas/handlers/shard-worker');
+  const fanOutHandler = loadHandler<FanOutEventInput, unknown>('fan-out');
+  const workerHandler = loadHandler<SQSEvent, SQSBatchResponse>('shard-worker');
   const beforeRequests = (await p.line.requests()).length;
   const sesBefore = await sesEmails(p.endpoints.ses);
   const started = Date.now();

@@ -1,5 +1,6 @@
 import { ChangeMessageVisibilityCommand, DeleteMessageCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
-import type { SQSEvent } from 'aws-lambda';
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { loadHandler } from '../../local/handlers';
 import type { IsoDate } from '../../schemas/common';
 import type { Subscription } from '../../schemas/subscription';
 import { lambdaContext } from '../../local/lambda-context';
@@ -25,8 +26,8 @@ describe('when LINE misbehaves (one attempt per request, so every fault reaches 
   it('resumes a shard whose SQS message comes back halfway through, and sends nothing twice', async () => {
     const date: IsoDate = '2026-12-02';
     const population = await seed(stack, 300, date);
-    const { handler: fanOut } = await import('../../lambdas/handlers/fan-out');
-    const { handler: worker } = await import('../../lambdas/handlers/shard-worker');
+    const fanOut = loadHandler<unknown, unknown>('fan-out');
+    const worker = loadHandler<SQSEvent, SQSBatchResponse>('shard-worker');
     for (const t of stack.tenants) await fanOut({ deliveryTime: t.deliveryTime, timeZone: t.timeZone, date }, lambdaContext('fan-out'));
 
     // First delivery of each message: half of LINE's answers are lost after LINE accepted the request.
@@ -62,7 +63,7 @@ describe('when LINE misbehaves (one attempt per request, so every fault reaches 
     const date: IsoDate = '2026-12-03';
     await stack.line.reset();
     const population = await seed(stack, 0, date).then(() => new Map(stack.tenants.map((t) => [t.tenantId, demoSubscriptions(t, t.tenantId === 'demo-minato' ? 180 : 120, '2026-12-02')] as const)));
-    const { handler: worker } = await import('../../lambdas/handlers/shard-worker');
+    const worker = loadHandler<SQSEvent, SQSBatchResponse>('shard-worker');
     const tasks = stack.tenants.flatMap((t) => Array.from({ length: t.shardCount }, (_, shard) => ({ tenantId: t.tenantId, date, shard })));
     const invoke = (body: string, id: string) =>
       worker({ Records: [{ messageId: id, receiptHandle: id, body, attributes: {} as never, messageAttributes: {}, md5OfBody: '', eventSource: 'aws:sqs', eventSourceARN: 'arn', awsRegion: 'ap-northeast-1' }] }, lambdaContext('shard-worker'));

@@ -1,0 +1,36 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildSync } from 'esbuild';
+import type { Context } from 'aws-lambda';
+
+export type LambdaHandler<E = unknown, R = unknown> = (event: E, context: Context) => Promise<R>;
+
+const HANDLERS_DIR = join(__dirname, '..', 'lambdas', 'handlers');
+let outDir: string | undefined;
+const built = new Set<string>();
+
+/**
+ * Loads a Lambda handler the way Lambda does: from an esbuild bundle of its entry file, built with the same
+ * settings as the CDK stack (CommonJS, node24). Bundling also lets the ESM-only middy packages run under a
+ * CommonJS loader. Each process bundles once; each `require` of the bundle is a fresh "container" in jest.
+ */
+export function loadHandler<E, R>(name: 'fan-out' | 'shard-worker' | 'line-webhook'): LambdaHandler<E, R> {
+  outDir ??= mkdtempSync(join(tmpdir(), 'hagukumi-handlers-'));
+  const outfile = join(outDir, `${name}.cjs`);
+  if (!built.has(name)) {
+    buildSync({
+      entryPoints: [join(HANDLERS_DIR, `${name}.ts`)],
+      outfile,
+      bundle: true,
+      platform: 'node',
+      target: 'node24',
+      format: 'cjs',
+      sourcemap: 'inline',
+      logLevel: 'error',
+    });
+    built.add(name);
+  }
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (require(outfile) as { handler: LambdaHandler<E, R> }).handler;
+}
