@@ -14,6 +14,7 @@ import { MATERNITY_PARTNER_BY_WEEK } from './sample-ja/maternity-partner';
 import { CHILDCARE_PARTNER_BY_DAY, CHILDCARE_SPECIAL_DAYS, CHILDCARE_WEEK_THEMES } from './sample-ja/childcare-newborn';
 import { NEWBORN_TIPS_EARLY, NEWBORN_TIPS_LATE } from './sample-ja/childcare-newborn-tips';
 import { CHILDCARE_MONTH_THEMES } from './sample-ja/childcare-months';
+import { SUPPORT_BY_DAY } from './sample-ja/support';
 import {
   INFANT_TIPS_3_5,
   INFANT_TIPS_6_11,
@@ -152,11 +153,16 @@ export function buildChildcareItems(): ContentItem[] {
   return items;
 }
 
-const TRACK_ORDER = { maternity: 0, childcare: 1 } as const;
+/** The bereavement-support series: a few quiet messages after a loss; no nickname, no headings. */
+export function buildSupportItems(): ContentItem[] {
+  return Object.entries(SUPPORT_BY_DAY).map(([day, text]) => ({ track: 'support', day: Number(day), audience: 'parent', text }));
+}
+
+const TRACK_ORDER = { maternity: 0, childcare: 1, support: 2 } as const;
 const AUDIENCE_ORDER = { parent: 0, partner: 1 } as const;
 
 export function buildSampleLibrary(): ContentLibrary {
-  const items = [...buildMaternityItems(), ...buildChildcareItems()].sort(
+  const items = [...buildMaternityItems(), ...buildChildcareItems(), ...buildSupportItems()].sort(
     (a, b) =>
       TRACK_ORDER[a.track] - TRACK_ORDER[b.track] ||
       a.day - b.day ||

@@ -15,7 +15,8 @@ export const TenantIdSchema = z
   .regex(/^[a-z][a-z0-9-]{1,39}$/, 'tenant id: lower-case letters, digits and hyphens, 2-40 characters');
 export type TenantId = z.infer<typeof TenantIdSchema>;
 
-export const TrackSchema = z.enum(['maternity', 'childcare']);
+/** `support`: the optional bereavement-support series offered after a loss is reported. */
+export const TrackSchema = z.enum(['maternity', 'childcare', 'support']);
 export type Track = z.infer<typeof TrackSchema>;
 
 export const AudienceSchema = z.enum(['parent', 'partner']);

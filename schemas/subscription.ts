@@ -30,6 +30,8 @@ export const SubscriptionSchema = z.object({
   /** Shared by the parent's and the partner's subscriptions to the same pregnancy or child. */
   familyId: z.string().min(1),
   shard: z.number().int().min(0),
+  /** Why a `stopped` subscription stopped: an unfollow is undone by following again, a reader's own stop is not. */
+  stoppedReason: z.enum(['unfollow', 'reader']).optional(),
   /** For email readers: the opaque token of the one-click unsubscribe link. */
   unsubscribeToken: z.string().optional(),
 });

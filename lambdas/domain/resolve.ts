@@ -1,9 +1,9 @@
 import { LINE_MAX_MESSAGES_PER_REQUEST, LINE_TEXT_MAX, type IsoDate, type Track } from '../../schemas/common';
 import type { Subscription } from '../../schemas/subscription';
 import type { Overlay, TenantConfig } from '../../schemas/tenant';
-import { parseIsoDate } from './dates';
+import { daysBetween, parseIsoDate } from './dates';
 import { libraryText, type LibraryIndex } from './library';
-import { birthdayAge, childAgeDays, gestationalDay, isInChildcareRange, isInMaternityRange } from './stage';
+import { birthdayAge, childAgeDays, gestationalDay, isInChildcareRange, isInMaternityRange, isInSupportRange } from './stage';
 
 export interface ResolveContext {
   tenant: TenantConfig;
@@ -57,18 +57,37 @@ function isDue(sub: Subscription, today: IsoDate): boolean {
   if (sub.status !== 'active') return false;
   if (today < sub.registeredOn) return false;
   if (sub.pausedUntil !== undefined && today < sub.pausedUntil) return false;
-  return sub.track === 'maternity' ? isInMaternityRange(sub.anchorDate, today) : isInChildcareRange(sub.anchorDate, today);
+  switch (sub.track) {
+    case 'maternity':
+      return isInMaternityRange(sub.anchorDate, today);
+    case 'childcare':
+      return isInChildcareRange(sub.anchorDate, today);
+    case 'support':
+      return isInSupportRange(sub.anchorDate, today);
+  }
+}
+
+function slotDay(sub: Subscription, today: IsoDate): number {
+  switch (sub.track) {
+    case 'maternity':
+      return gestationalDay(sub.anchorDate, today);
+    case 'childcare':
+      return childAgeDays(sub.anchorDate, today);
+    case 'support':
+      return daysBetween(sub.anchorDate, today);
+  }
 }
 
 /** The texts one subscription gets on `today`, in order, placeholders filled; empty when nothing is due. */
 export function resolveSubscription(sub: Subscription, today: IsoDate, ctx: ResolveContext): string[] {
   if (!isDue(sub, today)) return [];
   const { tenant, library } = ctx;
-  const day = sub.track === 'maternity' ? gestationalDay(sub.anchorDate, today) : childAgeDays(sub.anchorDate, today);
+  const day = slotDay(sub, today);
 
   const texts: string[] = [];
   const fromLibrary = libraryText(library, sub.track, day, sub.audience);
-  const overlay = overlayFor(tenant, sub.track, day, sub.audience);
+  // After a loss only the support series is sent: no municipal message, no promotion.
+  const overlay = sub.track === 'support' ? undefined : overlayFor(tenant, sub.track, day, sub.audience);
   if (fromLibrary !== undefined && overlay?.mode !== 'replace') texts.push(fromLibrary);
   if (overlay) texts.push(overlay.text);
 
@@ -81,7 +100,7 @@ export function resolveSubscription(sub: Subscription, today: IsoDate, ctx: Reso
   return texts.map((text) => fillPlaceholders(text, nickname));
 }
 
-const TRACK_ORDER: Record<Track, number> = { maternity: 0, childcare: 1 };
+const TRACK_ORDER: Record<Track, number> = { maternity: 0, childcare: 1, support: 2 };
 
 function compareStrings(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;

@@ -57,8 +57,17 @@ function completedMonths(birthday: IsoDate, today: IsoDate): number {
   return t.day < Math.min(b.day, daysInMonth(t.year, t.month)) ? months - 1 : months;
 }
 
+/** The bereavement-support series runs for this many days after the loss was reported (day 0). */
+export const SUPPORT_LAST_DAY = 90;
+
+export function isInSupportRange(reportedOn: IsoDate, today: IsoDate): boolean {
+  const day = daysBetween(reportedOn, today);
+  return day >= 0 && day <= SUPPORT_LAST_DAY;
+}
+
 /** Human label of the stage for logs, previews and operators: `13w1d`, `day 45`, `1y2m`. */
 export function stageLabel(track: Track, anchorDate: IsoDate, today: IsoDate): string {
+  if (track === 'support') return `support day ${daysBetween(anchorDate, today)}`;
   if (track === 'maternity') {
     const day = gestationalDay(anchorDate, today);
     const weeks = Math.floor(day / 7);

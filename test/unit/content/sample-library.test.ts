@@ -48,7 +48,7 @@ describe('sample content library (content/sample-ja.json)', () => {
 
   it('is sorted by track (maternity first), day, audience (parent first)', () => {
     const rank = (i: ContentItem) =>
-      [i.track === 'maternity' ? 0 : 1, i.day, i.audience === 'parent' ? 0 : 1] as const;
+      [{ maternity: 0, childcare: 1, support: 2 }[i.track], i.day, i.audience === 'parent' ? 0 : 1] as const;
     for (let n = 1; n < items.length; n++) {
       const [a, b] = [rank(items[n - 1]!), rank(items[n]!)];
       const cmp = a[0] - b[0] || a[1] - b[1] || a[2] - b[2];
@@ -159,9 +159,17 @@ describe('sample content library (content/sample-ja.json)', () => {
     }
   });
 
-  it('starts each message with its heading', () => {
+  it('has a short, sparse support series after a loss, without nickname or municipal wording', () => {
+    const support = items.filter((i) => i.track === 'support');
+    expect(support.map((i) => i.day)).toEqual([1, 3, 7, 14, 30, 60, 90]);
+    for (const i of support) expect(i.text).not.toContain('{nickname}');
+  });
+
+  it('starts each message with its heading (the support series has none)', () => {
     for (const item of items) {
-      if (item.track === 'maternity') {
+      if (item.track === 'support') {
+        expect(item.text).not.toMatch(/^(妊娠|生後|[0-2]歳)/);
+      } else if (item.track === 'maternity') {
         expect(item.text.startsWith(`妊娠${Math.floor(item.day / 7)}週${item.day % 7}日。`)).toBe(true);
       } else if (item.day <= 100) {
         expect(item.text.startsWith(`生後${item.day}日。`)).toBe(true);
