@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { AudienceSchema, TenantIdSchema, TrackSchema } from './common';
+import { WordingSchema } from './wording';
 
 const HhMmSchema = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected a time as HH:MM (24 h)');
 
@@ -44,6 +45,8 @@ export const TenantConfigSchema = z.object({
     enabled: z.boolean(),
     /** Name of the Secrets Manager secret holding {"channelSecret","channelAccessToken"}. Never the values. */
     secretName: z.string().regex(/^[A-Za-z0-9/_+=.@-]{1,512}$/),
+    /** The account's add-friend URL (https://line.me/R/ti/p/@...), put into partner invitations. */
+    friendUrl: z.url().optional(),
   }),
   email: z.object({
     enabled: z.boolean(),
@@ -55,6 +58,8 @@ export const TenantConfigSchema = z.object({
   birthdayMessages: z.object({ '1': z.string().min(1).max(4800), '2': z.string().min(1).max(4800), '3': z.string().min(1).max(4800) }),
   overlays: z.array(OverlaySchema).default([]),
   consultation: z.array(ConsultationContactSchema).default([]),
+  /** Overrides of the conversation's default Japanese wording (schemas/wording.ts). */
+  wording: WordingSchema.default({}),
 }).superRefine((t, ctx) => {
   const seen = new Set<string>();
   t.overlays.forEach((o, i) => {

@@ -10,7 +10,13 @@ const pad = (n: number, width: number) => String(n).padStart(width, '0');
 export const dataKeys = {
   readerPk: (tenantId: string, readerKey: string) => `T#${tenantId}#R#${readerKey}`,
   subscriptionSk: (subscriptionId: string) => `SUB#${subscriptionId}`,
-  profileSk: 'PROFILE',
+  dialogSk: 'DIALOG',
+  eventPk: (tenantId: string, webhookEventId: string) => `T#${tenantId}#EVT#${webhookEventId}`,
+  eventSk: 'EVT',
+  invitePk: (tenantId: string, code: string) => `T#${tenantId}#INV#${code}`,
+  inviteSk: 'INV',
+  familyPk: (tenantId: string, familyId: string) => `T#${tenantId}#FAM#${familyId}`,
+  familySk: (readerKey: string, subscriptionId: string) => `${readerKey}#${subscriptionId}`,
   shardPk: (tenantId: string, shard: number) => `T#${tenantId}#SH#${pad(shard, 3)}`,
   shardSk: (readerKey: string, subscriptionId: string) => `${readerKey}#${subscriptionId}`,
 };

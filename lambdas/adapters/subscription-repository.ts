@@ -19,7 +19,7 @@ export function subscriptionItem(s: Subscription): Record<string, unknown> {
   };
 }
 
-function toSubscription(item: Record<string, unknown>): Subscription {
+export function toSubscription(item: Record<string, unknown>): Subscription {
   const { pk: _pk, sk: _sk, gsi1pk: _g1, gsi1sk: _g2, ...rest } = item;
   return SubscriptionSchema.parse(rest);
 }

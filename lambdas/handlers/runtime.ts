@@ -20,6 +20,12 @@ export const DeliveryEnvSchema = z.object({
   SES_CONFIGURATION_SET: z.string().optional(),
 });
 
+export const WebhookEnvSchema = z.object({
+  [ENV.dataTable]: z.string().min(1),
+  [ENV.contentTable]: z.string().min(1),
+  [ENV.lineApiBaseUrl]: z.url().optional(),
+});
+
 export const FanOutEnvSchema = z.object({
   [ENV.contentTable]: z.string().min(1),
   [ENV.shardQueueUrl]: z.string().min(1),

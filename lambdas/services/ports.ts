@@ -3,6 +3,7 @@ import type { IsoDate } from '../../schemas/common';
 import type { PlannedSend, ShardCounters, ShardTask, LineTextMessage } from '../../schemas/delivery';
 import type { Subscription } from '../../schemas/subscription';
 import type { TenantConfig } from '../../schemas/tenant';
+import type { Dialog, Invite } from '../domain/conversation';
 
 /** The services talk to the outside only through these ports; adapters implement them. */
 
@@ -99,4 +100,37 @@ export interface EmailSender {
 
 export interface Clock {
   now(): Date;
+}
+
+export interface ReaderState {
+  subscriptions: Subscription[];
+  dialog: Dialog | undefined;
+}
+
+export interface ReaderWrite {
+  tenantId: string;
+  readerKey: string;
+  webhookEventId: string;
+  puts: Subscription[];
+  invites: Invite[];
+  dialog: Dialog | null | undefined;
+  /** Erase everything stored about the reader (subscriptions, dialog, family links) instead of storing changes. */
+  deleteReader: boolean;
+}
+
+export interface ReaderStore {
+  load(tenantId: string, readerKey: string): Promise<ReaderState>;
+  isProcessed(tenantId: string, webhookEventId: string): Promise<boolean>;
+  findInvite(tenantId: string, code: string): Promise<Invite | null>;
+  /** Subscriptions of every reader linked to the family (the parent's and the partner's). */
+  familyMembers(tenantId: string, familyId: string): Promise<Subscription[]>;
+  /** False when the event had been stored before (a redelivery or duplicate): nothing was changed. */
+  commit(write: ReaderWrite): Promise<boolean>;
+}
+
+export interface LineReplier {
+  reply(replyToken: string, messages: unknown[]): Promise<void>;
+}
+export interface LineReplierFactory {
+  forTenant(tenant: TenantConfig): Promise<LineReplier>;
 }

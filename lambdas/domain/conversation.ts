@@ -1,0 +1,680 @@
+import { LINE_MAX_MESSAGES_PER_REQUEST, type IsoDate, type Track } from '../../schemas/common';
+import type { ReaderAction } from '../../schemas/line-webhook';
+import type { Subscription } from '../../schemas/subscription';
+import type { TenantConfig } from '../../schemas/tenant';
+import { DEFAULT_WORDING, type Wording } from '../../schemas/wording';
+import { addDays, parseIsoDate } from './dates';
+import type { LibraryIndex } from './library';
+import { packMessages, resolveSubscription } from './resolve';
+import { shardOf } from './shard';
+
+/**
+ * The LINE conversation as a pure function: (what the reader did, what we know) -> (replies, new dialog state,
+ * changes to store). The webhook service loads the inputs, stores the changes in one transaction, then replies.
+ */
+
+export type Dialog =
+  | { step: 'track' }
+  | { step: 'date'; track: Exclude<Track, 'support'> }
+  | { step: 'nickname'; track: Exclude<Track, 'support'>; anchorDate: IsoDate }
+  | { step: 'invite-code' }
+  | { step: 'change-date'; subscriptionId: string }
+  | { step: 'change-nickname'; subscriptionId: string }
+  | { step: 'birth-date'; subscriptionId: string }
+  | { step: 'stop' }
+  | { step: 'delete' }
+  | { step: 'loss'; subscriptionId: string }
+  | { step: 'loss-support' };
+
+export interface Invite {
+  code: string;
+  familyId: string;
+  track: Exclude<Track, 'support'>;
+  anchorDate: IsoDate;
+  nickname?: string;
+  expiresOn: IsoDate;
+}
+
+export interface ConversationInput {
+  tenant: TenantConfig;
+  library: LibraryIndex;
+  today: IsoDate;
+  userId: string;
+  readerKey: string;
+  /** All of this reader's subscriptions, whatever their status. */
+  subscriptions: Subscription[];
+  dialog: Dialog | undefined;
+  action: ReaderAction;
+  /** Filled by the service when the reader is entering an invite code: the invite it names, or null. */
+  invite?: Invite | null;
+  newId: () => string;
+  newInviteCode: () => string;
+}
+
+export type Change =
+  | { type: 'put'; subscription: Subscription }
+  /** Apply to every other reader's subscription of the family (the partner's): a birth, a date change, a loss. */
+  | { type: 'family'; familyId: string; set: Partial<Pick<Subscription, 'track' | 'anchorDate' | 'status'>> }
+  | { type: 'invite'; invite: Invite }
+  | { type: 'delete-reader' };
+
+export interface QuickReplyItem {
+  type: 'action';
+  action:
+    | { type: 'postback'; label: string; data: string; displayText: string }
+    | { type: 'datetimepicker'; label: string; data: string; mode: 'date'; initial: IsoDate; min: IsoDate; max: IsoDate }
+    | { type: 'uri'; label: string; uri: string };
+}
+export interface BotMessage {
+  type: 'text';
+  text: string;
+  quickReply?: { items: QuickReplyItem[] };
+}
+
+export interface ConversationOutput {
+  replies: BotMessage[];
+  /** `null` ends the dialog; `undefined` leaves it as it was. */
+  dialog: Dialog | null | undefined;
+  changes: Change[];
+}
+
+/** Due dates up to ~10 months ahead; birthdays within the last 3 years (the childcare track's range). */
+export const DUE_DATE_MAX_DAYS = 300;
+export const BIRTHDAY_MAX_DAYS = 1095;
+export const NICKNAME_MAX = 20;
+export const INVITE_VALID_DAYS = 7;
+/** LINE's limit for a quick reply button label. */
+const LABEL_MAX = 20;
+
+type MenuAction = 'settings' | 'add' | 'birth' | 'pause' | 'resume' | 'stop' | 'invite' | 'loss' | 'more';
+
+/** Text commands (also the rich menu's labels): typing them works like tapping the menu. */
+const TEXT_COMMANDS: Record<string, MenuAction> = {
+  '登録内容の確認・変更': 'settings',
+  登録内容: 'settings',
+  子どもを追加: 'add',
+  出産のご報告: 'birth',
+  お休み: 'pause',
+  再開: 'resume',
+  配信停止: 'stop',
+  パートナー招待: 'invite',
+  その他: 'more',
+  赤ちゃんを亡くされた方へ: 'loss',
+};
+
+export function converse(input: ConversationInput): ConversationOutput {
+  const c = new Conversation(input);
+  return c.handle();
+}
+
+/** Postback data is a query string: `a=<action>&...`. Unknown or malformed data is treated as no action. */
+export function postbackData(action: string, params: Record<string, string> = {}): string {
+  return new URLSearchParams({ a: action, ...params }).toString();
+}
+
+/** Trims, folds white space and drops control characters; undefined when nothing usable remains. */
+export function sanitizeNickname(raw: string): string | undefined {
+  // eslint-disable-next-line no-control-regex
+  const cleaned = raw.normalize('NFKC').replace(/[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e]/g, '').replace(/\s+/g, ' ').trim();
+  if (cleaned.length === 0 || [...cleaned].length > NICKNAME_MAX) return undefined;
+  // Braces would read as placeholders in templates.
+  return cleaned.replace(/[{}]/g, '');
+}
+
+const live = (s: Subscription) => s.status === 'active' || s.status === 'paused';
+
+class Conversation {
+  private readonly w: Wording;
+  private readonly out: ConversationOutput = { replies: [], dialog: undefined, changes: [] };
+
+  constructor(private readonly i: ConversationInput) {
+    this.w = { ...DEFAULT_WORDING, ...i.tenant.wording } as Wording;
+  }
+
+  handle(): ConversationOutput {
+    const a = this.i.action;
+    switch (a.kind) {
+      case 'follow':
+        this.onFollow(a.unblocked);
+        break;
+      case 'unfollow':
+        this.onUnfollow();
+        break;
+      case 'text':
+        this.onText(a.text);
+        break;
+      case 'postback':
+        this.onPostback(a.data, a.date);
+        break;
+    }
+    return this.out;
+  }
+
+  // ---- events ----
+
+  private onFollow(unblocked: boolean) {
+    const resumable = this.i.subscriptions.filter((s) => s.status === 'stopped' && s.stoppedReason === 'unfollow');
+    if (unblocked && resumable.length > 0) {
+      for (const s of resumable) this.put({ ...s, status: 'active', stoppedReason: undefined, registeredOn: this.tomorrow });
+      this.say(this.w.welcomeBack, this.menuItems());
+      this.out.dialog = null;
+      return;
+    }
+    this.askTrack(this.fill(this.w.greeting));
+  }
+
+  private onUnfollow() {
+    // Blocked: nothing can reach the reader any more, so every live subscription stops at once.
+    for (const s of this.i.subscriptions.filter(live)) this.put({ ...s, status: 'stopped', stoppedReason: 'unfollow' });
+    this.out.dialog = null;
+  }
+
+  private onText(raw: string) {
+    const text = raw.trim();
+    const command = TEXT_COMMANDS[text];
+    if (command) return this.menu(command);
+    const d = this.i.dialog;
+    switch (d?.step) {
+      case 'nickname': {
+        const nickname = sanitizeNickname(text);
+        if (!nickname) return this.say(this.w.nicknameInvalid, [this.skipItem()]);
+        return this.register(d.track, d.anchorDate, nickname);
+      }
+      case 'change-nickname': {
+        const sub = this.find(d.subscriptionId);
+        const nickname = sanitizeNickname(text);
+        if (!sub) return this.endDialog();
+        if (!nickname) return this.say(this.w.nicknameInvalid);
+        this.put({ ...sub, nickname });
+        this.out.dialog = null;
+        return this.say(this.fill(this.w.updated, { label: this.label({ ...sub, nickname }) }), this.menuItems());
+      }
+      case 'invite-code':
+        return this.joinWithInvite();
+      case 'date':
+      case 'change-date':
+      case 'birth-date':
+        // A typed date is never an error: ask again, with the picker.
+        return this.say(this.w.typedDate, [this.datePicker(this.rangeFor(d))]);
+      default:
+        return this.help();
+    }
+  }
+
+  private onPostback(data: string, date: string | undefined) {
+    const p = new URLSearchParams(data);
+    const s = p.get('s') ?? '';
+    switch (p.get('a')) {
+      case 'track': {
+        const t = p.get('t');
+        if (t !== 'maternity' && t !== 'childcare') return this.help();
+        this.out.dialog = { step: 'date', track: t };
+        return this.say(t === 'maternity' ? this.w.askDueDate : this.w.askBirthday, [this.datePicker(this.rangeFor({ step: 'date', track: t }))]);
+      }
+      case 'partner':
+        this.out.dialog = { step: 'invite-code' };
+        return this.say(this.w.askInviteCode, [this.cancelItem()]);
+      case 'date':
+        return this.onDate(date);
+      case 'skip-nick': {
+        const d = this.i.dialog;
+        return d?.step === 'nickname' ? this.register(d.track, d.anchorDate, undefined) : this.help();
+      }
+      case 'menu':
+        return this.menu((p.get('m') ?? '') as MenuAction);
+      case 'change-date': {
+        const sub = this.find(s);
+        if (!sub || sub.track === 'support') return this.endDialog();
+        const dialog: Dialog = { step: 'change-date', subscriptionId: sub.subscriptionId };
+        this.out.dialog = dialog;
+        return this.say(sub.track === 'maternity' ? this.w.askDueDate : this.w.askBirthday, [this.datePicker(this.rangeFor(dialog))]);
+      }
+      case 'change-nick':
+        if (!this.find(s)) return this.endDialog();
+        this.out.dialog = { step: 'change-nickname', subscriptionId: s };
+        return this.say(this.w.askNewNickname, [this.cancelItem()]);
+      case 'birth':
+        return this.startBirth(s);
+      case 'invite':
+        return this.createInvite(s);
+      case 'loss':
+        return this.startLoss(s);
+      case 'pause':
+        return this.pause(p.get('p'));
+      case 'stop':
+        return this.stop(p.get('c'));
+      case 'delete':
+        return this.delete(p.get('c'));
+      case 'loss-confirm':
+        return this.confirmLoss(p.get('c'));
+      case 'loss-support':
+        return this.lossSupport(p.get('c'));
+      case 'cancel':
+        this.out.dialog = null;
+        return this.say(this.w.cancelled, this.menuItems());
+      default:
+        return this.help();
+    }
+  }
+
+  private onDate(date: string | undefined) {
+    const d = this.i.dialog;
+    if (!d || (d.step !== 'date' && d.step !== 'change-date' && d.step !== 'birth-date')) return this.help();
+    const range = this.rangeFor(d);
+    if (!date || !isIsoDate(date) || date < range.min || date > range.max) {
+      const track = d.step === 'date' ? d.track : this.find(d.subscriptionId)?.track;
+      return this.say(track === 'maternity' && d.step !== 'birth-date' ? this.w.dueDateOutOfRange : this.w.birthdayOutOfRange, [this.datePicker(range)]);
+    }
+    if (d.step === 'date') {
+      this.out.dialog = { step: 'nickname', track: d.track, anchorDate: date };
+      return this.say(this.w.askNickname, [this.skipItem()]);
+    }
+    const sub = this.find(d.subscriptionId);
+    if (!sub) return this.endDialog();
+    this.out.dialog = null;
+    if (d.step === 'change-date') {
+      const changed = { ...sub, anchorDate: date };
+      this.put(changed);
+      this.out.changes.push({ type: 'family', familyId: sub.familyId, set: { anchorDate: date } });
+      return this.say(this.fill(this.w.updated, { label: this.label(changed) }), this.menuItems());
+    }
+    // A birth: the pregnancy becomes a child, and the partner's linked subscription follows.
+    const born: Subscription = { ...sub, track: 'childcare', anchorDate: date, registeredOn: this.tomorrow };
+    this.put(born);
+    this.out.changes.push({ type: 'family', familyId: sub.familyId, set: { track: 'childcare', anchorDate: date } });
+    this.say(this.fill(this.w.birthRecorded, { label: this.label(born) }));
+    this.todaysMessages(born);
+  }
+
+  // ---- flows ----
+
+  private askTrack(text: string) {
+    this.out.dialog = { step: 'track' };
+    this.say(text, [
+      this.postbackItem(this.w.chooseMaternity, postbackData('track', { t: 'maternity' })),
+      this.postbackItem(this.w.chooseChildcare, postbackData('track', { t: 'childcare' })),
+      this.postbackItem(this.w.choosePartner, postbackData('partner')),
+    ]);
+  }
+
+  private register(track: Exclude<Track, 'support'>, anchorDate: IsoDate, nickname: string | undefined) {
+    const sub: Subscription = {
+      tenantId: this.i.tenant.tenantId,
+      readerKey: this.i.readerKey,
+      subscriptionId: this.i.newId(),
+      channel: 'line',
+      address: this.i.userId,
+      track,
+      anchorDate,
+      audience: 'parent',
+      nickname,
+      status: 'active',
+      // Today's message goes out in the reply below; the daily delivery starts tomorrow, so never twice.
+      registeredOn: this.tomorrow,
+      familyId: this.i.newId(),
+      shard: shardOf(this.i.readerKey, this.i.tenant.shardCount),
+    };
+    this.put(sub);
+    this.out.dialog = null;
+    this.registeredReply(sub, this.w.registered, this.w.registeredNoMessageToday);
+  }
+
+  private joinWithInvite() {
+    const invite = this.i.invite;
+    if (!invite || invite.expiresOn < this.i.today) return this.say(this.w.inviteCodeUnknown, [this.cancelItem()]);
+    const sub: Subscription = {
+      tenantId: this.i.tenant.tenantId,
+      readerKey: this.i.readerKey,
+      subscriptionId: this.i.newId(),
+      channel: 'line',
+      address: this.i.userId,
+      track: invite.track,
+      anchorDate: invite.anchorDate,
+      audience: 'partner',
+      nickname: invite.nickname,
+      status: 'active',
+      registeredOn: this.tomorrow,
+      familyId: invite.familyId,
+      shard: shardOf(this.i.readerKey, this.i.tenant.shardCount),
+    };
+    this.put(sub);
+    this.out.dialog = null;
+    this.registeredReply(sub, this.w.partnerRegistered, this.w.partnerRegistered);
+  }
+
+  private registeredReply(sub: Subscription, withMessage: string, withoutMessage: string) {
+    const texts = this.todaysTexts(sub);
+    this.say(this.fill(texts.length ? withMessage : withoutMessage, { label: this.label(sub) }), texts.length ? undefined : this.menuItems());
+    this.sayAll(texts);
+  }
+
+  private todaysMessages(sub: Subscription) {
+    this.sayAll(this.todaysTexts(sub));
+  }
+
+  private todaysTexts(sub: Subscription): string[] {
+    const texts = resolveSubscription({ ...sub, registeredOn: this.i.today }, this.i.today, { tenant: this.i.tenant, library: this.i.library });
+    return packMessages(texts).slice(0, LINE_MAX_MESSAGES_PER_REQUEST - this.out.replies.length);
+  }
+
+  private menu(m: MenuAction) {
+    switch (m) {
+      case 'settings':
+        return this.settings();
+      case 'add':
+        return this.askTrack(this.w.askAddTrack);
+      case 'birth':
+        return this.startBirth('');
+      case 'pause':
+        this.out.dialog = null;
+        return this.say(this.w.askPause, [
+          this.postbackItem(this.w.pauseWeek, postbackData('pause', { p: 'week' })),
+          this.postbackItem(this.w.pauseMonth, postbackData('pause', { p: 'month' })),
+          this.postbackItem(this.w.pauseUntilResumed, postbackData('pause', { p: 'resumed' })),
+          this.cancelItem(),
+        ]);
+      case 'resume':
+        return this.resume();
+      case 'stop':
+        this.out.dialog = { step: 'stop' };
+        return this.say(this.w.askStop, [
+          this.postbackItem(this.w.stopOnly, postbackData('stop', { c: 'stop' })),
+          this.postbackItem(this.w.stopAndDelete, postbackData('stop', { c: 'delete' })),
+          this.cancelItem(),
+        ]);
+      case 'invite':
+        return this.createInvite('');
+      case 'loss':
+        return this.startLoss('');
+      case 'more':
+        this.out.dialog = null;
+        return this.say(this.w.moreMenu, [
+          this.postbackItem('お休み', postbackData('menu', { m: 'pause' })),
+          this.postbackItem('再開', postbackData('menu', { m: 'resume' })),
+          this.postbackItem('配信停止', postbackData('menu', { m: 'stop' })),
+          this.postbackItem(this.w.lossMenuLabel, postbackData('menu', { m: 'loss' })),
+        ]);
+      default:
+        return this.help();
+    }
+  }
+
+  private settings() {
+    const subs = this.i.subscriptions.filter(live);
+    this.out.dialog = null;
+    if (subs.length === 0) return this.askTrack(this.w.nothingRegistered);
+    const lines = subs.map((s, n) => `${n + 1}. ${this.label(s)}${s.nickname ? `・${s.nickname}` : ''}${s.status === 'paused' || (s.pausedUntil && s.pausedUntil > this.i.today) ? '（お休み中）' : ''}`);
+    const items = subs
+      .filter((s) => s.track !== 'support')
+      .slice(0, 6)
+      .flatMap((s, n) => [
+        this.postbackItem(`${n + 1}. ${this.w.changeDate}`, postbackData('change-date', { s: s.subscriptionId })),
+        this.postbackItem(`${n + 1}. ${this.w.changeNickname}`, postbackData('change-nick', { s: s.subscriptionId })),
+      ]);
+    this.say(`${this.w.settingsHeader}\n${lines.join('\n')}`, items.length ? items : this.menuItems());
+  }
+
+  private startBirth(s: string) {
+    const pregnancies = this.i.subscriptions.filter((x) => live(x) && x.track === 'maternity' && x.audience === 'parent');
+    const sub = s ? pregnancies.find((x) => x.subscriptionId === s) : pregnancies.length === 1 ? pregnancies[0] : undefined;
+    if (!sub) {
+      if (pregnancies.length > 1) return this.chooseSubscription(pregnancies, 'birth');
+      this.out.dialog = null;
+      return this.say(this.w.noPregnancy, this.menuItems());
+    }
+    const dialog: Dialog = { step: 'birth-date', subscriptionId: sub.subscriptionId };
+    this.out.dialog = dialog;
+    this.say(this.w.askBirthDate, [this.datePicker(this.rangeFor(dialog))]);
+  }
+
+  private createInvite(s: string) {
+    const candidates = this.i.subscriptions.filter((x) => live(x) && x.track !== 'support');
+    const sub = s ? candidates.find((x) => x.subscriptionId === s) : candidates.length === 1 ? candidates[0] : undefined;
+    if (!sub) {
+      if (candidates.length > 1) return this.chooseSubscription(candidates, 'invite');
+      return this.askTrack(this.w.nothingRegistered);
+    }
+    const code = this.i.newInviteCode();
+    this.out.changes.push({
+      type: 'invite',
+      invite: { code, familyId: sub.familyId, track: sub.track as Exclude<Track, 'support'>, anchorDate: sub.anchorDate, nickname: sub.nickname, expiresOn: addDays(this.i.today, INVITE_VALID_DAYS) },
+    });
+    this.out.dialog = null;
+    const share = this.fill(this.w.inviteShare, { code }) + (this.i.tenant.line.friendUrl ? `\n${this.i.tenant.line.friendUrl}` : '');
+    this.say(this.fill(this.w.inviteCreated, { code }), [
+      { type: 'action', action: { type: 'uri', label: 'LINEで送る', uri: `https://line.me/R/share?text=${encodeURIComponent(share)}` } },
+    ]);
+  }
+
+  private startLoss(s: string) {
+    const candidates = this.i.subscriptions.filter((x) => live(x) && x.track !== 'support');
+    const sub = s ? candidates.find((x) => x.subscriptionId === s) : candidates.length === 1 ? candidates[0] : undefined;
+    if (!sub) {
+      if (candidates.length > 1) return this.chooseSubscription(candidates, 'loss');
+      this.out.dialog = null;
+      return this.say(this.w.nothingRegistered, this.menuItems());
+    }
+    this.out.dialog = { step: 'loss', subscriptionId: sub.subscriptionId };
+    this.say(this.w.askLossConfirm, [
+      this.postbackItem(this.w.lossStop, postbackData('loss-confirm', { c: 'yes' })),
+      this.postbackItem(this.w.cancel, postbackData('loss-confirm', { c: 'no' })),
+    ]);
+  }
+
+  private confirmLoss(c: string | null) {
+    const d = this.i.dialog;
+    const sub = d?.step === 'loss' ? this.find(d.subscriptionId) : undefined;
+    if (!sub || c !== 'yes') {
+      this.out.dialog = null;
+      return this.say(this.w.cancelled, this.menuItems());
+    }
+    // Stops at once for this reader and every linked reader: nothing stage-timed, no birthday, no survey follows.
+    this.put({ ...sub, status: 'lost' });
+    this.out.changes.push({ type: 'family', familyId: sub.familyId, set: { status: 'lost' } });
+    this.say(`${this.w.lossRecorded}\n\n${this.contacts()}`);
+    this.out.dialog = { step: 'loss-support' };
+    this.say(this.w.lossSupportOffer, [
+      this.postbackItem(this.w.lossSupportYes, postbackData('loss-support', { c: 'yes' })),
+      this.postbackItem(this.w.lossSupportNo, postbackData('loss-support', { c: 'no' })),
+    ]);
+  }
+
+  private lossSupport(c: string | null) {
+    if (this.i.dialog?.step !== 'loss-support') return this.help();
+    this.out.dialog = null;
+    if (c !== 'yes') return this.say(this.w.lossSupportDeclined);
+    this.put({
+      tenantId: this.i.tenant.tenantId,
+      readerKey: this.i.readerKey,
+      subscriptionId: this.i.newId(),
+      channel: 'line',
+      address: this.i.userId,
+      track: 'support',
+      anchorDate: this.i.today,
+      audience: 'parent',
+      status: 'active',
+      registeredOn: this.tomorrow,
+      familyId: this.i.newId(),
+      shard: shardOf(this.i.readerKey, this.i.tenant.shardCount),
+    });
+    this.say(this.w.lossSupportAccepted);
+  }
+
+  private pause(p: string | null) {
+    const subs = this.i.subscriptions.filter((s) => s.status === 'active');
+    this.out.dialog = null;
+    if (subs.length === 0) return this.say(this.w.nothingToResume, this.menuItems());
+    if (p === 'resumed') {
+      for (const s of subs) this.put({ ...s, status: 'paused', pausedUntil: undefined });
+      return this.say(this.w.pausedIndefinitely);
+    }
+    if (p !== 'week' && p !== 'month') return this.say(this.w.cancelled, this.menuItems());
+    const until = p === 'week' ? addDays(this.i.today, 7) : addMonths(this.i.today, 1);
+    for (const s of subs) this.put({ ...s, pausedUntil: until });
+    this.say(this.fill(this.w.paused, { date: japaneseDate(until) }));
+  }
+
+  private resume() {
+    this.out.dialog = null;
+    const subs = this.i.subscriptions.filter(
+      (s) => s.status === 'paused' || (s.status === 'active' && s.pausedUntil !== undefined && s.pausedUntil > this.i.today) || (s.status === 'stopped' && s.stoppedReason === 'reader'),
+    );
+    if (subs.length === 0) return this.say(this.w.nothingToResume, this.menuItems());
+    // Missed days are not sent afterwards: the next delivery is tomorrow's slot.
+    for (const s of subs) this.put({ ...s, status: 'active', pausedUntil: undefined, stoppedReason: undefined, registeredOn: this.tomorrow });
+    this.say(this.w.resumed);
+  }
+
+  private stop(c: string | null) {
+    if (this.i.dialog?.step !== 'stop' || (c !== 'stop' && c !== 'delete')) {
+      this.out.dialog = null;
+      return this.say(this.w.cancelled, this.menuItems());
+    }
+    if (c === 'delete') {
+      this.out.dialog = { step: 'delete' };
+      return this.say(this.w.askDelete, [this.postbackItem(this.w.deleteYes, postbackData('delete', { c: 'yes' })), this.postbackItem(this.w.cancel, postbackData('delete', { c: 'no' }))]);
+    }
+    for (const s of this.i.subscriptions.filter(live)) this.put({ ...s, status: 'stopped', stoppedReason: 'reader' });
+    this.out.dialog = null;
+    this.say(this.w.stopped);
+  }
+
+  private delete(c: string | null) {
+    if (this.i.dialog?.step !== 'delete' || c !== 'yes') {
+      this.out.dialog = null;
+      return this.say(this.w.cancelled, this.menuItems());
+    }
+    this.out.changes = [{ type: 'delete-reader' }];
+    this.out.dialog = null;
+    this.say(this.w.deleted);
+  }
+
+  private chooseSubscription(subs: Subscription[], action: 'birth' | 'invite' | 'loss') {
+    this.out.dialog = null;
+    this.say(
+      this.w.chooseWhich,
+      subs.slice(0, 12).map((s) => this.postbackItem(this.shortLabel(s), postbackData(action, { s: s.subscriptionId }))).concat(this.cancelItem()),
+    );
+  }
+
+  private help() {
+    this.say(`${this.w.help}\n\n${this.contacts()}`.trim(), this.menuItems());
+  }
+
+  private endDialog() {
+    this.out.dialog = null;
+    this.help();
+  }
+
+  // ---- helpers ----
+
+  private get tomorrow(): IsoDate {
+    return addDays(this.i.today, 1);
+  }
+
+  private find(subscriptionId: string): Subscription | undefined {
+    return this.i.subscriptions.find((s) => s.subscriptionId === subscriptionId && live(s));
+  }
+
+  private put(subscription: Subscription) {
+    const i = this.out.changes.findIndex((c) => c.type === 'put' && c.subscription.subscriptionId === subscription.subscriptionId);
+    if (i >= 0) this.out.changes.splice(i, 1);
+    this.out.changes.push({ type: 'put', subscription });
+  }
+
+  private rangeFor(d: Dialog): { min: IsoDate; max: IsoDate; initial: IsoDate } {
+    const today = this.i.today;
+    const track = d.step === 'date' ? d.track : d.step === 'change-date' ? this.find(d.subscriptionId)?.track : 'childcare';
+    if (d.step === 'birth-date') return { min: addDays(today, -180), max: today, initial: today };
+    if (track === 'maternity') return { min: today, max: addDays(today, DUE_DATE_MAX_DAYS), initial: addDays(today, 140) };
+    return { min: addDays(today, -BIRTHDAY_MAX_DAYS), max: today, initial: today };
+  }
+
+  private datePicker(r: { min: IsoDate; max: IsoDate; initial: IsoDate }): QuickReplyItem {
+    return { type: 'action', action: { type: 'datetimepicker', label: this.w.pickDate.slice(0, LABEL_MAX), data: postbackData('date'), mode: 'date', ...r } };
+  }
+
+  private postbackItem(label: string, data: string): QuickReplyItem {
+    return { type: 'action', action: { type: 'postback', label: truncate(label, LABEL_MAX), data, displayText: label } };
+  }
+
+  private skipItem(): QuickReplyItem {
+    return this.postbackItem(this.w.skip, postbackData('skip-nick'));
+  }
+
+  private cancelItem(): QuickReplyItem {
+    return this.postbackItem(this.w.cancel, postbackData('cancel'));
+  }
+
+  private menuItems(): QuickReplyItem[] {
+    return [
+      this.postbackItem('登録内容の確認・変更', postbackData('menu', { m: 'settings' })),
+      this.postbackItem('子どもを追加', postbackData('menu', { m: 'add' })),
+      this.postbackItem('出産のご報告', postbackData('menu', { m: 'birth' })),
+      this.postbackItem('パートナー招待', postbackData('menu', { m: 'invite' })),
+      this.postbackItem('その他', postbackData('menu', { m: 'more' })),
+    ];
+  }
+
+  private label(s: Subscription): string {
+    const date = japaneseDate(s.anchorDate);
+    switch (s.track) {
+      case 'maternity':
+        return `妊娠中・出産予定日 ${date}`;
+      case 'childcare':
+        return `子育て中・誕生日 ${date}`;
+      case 'support':
+        return 'お便り';
+    }
+  }
+
+  private shortLabel(s: Subscription): string {
+    const name = s.nickname ? `${s.nickname} ` : '';
+    const { month, day } = parseIsoDate(s.anchorDate);
+    return truncate(`${name}${s.track === 'maternity' ? '予定日' : '誕生日'}${month}/${day}`, LABEL_MAX);
+  }
+
+  private contacts(): string {
+    const list = this.i.tenant.consultation.map((c) => `・${c.name}${c.phone ? ` ${c.phone}` : ''}${c.hours ? `（${c.hours}）` : ''}${c.url ? `\n  ${c.url}` : ''}`);
+    return list.length ? `【${this.w.contactsHeader}】\n${list.join('\n')}` : '';
+  }
+
+  private fill(template: string, values: Record<string, string> = {}): string {
+    const all: Record<string, string> = { tenantName: this.i.tenant.name, ...values };
+    return template.replace(/\{(\w+)\}/g, (m, k: string) => all[k] ?? m);
+  }
+
+  private say(text: string, quickReply?: QuickReplyItem[]) {
+    if (this.out.replies.length >= LINE_MAX_MESSAGES_PER_REQUEST) return;
+    this.out.replies.push(quickReply?.length ? { type: 'text', text, quickReply: { items: quickReply.slice(0, 13) } } : { type: 'text', text });
+  }
+
+  private sayAll(texts: string[]) {
+    for (const t of texts) this.say(t);
+  }
+}
+
+function truncate(s: string, max: number): string {
+  return [...s].length <= max ? s : `${[...s].slice(0, max - 1).join('')}…`;
+}
+
+function isIsoDate(s: string): boolean {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(s)) return false;
+  const d = new Date(`${s}T00:00:00Z`);
+  return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === s;
+}
+
+/** The same day next month, or the month's last day when it has no such day. */
+export function addMonths(date: IsoDate, months: number): IsoDate {
+  const { year, month, day } = parseIsoDate(date);
+  const m0 = year * 12 + (month - 1) + months;
+  const y = Math.floor(m0 / 12);
+  const m = (m0 % 12) + 1;
+  const last = new Date(Date.UTC(y, m, 0)).getUTCDate();
+  return `${y}-${String(m).padStart(2, '0')}-${String(Math.min(day, last)).padStart(2, '0')}`;
+}
+
+export function japaneseDate(date: IsoDate): string {
+  const { year, month, day } = parseIsoDate(date);
+  return `${year}年${month}月${day}日`;
+}

@@ -1,0 +1,154 @@
+import { randomInt, randomUUID } from 'node:crypto';
+import { validateSignature } from '@line/bot-sdk';
+import { LineWebhookBodySchema, type LineEvent, type ReaderAction } from '../../schemas/line-webhook';
+import type { Subscription } from '../../schemas/subscription';
+import type { TenantConfig } from '../../schemas/tenant';
+import { buildLibraryIndex, localDate, type LibraryIndex } from '../domain';
+import { converse, type Change } from '../domain/conversation';
+import { lineReaderKey } from '../domain/shard';
+import type { ContentItem } from '../../schemas/content';
+import type { Clock, ContentSource, LineCredentialsSource, LineReplierFactory, ReaderStore, TenantDirectory } from './ports';
+
+export interface LineWebhookDeps {
+  tenants: TenantDirectory;
+  content: ContentSource;
+  credentials: LineCredentialsSource;
+  readers: ReaderStore;
+  replies: LineReplierFactory;
+  clock: Clock;
+  newId?: () => string;
+  newInviteCode?: () => string;
+  /** Counts only, never content: called when a reply could not be sent. */
+  onReplyFailed?: (err: unknown) => void;
+}
+
+export interface WebhookRequest {
+  tenantId: string;
+  rawBody: string;
+  signature: string | undefined;
+}
+
+export interface WebhookResponse {
+  status: 200 | 400 | 401 | 404 | 413;
+  message: string;
+  /** Events applied now (not duplicates, not ignored). */
+  handled: number;
+}
+
+/** LINE's webhook bodies are small; anything near this is not LINE. */
+export const MAX_BODY_BYTES = 1_000_000;
+
+/** Letters and digits a person can read aloud without confusion (no 0/O, 1/I/L). */
+const INVITE_ALPHABET = 'ABCDEFGHJKMNPQRSTUVWXYZ23456789';
+export const newInviteCode = () => Array.from({ length: 6 }, () => INVITE_ALPHABET[randomInt(INVITE_ALPHABET.length)]).join('');
+
+/**
+ * Verifies and handles one webhook request. Checks come before any write: unknown tenant (404), missing or
+ * wrong signature over the raw body (401), oversized (413), malformed JSON or schema (400). Each event is
+ * then applied at most once (its webhookEventId is stored in the same transaction as its effects).
+ */
+export async function handleLineWebhook(req: WebhookRequest, deps: LineWebhookDeps): Promise<WebhookResponse> {
+  const tenant = /^[a-z][a-z0-9-]{1,39}$/.test(req.tenantId) ? await deps.tenants.getTenant(req.tenantId) : undefined;
+  if (!tenant || !tenant.line.enabled) return { status: 404, message: 'unknown tenant', handled: 0 };
+  if (Buffer.byteLength(req.rawBody) > MAX_BODY_BYTES) return { status: 413, message: 'body too large', handled: 0 };
+  const { channelSecret } = await deps.credentials.get(tenant);
+  if (!req.signature || !validateSignature(req.rawBody, channelSecret, req.signature)) return { status: 401, message: 'invalid signature', handled: 0 };
+
+  let json: unknown;
+  try {
+    json = JSON.parse(req.rawBody);
+  } catch {
+    return { status: 400, message: 'body is not JSON', handled: 0 };
+  }
+  const body = LineWebhookBodySchema.safeParse(json);
+  if (!body.success) return { status: 400, message: `body does not match the webhook schema: ${body.error.issues[0]?.path.join('.')}`, handled: 0 };
+
+  let handled = 0;
+  // In order: LINE sends a user's events in the order they happened.
+  for (const event of body.data.events) {
+    if (await handleEvent(tenant, event, deps)) handled++;
+  }
+  return { status: 200, message: 'ok', handled };
+}
+
+function toAction(e: LineEvent): ReaderAction | undefined {
+  switch (e.type) {
+    case 'follow':
+      return { kind: 'follow', unblocked: e.follow?.isUnblocked ?? false };
+    case 'unfollow':
+      return { kind: 'unfollow' };
+    case 'message':
+      return e.message?.type === 'text' && e.message.text !== undefined ? { kind: 'text', text: e.message.text } : undefined;
+    case 'postback':
+      return e.postback ? { kind: 'postback', data: e.postback.data, date: e.postback.params?.date } : undefined;
+    default:
+      return undefined;
+  }
+}
+
+const libraryIndexes = new WeakMap<ContentItem[], LibraryIndex>();
+
+async function handleEvent(tenant: TenantConfig, event: LineEvent, deps: LineWebhookDeps): Promise<boolean> {
+  // Standby: another channel (e.g. a chat operator) has the conversation; events from groups are not ours.
+  if (event.mode === 'standby' || event.source?.type !== 'user' || !event.source.userId) return false;
+  const action = toAction(event);
+  if (!action) return false;
+  if (await deps.readers.isProcessed(tenant.tenantId, event.webhookEventId)) return false;
+
+  const userId = event.source.userId;
+  const readerKey = lineReaderKey(userId);
+  const today = localDate(deps.clock.now(), tenant.timeZone);
+  const [state, items] = await Promise.all([deps.readers.load(tenant.tenantId, readerKey), deps.content.getLibrary(tenant.library)]);
+  let library = libraryIndexes.get(items);
+  if (!library) libraryIndexes.set(items, (library = buildLibraryIndex(items)));
+
+  const invite =
+    state.dialog?.step === 'invite-code' && action.kind === 'text'
+      ? await deps.readers.findInvite(tenant.tenantId, action.text.normalize('NFKC').replace(/\s+/g, '').toUpperCase())
+      : undefined;
+  const out = converse({
+    tenant,
+    library,
+    today,
+    userId,
+    readerKey,
+    subscriptions: state.subscriptions,
+    dialog: state.dialog,
+    action,
+    invite,
+    newId: deps.newId ?? randomUUID,
+    newInviteCode: deps.newInviteCode ?? newInviteCode,
+  });
+
+  const puts = out.changes.flatMap((c) => (c.type === 'put' ? [c.subscription] : []));
+  for (const c of out.changes) if (c.type === 'family') puts.push(...(await familyPuts(tenant, readerKey, c, deps)));
+  const deleting = out.changes.some((c) => c.type === 'delete-reader');
+  const committed = await deps.readers.commit({
+    tenantId: tenant.tenantId,
+    readerKey,
+    webhookEventId: event.webhookEventId,
+    puts: deleting ? [] : puts,
+    invites: out.changes.flatMap((c) => (c.type === 'invite' ? [c.invite] : [])),
+    dialog: deleting ? undefined : out.dialog,
+    deleteReader: deleting,
+  });
+  if (!committed) return false;
+
+  if (event.replyToken && out.replies.length > 0) {
+    try {
+      await (await deps.replies.forTenant(tenant)).reply(event.replyToken, out.replies);
+    } catch (err) {
+      // The change is stored; a lost reply (expired token, LINE hiccup) must not make LINE redeliver the event.
+      deps.onReplyFailed?.(err);
+    }
+  }
+  return true;
+}
+
+/** The same change for the other readers of the family (the partner follows a birth, a date change, a loss). */
+async function familyPuts(tenant: TenantConfig, readerKey: string, c: Extract<Change, { type: 'family' }>, deps: LineWebhookDeps): Promise<Subscription[]> {
+  const members = await deps.readers.familyMembers(tenant.tenantId, c.familyId);
+  return members
+    .filter((s) => s.readerKey !== readerKey && (s.status === 'active' || s.status === 'paused'))
+    .map((s) => ({ ...s, ...c.set }));
+}

@@ -1,0 +1,84 @@
+import { z } from 'zod';
+
+/**
+ * Everything the LINE conversation says, in Japanese. A tenant file may override any key under `wording`
+ * (validated at synth: an unknown key is an error). `{tenantName}`, `{label}`, `{code}`, `{date}`, `{days}`
+ * are filled in where noted.
+ */
+export const DEFAULT_WORDING = {
+  greeting:
+    '{tenantName}の子育て応援メッセージに登録いただき、ありがとうございます。\n妊娠中の方・子育て中の方に、毎朝ひとことメッセージをお届けします。\nあてはまるものを選んでください。',
+  askAddTrack: 'どちらのご登録を追加しますか？（ふたごのお子さんや、上のお子さんがいる場合など）',
+  welcomeBack: 'おかえりなさい。メッセージの配信を再開しました。',
+  chooseMaternity: '妊娠中',
+  chooseChildcare: '子育て中',
+  choosePartner: 'パートナー・家族として登録',
+  askDueDate: '出産予定日を教えてください。下のボタンから選べます。',
+  askBirthday: 'お子さんの誕生日を教えてください。下のボタンから選べます。',
+  pickDate: '日付を選ぶ',
+  dueDateOutOfRange: '出産予定日は、今日から10か月先までの日付でお願いします。もう一度選んでみてください。',
+  birthdayOutOfRange: 'このサービスは3歳のお誕生日までのお子さんが対象です。今日から3年前までの誕生日を選んでください。',
+  typedDate: '日付は下のボタンから選んでいただけると確実です。お手数ですが、もう一度お願いします。',
+  askNickname:
+    'メッセージの中で、赤ちゃん（お子さん）をどうお呼びしましょうか。ニックネームを送ってください（20文字まで）。なくても大丈夫です。',
+  skip: 'スキップ',
+  nicknameInvalid: 'ニックネームは20文字までの文字でお願いします。',
+  registered: '登録しました（{label}）。\n明日から毎朝メッセージをお届けします。今日のメッセージはこちらです。',
+  registeredNoMessageToday: '登録しました（{label}）。\n次のメッセージの日から、朝にお届けします。',
+  askInviteCode: '登録した方から届いた招待コード（6文字）を送ってください。',
+  inviteCodeUnknown: 'その招待コードは見つかりませんでした。有効期限（7日間）が切れていないか、登録した方に確認してください。',
+  partnerRegistered: 'パートナー・家族として登録しました（{label}）。明日から毎朝メッセージをお届けします。',
+  inviteCreated:
+    'パートナーやご家族に、この招待コードを伝えてください。\n招待コード：{code}（7日間有効）\n\nこのアカウントを友だち追加して「パートナー・家族として登録」を選び、コードを送ると登録できます。',
+  inviteShare: '{tenantName}の子育てメッセージに、一緒に登録しませんか？\n友だち追加後、「パートナー・家族として登録」を選んで招待コード {code} を送ってください。',
+  settingsHeader: 'ご登録の内容です。',
+  nothingRegistered: 'まだ登録がありません。「妊娠中」または「子育て中」を選んで登録してください。',
+  changeDate: '日付を変更',
+  changeNickname: '呼び名を変更',
+  askNewNickname: '新しいニックネームを送ってください（20文字まで）。',
+  updated: '変更しました（{label}）。',
+  chooseWhich: 'どのご登録についてですか？',
+  noPregnancy: '妊娠中のご登録が見つかりませんでした。',
+  askBirthDate: 'ご出産おめでとうございます。お子さんの誕生日を選んでください。',
+  birthRecorded: 'ご出産おめでとうございます！これからは子育てのメッセージをお届けします（{label}）。',
+  askPause: 'メッセージをお休みする期間を選んでください。',
+  pauseWeek: '1週間',
+  pauseMonth: '1か月',
+  pauseUntilResumed: '再開するまで',
+  paused: 'メッセージをお休みします。{date}から再開します。お休み中のメッセージは後から届きません。',
+  pausedIndefinitely: 'メッセージをお休みします。再開するときは「再開」と送ってください。',
+  resumed: 'メッセージを再開しました。明日の朝からお届けします。',
+  nothingToResume: 'お休み中のメッセージはありません。',
+  askStop: '配信を停止しますか？データの削除も選べます。',
+  stopOnly: '配信を停止する',
+  stopAndDelete: '停止してデータ削除',
+  cancel: 'やめる',
+  cancelled: 'そのままにしました。',
+  stopped: '配信を停止しました。再開するときは「再開」と送ってください。',
+  askDelete: 'ご登録の内容（日付・ニックネーム・回答など）をすべて削除します。元には戻せません。削除してよろしいですか？',
+  deleteYes: '削除する',
+  deleted: 'データを削除しました。これまでご利用いただき、ありがとうございました。',
+  askLossConfirm:
+    'おつらいなか、お知らせくださりありがとうございます。\nこのご登録についてのメッセージを、いまから止めてもよろしいですか？ご家族として登録している方へのメッセージも止まります。',
+  lossStop: '止める',
+  lossRecorded:
+    '心よりお悔やみ申し上げます。メッセージの配信を止めました。\nお話ししたくなったときは、次の窓口にご相談ください。',
+  lossSupportOffer:
+    'ご希望の方には、これから3か月の間に数回、心と体をいたわるための短いお便りをお届けしています。受け取りますか？',
+  lossSupportYes: '受け取る',
+  lossSupportNo: '受け取らない',
+  lossSupportAccepted: '承知しました。ときどき短いお便りをお届けします。いつでも「配信停止」で止められます。',
+  lossSupportDeclined: '承知しました。こちらからのメッセージはお送りしません。',
+  moreMenu: 'その他のメニューです。',
+  lossMenuLabel: '赤ちゃんを亡くされた方へ',
+  contactsHeader: '相談窓口',
+  help: 'メッセージありがとうございます。このアカウントでは個別のご質問にはお答えできません。下のメニューからお選びください。\nご心配なことは、かかりつけの医療機関や次の窓口にご相談ください。',
+} as const;
+
+export type WordingKey = keyof typeof DEFAULT_WORDING;
+
+export const WordingSchema = z.partialRecord(
+  z.enum(Object.keys(DEFAULT_WORDING) as [WordingKey, ...WordingKey[]]),
+  z.string().min(1).max(2000),
+);
+export type Wording = Record<WordingKey, string>;
