@@ -17,7 +17,7 @@ import {
   ScheduleTargetInput,
 } from 'aws-cdk-lib/aws-scheduler';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
-import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import { Secret, type ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
@@ -25,8 +25,9 @@ import type { FanOutEvent } from '../schemas/delivery';
 import { CONTENT_TABLE, DATA_TABLE, ENV } from '../schemas/tables';
 import type { TenantConfig } from '../schemas/tenant';
 import { HagukumiFunction, handlerEntry } from './constructs/hagukumi-function';
-import { grantReadWithIndexes } from './constructs/table-from-definition';
-import type { LoadedTenant } from './tenants';
+import { LineWebhookApi } from './constructs/line-webhook-api';
+import { grantReadWithIndexes, grantWriteItems } from './constructs/table-from-definition';
+import { InvalidTenantFileError, type LoadedTenant } from './tenants';
 
 export interface StatelessStackProps extends StackProps {
   readonly tenants: readonly LoadedTenant[];
@@ -43,18 +44,29 @@ export const SHARD_WORKER_TIMEOUT = Duration.seconds(300);
 export const SHARD_QUEUE_VISIBILITY = Duration.seconds(SHARD_WORKER_TIMEOUT.toSeconds() * 6);
 export const SHARD_MAX_RECEIVE_COUNT = 5;
 export const SHARD_WORKER_MAX_CONCURRENCY = 10;
+/** LINE expects the webhook's answer within about 2 s; the rest is headroom for a cold start and retries. */
+export const LINE_WEBHOOK_TIMEOUT = Duration.seconds(10);
+export const LINE_WEBHOOK_MEMORY_MB = 512;
 
-/** The delivery pipeline: scheduler -> fan-out -> shard queue -> shard worker, and its alarms. */
+/**
+ * The delivery pipeline (scheduler -> fan-out -> shard queue -> shard worker), the LINE webhook
+ * (HTTP API -> webhook function), and their alarms.
+ */
 export class StatelessStack extends Stack {
   readonly shardQueue: Queue;
   readonly shardDlq: Queue;
   readonly fanOut: HagukumiFunction;
   readonly shardWorker: HagukumiFunction;
+  readonly lineWebhook: HagukumiFunction;
+  readonly webhookApi: LineWebhookApi;
   readonly schedules: Schedule[] = [];
 
   constructor(scope: Construct, id: string, props: StatelessStackProps) {
     super(scope, id, props);
     const tenants = props.tenants.map((t) => t.config);
+    const lineTenants = props.tenants.filter((t) => t.config.line.enabled);
+    // Before any resource of this stack: two tenants must not share a webhook URL output id.
+    const webhookOutputIds = webhookUrlOutputIds(lineTenants);
 
     this.shardDlq = new Queue(this, 'ShardDlq', {
       encryption: QueueEncryption.SQS_MANAGED,
@@ -104,7 +116,29 @@ export class StatelessStack extends Stack {
     grantReadWithIndexes(props.dataTable, DATA_TABLE, this.shardWorker);
     grantReadWithIndexes(props.contentTable, CONTENT_TABLE, this.shardWorker);
     props.deliveryTable.grantReadWriteData(this.shardWorker);
-    this.grantTenantChannels(tenants);
+
+    this.lineWebhook = new HagukumiFunction(this, 'LineWebhook', {
+      entry: handlerEntry('line-webhook'),
+      serviceName: 'line-webhook',
+      description: 'Answers LINE webhook events: signature check, dedupe, registration dialog, menu, surveys, inquiries',
+      timeout: LINE_WEBHOOK_TIMEOUT,
+      memorySize: LINE_WEBHOOK_MEMORY_MB,
+      environment: {
+        [ENV.dataTable]: props.dataTable.tableName,
+        [ENV.contentTable]: props.contentTable.tableName,
+        ...(props.lineApiBaseUrl ? { [ENV.lineApiBaseUrl]: props.lineApiBaseUrl } : {}),
+      },
+    });
+    // Table.grantReadWriteData would add `<table>/index/*`; these name the table and each index instead.
+    grantReadWithIndexes(props.dataTable, DATA_TABLE, this.lineWebhook);
+    grantWriteItems(props.dataTable, this.lineWebhook);
+    grantReadWithIndexes(props.contentTable, CONTENT_TABLE, this.lineWebhook);
+
+    for (const secret of this.lineSecrets(tenants)) {
+      secret.grantRead(this.shardWorker);
+      secret.grantRead(this.lineWebhook);
+    }
+    this.grantEmailIdentities(tenants);
     this.shardWorker.fn.addEventSource(
       new SqsEventSource(this.shardQueue, {
         batchSize: 1,
@@ -112,6 +146,12 @@ export class StatelessStack extends Stack {
         maxConcurrency: SHARD_WORKER_MAX_CONCURRENCY,
       }),
     );
+
+    this.webhookApi = new LineWebhookApi(this, 'LineWebhookApi', {
+      handler: this.lineWebhook.fn,
+      tenantIds: lineTenants.map((t) => t.config.tenantId),
+      apiName: `${this.stackName}-line-webhook`,
+    });
 
     this.createSchedules(tenants, fanOutDlq);
     this.createAlarms(fanOutDlq);
@@ -122,17 +162,28 @@ export class StatelessStack extends Stack {
     new CfnOutput(this, 'FanOutDlqUrl', { value: fanOutDlq.queueUrl });
     new CfnOutput(this, 'FanOutFunctionName', { value: this.fanOut.fn.functionName });
     new CfnOutput(this, 'ShardWorkerFunctionName', { value: this.shardWorker.fn.functionName });
+    new CfnOutput(this, 'LineWebhookFunctionName', { value: this.lineWebhook.fn.functionName });
+    new CfnOutput(this, 'WebhookApiEndpoint', { value: this.webhookApi.api.apiEndpoint });
+    for (const { config } of lineTenants) {
+      new CfnOutput(this, webhookOutputIds.get(config.tenantId)!, {
+        value: this.webhookApi.webhookUrl(config.tenantId),
+        description: `Webhook URL of ${config.tenantId}, for its channel in the LINE Developers console`,
+      });
+    }
   }
 
-  /** Each LINE-enabled tenant's own secret and each email tenant's sender identity, nothing else. */
-  private grantTenantChannels(tenants: readonly TenantConfig[]): void {
-    for (const tenant of tenants) {
-      if (!tenant.line.enabled) continue;
-      Secret.fromSecretNameV2(this, `LineSecret-${tenant.tenantId}`, tenant.line.secretName).grantRead(
-        this.shardWorker,
-      );
-    }
+  /**
+   * The secret of each LINE-enabled tenant, referenced once for every function that needs it (construct ids
+   * must be unique in the stack).
+   */
+  private lineSecrets(tenants: readonly TenantConfig[]): ISecret[] {
+    return tenants
+      .filter((tenant) => tenant.line.enabled)
+      .map((tenant) => Secret.fromSecretNameV2(this, `LineSecret-${tenant.tenantId}`, tenant.line.secretName));
+  }
 
+  /** The shard worker sends email only from the identities of email-enabled tenants. */
+  private grantEmailIdentities(tenants: readonly TenantConfig[]): void {
     const identities = new Set<string>();
     for (const tenant of tenants) {
       if (!tenant.email?.enabled) continue;
@@ -232,6 +283,16 @@ export class StatelessStack extends Stack {
       'The shard worker failed; SQS retries the shard, then moves it to the DLQ.',
     );
     alarm(
+      'LineWebhookErrors',
+      this.lineWebhook.fn.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
+      'The LINE webhook function failed: readers\' messages may go unanswered (LINE redelivers only if redelivery is switched on for the channel).',
+    );
+    alarm(
+      'WebhookApi5xx',
+      this.webhookApi.stage.metricServerError({ period: Duration.minutes(5), statistic: 'Sum' }),
+      'The LINE webhook API answered 5xx (function error, timeout or failed invocation): LINE gets no 200 for those events.',
+    );
+    alarm(
       'FanOutErrors',
       this.fanOut.fn.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
       'The fan-out failed; Lambda retries it twice, then moves the event to the fan-out DLQ.',
@@ -240,7 +301,7 @@ export class StatelessStack extends Stack {
   }
 
   private acknowledgeFunctionFindings(): void {
-    for (const fn of [this.fanOut, this.shardWorker]) {
+    for (const fn of [this.fanOut, this.shardWorker, this.lineWebhook]) {
       Validations.of(fn.role).acknowledge({
         id: 'AwsSolutions-IAM5[Resource::*]',
         reason:
@@ -248,6 +309,39 @@ export class StatelessStack extends Stack {
       });
     }
   }
+}
+
+/** `demo-minato` -> `DemoMinato`. */
+export function tenantIdPascal(tenantId: string): string {
+  return tenantId
+    .split('-')
+    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
+    .join('');
+}
+
+/**
+ * `WebhookUrlDemoMinato` per tenant id. Dropping the hyphens can make two ids equal (`town-2`, `town2`); that
+ * is a tenant file problem, reported like the others.
+ */
+export function webhookUrlOutputIds(tenants: readonly LoadedTenant[]): Map<string, string> {
+  const ids = new Map<string, string>();
+  const owners = new Map<string, LoadedTenant>();
+  for (const tenant of tenants) {
+    const id = `WebhookUrl${tenantIdPascal(tenant.config.tenantId)}`;
+    const earlier = owners.get(id);
+    if (earlier) {
+      throw new InvalidTenantFileError([
+        {
+          file: tenant.file,
+          field: 'tenantId',
+          reason: `"${tenant.config.tenantId}" and "${earlier.config.tenantId}" (${earlier.file}) both give the stack output ${id}; rename one`,
+        },
+      ]);
+    }
+    owners.set(id, tenant);
+    ids.set(tenant.config.tenantId, id);
+  }
+  return ids;
 }
 
 /** `Delivery-0730-Asia-Tokyo`: construct ids allow no `/`, and `+` must not collide with `-` (Etc/GMT+9). */

@@ -61,3 +61,18 @@ export function grantReadWithIndexes(table: ITable, def: TableDefinition, grante
     ],
   });
 }
+
+const WRITE_ACTIONS = [
+  'dynamodb:BatchWriteItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+];
+
+/**
+ * Item writes (including conditional and transactional ones, which DynamoDB authorises per item action) on
+ * the table itself; indexes are never written directly.
+ */
+export function grantWriteItems(table: ITable, grantee: IGrantable): Grant {
+  return Grant.addToPrincipal({ grantee, actions: WRITE_ACTIONS, resourceArns: [table.tableArn] });
+}

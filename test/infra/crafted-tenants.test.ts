@@ -47,10 +47,11 @@ beforeAll(() => {
 afterAll(removeTempDirs);
 
 const schedules = () => resourcesOfType(built.statelessTemplate, 'AWS::Scheduler::Schedule').map(([, s]) => s.Properties);
-const workerPolicyStatements = () =>
+const policyStatementsOf = (rolePrefix: string) =>
   resourcesOfType(built.statelessTemplate, 'AWS::IAM::Policy')
-    .filter(([id]) => id.startsWith('ShardWorkerRole'))
+    .filter(([id]) => id.startsWith(rolePrefix))
     .flatMap(([, p]) => p.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[]);
+const workerPolicyStatements = () => policyStatementsOf('ShardWorkerRole');
 
 describe('crafted tenants', () => {
   it('names the stacks after the stage', () => {
@@ -84,8 +85,11 @@ describe('crafted tenants', () => {
     expect(ids).toEqual(['Delivery-0730-America-New_York', 'Delivery-0730-Asia-Tokyo', 'Delivery-1805-Asia-Tokyo']);
   });
 
-  it('lets the worker read the secrets of LINE-enabled tenants only', () => {
-    const secretResources = workerPolicyStatements()
+  it.each([
+    { label: 'worker', role: 'ShardWorkerRole' },
+    { label: 'webhook', role: 'LineWebhookRole' },
+  ])('lets the $label read the secrets of LINE-enabled tenants only', ({ role }) => {
+    const secretResources = policyStatementsOf(role)
       .filter((s) => [s.Action].flat().includes('secretsmanager:GetSecretValue'))
       .map((s) => JSON.stringify(s.Resource));
     expect(secretResources).toHaveLength(3);
@@ -106,13 +110,31 @@ describe('crafted tenants', () => {
     expect([ses[0]!.Resource].flat()).toHaveLength(2);
   });
 
-  it('passes the LINE API base URL from context to the worker only', () => {
+  it('gives the webhook no SES permission', () => {
+    expect(policyStatementsOf('LineWebhookRole').flatMap((s) => [s.Action].flat()).filter((a) => a.startsWith('ses:'))).toEqual([]);
+  });
+
+  it('routes the webhooks of LINE-enabled tenants only', () => {
+    const keys = resourcesOfType(built.statelessTemplate, 'AWS::ApiGatewayV2::Route').map(([, r]) => r.Properties.RouteKey);
+    expect(keys.sort()).toEqual(['POST /line/alpha/webhook', 'POST /line/delta/webhook', 'POST /line/gamma/webhook']);
+  });
+
+  it('outputs a webhook URL per LINE-enabled tenant, none for beta', () => {
+    const ids = Object.keys(built.statelessTemplate.findOutputs('*')).filter((id) => id.startsWith('WebhookUrl'));
+    expect(ids.sort()).toEqual(['WebhookUrlAlpha', 'WebhookUrlDelta', 'WebhookUrlGamma']);
+    const value = JSON.stringify(built.statelessTemplate.findOutputs('WebhookUrlDelta').WebhookUrlDelta!.Value);
+    expect(value).toContain('"/line/delta/webhook"');
+  });
+
+  it('passes the LINE API base URL from context to the worker and the webhook only', () => {
     const functions = resourcesOfType(built.statelessTemplate, 'AWS::Lambda::Function').map(
       ([, f]) => f.Properties.Environment.Variables as Record<string, string>,
     );
     const worker = functions.find((env) => env.POWERTOOLS_SERVICE_NAME === 'shard-worker');
     const fanOut = functions.find((env) => env.POWERTOOLS_SERVICE_NAME === 'fan-out');
+    const webhook = functions.find((env) => env.POWERTOOLS_SERVICE_NAME === 'line-webhook');
     expect(worker?.[ENV.lineApiBaseUrl]).toBe(LINE_EMULATOR);
+    expect(webhook?.[ENV.lineApiBaseUrl]).toBe(LINE_EMULATOR);
     expect(fanOut?.[ENV.lineApiBaseUrl]).toBeUndefined();
   });
 
