@@ -18,6 +18,7 @@ import { writeLibrary, writeTenant } from '../lambdas/adapters/content-writer';
 import { PlanRepository } from '../lambdas/adapters/plan-repository';
 import { loadTenants } from '../lib/tenants';
 import { awsEnvFor, type Endpoints } from './emulators';
+import { startLocalApi, type LocalApi } from './api-server';
 import { loadHandler } from './handlers';
 import { lambdaContext } from './lambda-context';
 import type { LineEmulatorControl } from './line-emulator';
@@ -45,6 +46,8 @@ export interface ProvisionOptions {
   /** Extra environment for the handlers (tuning knobs). */
   handlerEnv?: Record<string, string>;
   queue?: { visibilityTimeoutSeconds?: number; maxReceiveCount?: number };
+  /** Serve the LINE webhook (the real handler behind a local HTTP API) and point each channel at it. */
+  webhook?: boolean;
 }
 
 export interface LocalChannel {
@@ -62,6 +65,8 @@ export interface Provisioned {
   sqs: SQSClient;
   line: LineEmulatorControl;
   endpoints: Endpoints;
+  /** The webhook API, when provisioned with `webhook: true`; each channel's webhook URL points at it. */
+  api?: LocalApi;
 }
 
 /**
@@ -104,7 +109,12 @@ export async function provision(o: ProvisionOptions): Promise<Provisioned> {
     const { channelId } = await o.line.registerChannel({ channelSecret: channel.channelSecret, accessToken: channel.channelAccessToken });
     channels.set(tenant.tenantId, { channelId, ...channel });
   }
-  return { tables, queues, tenants: o.tenants, channels, db, sqs, line: o.line, endpoints: o.endpoints };
+  let api: LocalApi | undefined;
+  if (o.webhook) {
+    api = await startLocalApi(o.tenants.map((t) => t.tenantId));
+    for (const tenant of o.tenants) await o.line.setWebhookUrl(channels.get(tenant.tenantId)!.channelId, api.webhookUrl(tenant.tenantId));
+  }
+  return { tables, queues, tenants: o.tenants, channels, db, sqs, line: o.line, endpoints: o.endpoints, api };
 }
 
 export async function seedDemo(p: Provisioned, count: number, date: IsoDate): Promise<Map<string, number>> {

@@ -46,7 +46,7 @@ export interface TestStack extends Provisioned {
 }
 
 /** A fresh set of tables, queues, tenants and LINE channels on the shared emulators; fast retries. */
-export async function startTestStack(name: string, opts: { library?: ContentLibrary; tenants?: (prefix: string) => TenantConfig[]; handlerEnv?: Record<string, string> } = {}): Promise<TestStack> {
+export async function startTestStack(name: string, opts: { library?: ContentLibrary; tenants?: (prefix: string) => TenantConfig[]; handlerEnv?: Record<string, string>; webhook?: boolean } = {}): Promise<TestStack> {
   const endpoints = testEndpoints();
   const prefix = uniquePrefix(name);
   const library = opts.library ?? testLibrary();
@@ -59,6 +59,7 @@ export async function startTestStack(name: string, opts: { library?: ContentLibr
     libraries: [library],
     handlerEnv: { LINE_RETRY_BASE_MS: '5', LINE_REQUEST_TIMEOUT_MS: '1500', LINE_RETRY_ATTEMPTS: '8', ...opts.handlerEnv },
     queue: { visibilityTimeoutSeconds: 1 },
+    webhook: opts.webhook,
   });
   return { ...p, line };
 }

@@ -1,0 +1,61 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { loadHandler } from './handlers';
+import { lambdaContext } from './lambda-context';
+
+export interface LocalApi {
+  url: string;
+  webhookUrl(tenantId: string): string;
+  close(): Promise<void>;
+}
+
+/** Plays API Gateway's HTTP API: the same routes as the CDK stack, each request as a payload 2.0 event to the real handler. */
+export async function startLocalApi(tenantIds: string[], opts: { port?: number } = {}): Promise<LocalApi> {
+  const webhook = loadHandler<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>('line-webhook');
+  const routes = new Set(tenantIds.map((t) => `POST /line/${t}/webhook`));
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const url = new URL(req.url ?? '/', 'http://local');
+      const routeKey = `${req.method} ${url.pathname}`;
+      if (!routes.has(routeKey)) {
+        res.writeHead(404, { 'content-type': 'application/json' }).end('{"message":"Not Found"}');
+        return;
+      }
+      const body = Buffer.concat(chunks);
+      const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : (v ?? '')]));
+      const event: APIGatewayProxyEventV2 = {
+        version: '2.0',
+        routeKey,
+        rawPath: url.pathname,
+        rawQueryString: url.search.slice(1),
+        headers,
+        requestContext: {
+          accountId: '000000000000',
+          apiId: 'local',
+          domainName: 'localhost',
+          domainPrefix: 'localhost',
+          http: { method: req.method ?? 'POST', path: url.pathname, protocol: 'HTTP/1.1', sourceIp: req.socket.remoteAddress ?? '', userAgent: headers['user-agent'] ?? '' },
+          requestId: randomUUID(),
+          routeKey,
+          stage: '$default',
+          time: new Date().toISOString(),
+          timeEpoch: Date.now(),
+        },
+        body: body.toString('base64'),
+        isBase64Encoded: true,
+      };
+      webhook(event, lambdaContext('line-webhook', 10_000)).then(
+        (out) => res.writeHead(out.statusCode ?? 200, (out.headers ?? {}) as Record<string, string>).end(out.body ?? ''),
+        () => res.writeHead(500, { 'content-type': 'application/json' }).end('{"message":"Internal Server Error"}'),
+      );
+    });
+  });
+  await new Promise<void>((r) => server.listen(opts.port ?? 0, '127.0.0.1', r));
+  const addr = server.address();
+  if (!addr || typeof addr !== 'object') throw new Error('local API did not bind');
+  const url = `http://127.0.0.1:${addr.port}`;
+  return { url, webhookUrl: (t) => `${url}/line/${t}/webhook`, close: () => new Promise((r) => server.close(() => r())) };
+}
