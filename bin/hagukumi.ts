@@ -1,7 +1,7 @@
 #!/usr/bin/env -S npx tsx
 // The hagukumi command line: `local` runs the system on the embedded emulators (npm start); `preview` shows
 // what a stage receives; `content import` and `report` work against a deployed stack with your AWS credentials.
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { IsoDateSchema, TrackSchema, AudienceSchema } from '../schemas/common';
@@ -18,7 +18,10 @@ const USAGE = `usage:
   hagukumi local [--date YYYY-MM-DD] [--subscribers N] [--once] [--json FILE] [--record-line FILE] [--reset]
   hagukumi preview --tenant ID --track maternity|childcare --anchor YYYY-MM-DD [--date YYYY-MM-DD] [--nickname NAME] [--audience parent|partner]
   hagukumi content import --table CONTENT_TABLE [--file content/sample-ja.json]
-  hagukumi report --table DELIVERY_TABLE --tenant ID --date YYYY-MM-DD`;
+  hagukumi report --table DELIVERY_TABLE --tenant ID --date YYYY-MM-DD
+  hagukumi line chat [--tenant ID] [--user U...]            (talk to the running local stack as a LINE user)
+  hagukumi line simulate --tenant ID --user U... follow|unfollow|TEXT|N|/date YYYY-MM-DD
+  hagukumi line richmenu --tenant ID [--image menu.png] [--local]`;
 
 const todayInTokyo = () => localDate(new Date(), 'Asia/Tokyo');
 
@@ -44,7 +47,7 @@ async function local(args: string[]) {
   const subscribers = Number(values.subscribers);
   if (!Number.isInteger(subscribers) || subscribers < 0 || subscribers > 1_000_000) throw new UsageError(`--subscribers must be a whole number from 0 to 1,000,000`);
   const { runLocal } = await import('../local/run-local');
-  const { emulators } = await runLocal({
+  const { emulators, stack } = await runLocal({
     date: date(values.date, '--date'),
     subscribers,
     once: values.once,
@@ -52,14 +55,23 @@ async function local(args: string[]) {
     json: values.json,
     recordLine: values['record-line'],
   });
-  if (values.once) {
+  const stop = async () => {
+    await stack.api?.close();
     await emulators.stop();
-    return;
-  }
+  };
+  if (values.once) return stop();
   const e = emulators.endpoints;
-  process.stdout.write(`\nThe local stack is running (Ctrl-C to stop):\n  DynamoDB ${e.dynamodb}\n  SQS      ${e.sqs}\n  SES      ${e.ses} (sent mail: ${e.ses}/store)\n  LINE     ${e.line} (requests: ${e.line}/_emulator/requests)\n`);
-  await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
-  await emulators.stop();
+  const { ENDPOINTS_FILE } = await import('./line');
+  writeFileSync(ENDPOINTS_FILE, JSON.stringify({ line: e.line, secretsManager: e.secretsManager, channels: Object.fromEntries([...stack.channels].map(([t, c]) => [t, c.channelId])) }));
+  process.stdout.write(
+    `\nThe local stack is running (Ctrl-C to stop):\n  DynamoDB ${e.dynamodb}\n  SQS      ${e.sqs}\n  SES      ${e.ses} (sent mail: ${e.ses}/store)\n  LINE     ${e.line} (requests: ${e.line}/_emulator/requests)\n  webhook  ${stack.api?.webhookUrl('<tenant>')}\n\nTalk to it as a LINE user from another terminal:  npm run hagukumi -- line chat --tenant demo-minato\n`,
+  );
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  rmSync(ENDPOINTS_FILE, { force: true });
+  await stop();
 }
 
 function preview(args: string[]) {
@@ -114,13 +126,15 @@ async function main(argv: string[]) {
       throw new UsageError('content: the only subcommand is import');
     case 'report':
       return report(rest);
+    case 'line':
+      return (await import('./line')).lineCommand(rest);
     default:
       throw new UsageError(command ? `unknown command ${command}` : 'a command is required');
   }
 }
 
 main(process.argv.slice(2)).catch((err: unknown) => {
-  if (err instanceof UsageError || (err instanceof Error && 'code' in err && String(err.code).startsWith('ERR_PARSE_ARGS'))) {
+  if (err instanceof UsageError || (err instanceof Error && err.name === 'LineCommandError') || (err instanceof Error && 'code' in err && String(err.code).startsWith('ERR_PARSE_ARGS'))) {
     process.stderr.write(`hagukumi: ${err.message}\n${USAGE}\n`);
     process.exit(2);
   }

@@ -40,6 +40,7 @@ export async function runLocal(o: LocalRunOptions): Promise<{ result: LocalRunRe
       tenants,
       libraries: [loadSampleLibrary()],
       handlerEnv: { LINE_RETRY_BASE_MS: '50', SEND_CONCURRENCY: '16' },
+      webhook: true,
     });
     const seeded = await seedDemo(stack, o.subscribers, o.date);
     const seededTotal = [...seeded.values()].reduce((a, b) => a + b, 0);
