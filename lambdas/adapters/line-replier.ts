@@ -4,18 +4,17 @@ import type { LineCredentialsSource, LineReplier, LineReplierFactory } from '../
 
 /** Replies are free and need no retry key (LINE rejects one on reply); a reply token is valid once, for about a minute. */
 export class BotSdkLineReplierFactory implements LineReplierFactory {
-  private readonly clients = new Map<string, Promise<LineReplier>>();
+  /** Keyed by token, so a rotated token (picked up by the credentials cache) gets a new client. */
+  private readonly clients = new Map<string, LineReplier>();
   constructor(private readonly credentials: LineCredentialsSource, private readonly baseURL?: string) {}
 
-  forTenant(tenant: TenantConfig): Promise<LineReplier> {
-    let client = this.clients.get(tenant.tenantId);
+  async forTenant(tenant: TenantConfig): Promise<LineReplier> {
+    const { channelAccessToken } = await this.credentials.get(tenant);
+    let client = this.clients.get(channelAccessToken);
     if (!client) {
-      client = this.credentials.get(tenant).then((c) => {
-        const api = new messagingApi.MessagingApiClient({ channelAccessToken: c.channelAccessToken, baseURL: this.baseURL });
-        return { reply: async (replyToken: string, messages: unknown[]) => void (await api.replyMessage({ replyToken, messages: messages as messagingApi.Message[] })) };
-      });
-      client.catch(() => this.clients.delete(tenant.tenantId));
-      this.clients.set(tenant.tenantId, client);
+      const api = new messagingApi.MessagingApiClient({ channelAccessToken, baseURL: this.baseURL });
+      client = { reply: async (replyToken: string, messages: unknown[]) => void (await api.replyMessage({ replyToken, messages: messages as messagingApi.Message[] })) };
+      this.clients.set(channelAccessToken, client);
     }
     return client;
   }

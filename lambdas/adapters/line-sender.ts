@@ -85,25 +85,20 @@ export class BotSdkLineSender implements LineSender {
 }
 
 export class BotSdkLineSenderFactory implements LineSenderFactory {
-  private readonly senders = new Map<string, Promise<LineSender>>();
+  /** Keyed by token: the credentials source caches secrets for minutes, so a rotated token gets a new client. */
+  private readonly senders = new Map<string, LineSender>();
 
   constructor(
     private readonly credentials: LineCredentialsSource,
     private readonly opts: { baseURL?: string; retry?: LineRetryPolicy } = {},
   ) {}
 
-  forTenant(tenant: TenantConfig): Promise<LineSender> {
-    let sender = this.senders.get(tenant.tenantId);
+  async forTenant(tenant: TenantConfig): Promise<LineSender> {
+    const { channelAccessToken } = await this.credentials.get(tenant);
+    let sender = this.senders.get(channelAccessToken);
     if (!sender) {
-      sender = this.credentials.get(tenant).then(
-        (c) =>
-          new BotSdkLineSender(
-            new messagingApi.MessagingApiClient({ channelAccessToken: c.channelAccessToken, baseURL: this.opts.baseURL }),
-            this.opts.retry ?? DEFAULT_LINE_RETRY,
-          ),
-      );
-      sender.catch(() => this.senders.delete(tenant.tenantId));
-      this.senders.set(tenant.tenantId, sender);
+      sender = new BotSdkLineSender(new messagingApi.MessagingApiClient({ channelAccessToken, baseURL: this.opts.baseURL }), this.opts.retry ?? DEFAULT_LINE_RETRY);
+      this.senders.set(channelAccessToken, sender);
     }
     return sender;
   }
