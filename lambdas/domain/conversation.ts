@@ -171,7 +171,7 @@ class Conversation {
 
   private onText(raw: string) {
     const text = raw.trim();
-    const command = TEXT_COMMANDS[text];
+    const command = Object.hasOwn(TEXT_COMMANDS, text) ? TEXT_COMMANDS[text] : undefined;
     if (command) return this.menu(command);
     const d = this.i.dialog;
     switch (d?.step) {
