@@ -83,8 +83,9 @@ export const DUE_DATE_MAX_DAYS = 300;
 export const BIRTHDAY_MAX_DAYS = 1095;
 export const NICKNAME_MAX = 20;
 export const INVITE_VALID_DAYS = 7;
-/** LINE's limit for a quick reply button label. */
+/** LINE's limits for a quick reply button's label and the text it shows in the chat. */
 const LABEL_MAX = 20;
+const DISPLAY_TEXT_MAX = 300;
 
 type MenuAction = 'settings' | 'add' | 'birth' | 'pause' | 'resume' | 'stop' | 'invite' | 'loss' | 'more';
 
@@ -164,8 +165,9 @@ class Conversation {
   }
 
   private onUnfollow() {
-    // Blocked: nothing can reach the reader any more, so every live subscription stops at once.
-    for (const s of this.i.subscriptions.filter(live)) this.put({ ...s, status: 'stopped', stoppedReason: 'unfollow' });
+    // Blocked: nothing can reach the reader any more, so every active subscription stops at once
+    // (one paused until resumed stays paused, and stays so after following again).
+    for (const s of this.i.subscriptions.filter((x) => x.status === 'active')) this.put({ ...s, status: 'stopped', stoppedReason: 'unfollow' });
     this.out.dialog = null;
   }
 
@@ -263,7 +265,8 @@ class Conversation {
     const range = this.rangeFor(d);
     if (!date || !isIsoDate(date) || date < range.min || date > range.max) {
       const track = d.step === 'date' ? d.track : this.find(d.subscriptionId)?.track;
-      return this.say(track === 'maternity' && d.step !== 'birth-date' ? this.w.dueDateOutOfRange : this.w.birthdayOutOfRange, [this.datePicker(range)]);
+      const message = d.step === 'birth-date' ? this.w.birthDateOutOfRange : track === 'maternity' ? this.w.dueDateOutOfRange : this.w.birthdayOutOfRange;
+      return this.say(message, [this.datePicker(range)]);
     }
     if (d.step === 'date') {
       this.out.dialog = { step: 'nickname', track: d.track, anchorDate: date };
@@ -321,7 +324,8 @@ class Conversation {
 
   private joinWithInvite() {
     const invite = this.i.invite;
-    if (!invite || invite.expiresOn < this.i.today) return this.say(this.w.inviteCodeUnknown, [this.cancelItem()]);
+    const ownFamily = invite && this.i.subscriptions.some((s) => s.familyId === invite.familyId);
+    if (!invite || invite.expiresOn < this.i.today || ownFamily) return this.say(this.w.inviteCodeUnknown, [this.cancelItem()]);
     const sub: Subscription = {
       tenantId: this.i.tenant.tenantId,
       readerKey: this.i.readerKey,
@@ -404,10 +408,12 @@ class Conversation {
     this.out.dialog = null;
     if (subs.length === 0) return this.askTrack(this.w.nothingRegistered);
     const lines = subs.map((s, n) => `${n + 1}. ${this.label(s)}${s.nickname ? `・${s.nickname}` : ''}${s.status === 'paused' || (s.pausedUntil && s.pausedUntil > this.i.today) ? '（お休み中）' : ''}`);
+    // Buttons carry the number of their line in the list above, so they never point at the wrong registration.
     const items = subs
-      .filter((s) => s.track !== 'support')
+      .map((s, n) => ({ s, n }))
+      .filter(({ s }) => s.track !== 'support')
       .slice(0, 6)
-      .flatMap((s, n) => [
+      .flatMap(({ s, n }) => [
         this.postbackItem(`${n + 1}. ${this.w.changeDate}`, postbackData('change-date', { s: s.subscriptionId })),
         this.postbackItem(`${n + 1}. ${this.w.changeNickname}`, postbackData('change-nick', { s: s.subscriptionId })),
       ]);
@@ -415,7 +421,8 @@ class Conversation {
   }
 
   private startBirth(s: string) {
-    const pregnancies = this.i.subscriptions.filter((x) => live(x) && x.track === 'maternity' && x.audience === 'parent');
+    // Either parent or partner may report the birth; the family link carries it to the other.
+    const pregnancies = this.i.subscriptions.filter((x) => live(x) && x.track === 'maternity');
     const sub = s ? pregnancies.find((x) => x.subscriptionId === s) : pregnancies.length === 1 ? pregnancies[0] : undefined;
     if (!sub) {
       if (pregnancies.length > 1) return this.chooseSubscription(pregnancies, 'birth');
@@ -437,7 +444,7 @@ class Conversation {
     const code = this.i.newInviteCode();
     this.out.changes.push({
       type: 'invite',
-      invite: { code, familyId: sub.familyId, track: sub.track as Exclude<Track, 'support'>, anchorDate: sub.anchorDate, nickname: sub.nickname, expiresOn: addDays(this.i.today, INVITE_VALID_DAYS) },
+      invite: { code, familyId: sub.familyId, track: sub.track as Exclude<Track, 'support'>, anchorDate: sub.anchorDate, nickname: sub.nickname, expiresOn: addDays(this.i.today, INVITE_VALID_DAYS - 1) },
     });
     this.out.dialog = null;
     const share = this.fill(this.w.inviteShare, { code }) + (this.i.tenant.line.friendUrl ? `\n${this.i.tenant.line.friendUrl}` : '');
@@ -471,7 +478,7 @@ class Conversation {
     // Stops at once for this reader and every linked reader: nothing stage-timed, no birthday, no survey follows.
     this.put({ ...sub, status: 'lost' });
     this.out.changes.push({ type: 'family', familyId: sub.familyId, set: { status: 'lost' } });
-    this.say(`${this.w.lossRecorded}\n\n${this.contacts()}`);
+    this.say(`${this.w.lossRecorded}\n\n${this.contacts()}`.trim());
     this.out.dialog = { step: 'loss-support' };
     this.say(this.w.lossSupportOffer, [
       this.postbackItem(this.w.lossSupportYes, postbackData('loss-support', { c: 'yes' })),
@@ -595,7 +602,7 @@ class Conversation {
   }
 
   private postbackItem(label: string, data: string): QuickReplyItem {
-    return { type: 'action', action: { type: 'postback', label: truncate(label, LABEL_MAX), data, displayText: label } };
+    return { type: 'action', action: { type: 'postback', label: truncate(label, LABEL_MAX), data, displayText: truncate(label, DISPLAY_TEXT_MAX) } };
   }
 
   private skipItem(): QuickReplyItem {

@@ -4,7 +4,7 @@ import { LineWebhookBodySchema, type LineEvent, type ReaderAction } from '../../
 import type { Subscription } from '../../schemas/subscription';
 import type { TenantConfig } from '../../schemas/tenant';
 import { buildLibraryIndex, localDate, type LibraryIndex } from '../domain';
-import { converse, type Change } from '../domain/conversation';
+import { converse, type Change, type Invite } from '../domain/conversation';
 import { lineReaderKey } from '../domain/shard';
 import type { ContentItem } from '../../schemas/content';
 import type { Clock, ContentSource, LineCredentialsSource, LineReplierFactory, ReaderStore, TenantDirectory } from './ports';
@@ -43,8 +43,9 @@ const INVITE_ALPHABET = 'ABCDEFGHJKMNPQRSTUVWXYZ23456789';
 export const newInviteCode = () => Array.from({ length: 6 }, () => INVITE_ALPHABET[randomInt(INVITE_ALPHABET.length)]).join('');
 
 /**
- * Verifies and handles one webhook request. Checks come before any write: unknown tenant (404), missing or
- * wrong signature over the raw body (401), oversized (413), malformed JSON or schema (400). Each event is
+ * Verifies and handles one webhook request. Checks come before any write: unknown tenant (404), oversized
+ * (413, before hashing a huge body), missing or wrong signature over the raw body (401), malformed JSON or
+ * schema (400). Each event is
  * then applied at most once (its webhookEventId is stored in the same transaction as its effects).
  */
 export async function handleLineWebhook(req: WebhookRequest, deps: LineWebhookDeps): Promise<WebhookResponse> {
@@ -104,7 +105,7 @@ async function handleEvent(tenant: TenantConfig, event: LineEvent, deps: LineWeb
 
   const invite =
     state.dialog?.step === 'invite-code' && action.kind === 'text'
-      ? await deps.readers.findInvite(tenant.tenantId, action.text.normalize('NFKC').replace(/\s+/g, '').toUpperCase())
+      ? await currentInvite(tenant, action.text.normalize('NFKC').replace(/\s+/g, '').toUpperCase(), deps)
       : undefined;
   const out = converse({
     tenant,
@@ -145,10 +146,26 @@ async function handleEvent(tenant: TenantConfig, event: LineEvent, deps: LineWeb
   return true;
 }
 
-/** The same change for the other readers of the family (the partner follows a birth, a date change, a loss). */
+/**
+ * The same change for the other readers of the family (the partner follows a birth, a date change, a loss),
+ * whatever their own status, so that a stopped or paused partner who resumes later resumes the right stage;
+ * a lost subscription is never changed again.
+ */
 async function familyPuts(tenant: TenantConfig, readerKey: string, c: Extract<Change, { type: 'family' }>, deps: LineWebhookDeps): Promise<Subscription[]> {
   const members = await deps.readers.familyMembers(tenant.tenantId, c.familyId);
-  return members
-    .filter((s) => s.readerKey !== readerKey && (s.status === 'active' || s.status === 'paused'))
-    .map((s) => ({ ...s, ...c.set }));
+  return members.filter((s) => s.readerKey !== readerKey && s.status !== 'lost').map((s) => ({ ...s, ...c.set }));
+}
+
+/**
+ * An invite describes the family as it was when it was made; the family may have moved on since (a birth,
+ * a changed date, a loss). The partner joins the family as it is now, or not at all when nothing of it is left.
+ */
+async function currentInvite(tenant: TenantConfig, code: string, deps: LineWebhookDeps): Promise<Invite | null> {
+  const invite = await deps.readers.findInvite(tenant.tenantId, code);
+  if (!invite) return null;
+  const members = await deps.readers.familyMembers(tenant.tenantId, invite.familyId);
+  if (members.some((s) => s.status === 'lost')) return null;
+  const current = members.find((s) => s.audience === 'parent') ?? members[0];
+  if (!current || current.track === 'support') return null;
+  return { ...invite, track: current.track, anchorDate: current.anchorDate, nickname: current.nickname ?? invite.nickname };
 }
