@@ -39,8 +39,12 @@ export async function runLocal(o: LocalRunOptions): Promise<{ result: LocalRunRe
       line: emulators.line,
       tenants,
       libraries: [loadSampleLibrary()],
-      handlerEnv: { LINE_RETRY_BASE_MS: '50', SEND_CONCURRENCY: '16' },
+      // Four workers drain the queue here (runDelivery's concurrency): each may use a quarter of LINE's per-channel limits.
+      handlerEnv: { LINE_RETRY_BASE_MS: '50', SEND_CONCURRENCY: '16', LINE_MULTICAST_PER_SECOND: '50', LINE_PUSH_PER_SECOND: '500' },
       webhook: true,
+      // Longer than a shard takes here, so a slow shard is not handed to a second worker while it runs; a
+      // failed one comes back within a minute (AWS: 6 x the worker timeout).
+      queue: { visibilityTimeoutSeconds: 60 },
     });
     const seeded = await seedDemo(stack, o.subscribers, o.date);
     const seededTotal = [...seeded.values()].reduce((a, b) => a + b, 0);
@@ -84,9 +88,10 @@ export function formatSummary(r: LocalRunResult): string {
     t.ledger.emails,
     t.ledger.failures,
     `${t.thisRun.lineMulticast}/${t.thisRun.linePush}/${t.thisRun.emails}`,
+    `${t.thisRun.lineErrors}/${t.thisRun.lineDuplicates}`,
     t.seconds.toFixed(2),
   ]);
-  const head = ['tenant', 'due', 'recipients', 'multicast', 'push', 'emails', 'failures', 'sent now (mc/push/mail)', 'seconds'];
+  const head = ['tenant', 'due', 'recipients', 'multicast', 'push', 'emails', 'failures', 'sent now (mc/push/mail)', 'LINE 4xx-5xx/409', 'seconds'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => String(row[i]).length)));
   const fmt = (cells: (string | number)[]) => cells.map((c, i) => String(c).padEnd(widths[i] ?? 0)).join('  ');
   return `\nDelivery for ${r.date} (ledger figures; "sent now" is what this run sent)\n${fmt(head)}\n${rows.map(fmt).join('\n')}\n`;

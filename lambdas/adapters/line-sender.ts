@@ -51,20 +51,53 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
+/**
+ * Spaces requests evenly at `perSecond` (no bursts). LINE limits multicast to 200 and push to 2,000 requests/s
+ * per channel; with at most N workers at once (the event source's maximum concurrency), each worker pacing
+ * itself at 1/N of that never trips the limit, so 429s stay the exception the backoff is for.
+ * Hand-written: the maintained rate limiters on npm are ESM-only or far larger than these lines.
+ */
+export class Pacer {
+  private next = 0;
+  constructor(private readonly perSecond: number, private readonly now: () => number = Date.now) {}
+  async take(): Promise<void> {
+    const t = this.now();
+    const slot = Math.max(t, this.next);
+    this.next = slot + 1000 / this.perSecond;
+    if (slot > t) await new Promise((r) => setTimeout(r, slot - t));
+  }
+}
+
+export interface LinePacing {
+  multicastPerSecond: number;
+  pushPerSecond: number;
+}
+/** 1/10 of LINE's per-channel limits, for the shard worker's maximum concurrency of 10. */
+export const DEFAULT_LINE_PACING: LinePacing = { multicastPerSecond: 20, pushPerSecond: 200 };
+
 export class BotSdkLineSender implements LineSender {
-  constructor(private readonly client: messagingApi.MessagingApiClient, private readonly policy: LineRetryPolicy) {}
+  private readonly multicastPacer: Pacer;
+  private readonly pushPacer: Pacer;
+
+  constructor(private readonly client: messagingApi.MessagingApiClient, private readonly policy: LineRetryPolicy, pacing: LinePacing = DEFAULT_LINE_PACING) {
+    this.multicastPacer = new Pacer(pacing.multicastPerSecond);
+    this.pushPacer = new Pacer(pacing.pushPerSecond);
+  }
 
   multicast(to: string[], messages: LineTextMessage[], retryKey: string): Promise<LineSendResult> {
-    return this.send(() => this.client.multicast({ to, messages }, retryKey));
+    return this.send(this.multicastPacer, () => this.client.multicast({ to, messages }, retryKey));
   }
 
   push(to: string, messages: LineTextMessage[], retryKey: string): Promise<LineSendResult> {
-    return this.send(() => this.client.pushMessage({ to, messages }, retryKey));
+    return this.send(this.pushPacer, () => this.client.pushMessage({ to, messages }, retryKey));
   }
 
-  private async send(call: () => Promise<unknown>): Promise<LineSendResult> {
+  private async send(pacer: Pacer, call: () => Promise<unknown>): Promise<LineSendResult> {
     try {
-      await backOff(() => withTimeout(call(), this.policy.requestTimeoutMs), {
+      await backOff(async () => {
+        await pacer.take();
+        return withTimeout(call(), this.policy.requestTimeoutMs);
+      }, {
         numOfAttempts: this.policy.attempts,
         startingDelay: this.policy.startingDelayMs,
         maxDelay: this.policy.maxDelayMs,
@@ -90,14 +123,14 @@ export class BotSdkLineSenderFactory implements LineSenderFactory {
 
   constructor(
     private readonly credentials: LineCredentialsSource,
-    private readonly opts: { baseURL?: string; retry?: LineRetryPolicy } = {},
+    private readonly opts: { baseURL?: string; retry?: LineRetryPolicy; pacing?: LinePacing } = {},
   ) {}
 
   async forTenant(tenant: TenantConfig): Promise<LineSender> {
     const { channelAccessToken } = await this.credentials.get(tenant);
     let sender = this.senders.get(channelAccessToken);
     if (!sender) {
-      sender = new BotSdkLineSender(new messagingApi.MessagingApiClient({ channelAccessToken, baseURL: this.opts.baseURL }), this.opts.retry ?? DEFAULT_LINE_RETRY);
+      sender = new BotSdkLineSender(new messagingApi.MessagingApiClient({ channelAccessToken, baseURL: this.opts.baseURL }), this.opts.retry ?? DEFAULT_LINE_RETRY, this.opts.pacing);
       this.senders.set(channelAccessToken, sender);
     }
     return sender;

@@ -38,6 +38,7 @@ export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredRe
   // Anything unexpected becomes a bare 500: a server error never shows its message to the caller.
   .use(httpErrorHandler({ fallbackMessage: 'internal error' }))
   .handler(async (event) => {
+    metrics.addMetric('WebhookRequests', MetricUnit.Count, 1);
     const tenantId = PATH.exec(event.rawPath)?.[1] ?? '';
     const rawBody = event.body === undefined ? '' : event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
     const res = await handleLineWebhook({ tenantId, rawBody, signature: event.headers['x-line-signature'] }, deps());

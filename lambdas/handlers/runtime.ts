@@ -17,6 +17,9 @@ export const DeliveryEnvSchema = z.object({
   LINE_RETRY_BASE_MS: z.coerce.number().int().min(1).default(250),
   LINE_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
   SEND_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(8),
+  /** Per worker; LINE's per-channel limits divided by the event source's maximum concurrency. */
+  LINE_MULTICAST_PER_SECOND: z.coerce.number().positive().default(20),
+  LINE_PUSH_PER_SECOND: z.coerce.number().positive().default(200),
   SES_CONFIGURATION_SET: z.string().optional(),
 });
 

@@ -28,6 +28,7 @@ const deps = lazy((): DeliverShardDeps => {
     line: new BotSdkLineSenderFactory(new SecretsManagerLineCredentials(), {
       baseURL: env[ENV.lineApiBaseUrl],
       retry: { attempts: env.LINE_RETRY_ATTEMPTS, startingDelayMs: env.LINE_RETRY_BASE_MS, maxDelayMs: env.LINE_RETRY_BASE_MS * 32, requestTimeoutMs: env.LINE_REQUEST_TIMEOUT_MS },
+      pacing: { multicastPerSecond: env.LINE_MULTICAST_PER_SECOND, pushPerSecond: env.LINE_PUSH_PER_SECOND },
     }),
     email: new SesEmailSender(undefined, env.SES_CONFIGURATION_SET),
     concurrency: env.SEND_CONCURRENCY,
@@ -38,12 +39,12 @@ const processor = new BatchProcessor(EventType.SQS);
 
 /** One SQS record = one shard of one tenant on one date. A malformed body fails the record and, after redrives, lands in the DLQ. */
 async function recordHandler(record: SQSRecord): Promise<void> {
+  metrics.addMetric('ShardTasks', MetricUnit.Count, 1);
   const task = ShardTaskSchema.parse(JSON.parse(record.body));
   const started = Date.now();
   const { counters, executedNow } = await deliverShard(task, deps());
   // Identifiers and counts only: no LINE ids, addresses, dates of birth or nicknames in logs.
   logger.info('shard delivered', { tenantId: task.tenantId, date: task.date, shard: task.shard, executedNow, ...counters, ms: Date.now() - started });
-  metrics.addMetric('ShardTasks', MetricUnit.Count, 1);
   if (executedNow) {
     metrics.addMetric('Recipients', MetricUnit.Count, counters.recipients);
     metrics.addMetric('LineMulticastRequests', MetricUnit.Count, counters.multicastRequests);
