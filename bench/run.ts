@@ -85,7 +85,8 @@ async function benchDelivery() {
     const totals = new Map<string, number>();
     const db = createDocumentClient(new DynamoDBClient({}));
     const content = new ContentRepository(db, stack.tables.content);
-    const line = new BotSdkLineSenderFactory(new SecretsManagerLineCredentials(), { baseURL: emulators.endpoints.line });
+    // One process plays every worker, so one pacer per channel: LINE's full per-channel limits.
+    const line = new BotSdkLineSenderFactory(new SecretsManagerLineCredentials(), { baseURL: emulators.endpoints.line, pacing: { multicastPerSecond: 200, pushPerSecond: 2000 } });
     const deps: DeliverShardDeps = {
       tenants: content,
       content: timed('content', content, totals),
@@ -121,7 +122,7 @@ async function benchDelivery() {
     console.log(`delivery: ${N.toLocaleString()} subscriptions seeded in ${seedSeconds.toFixed(1)} s; ${recipients.toLocaleString()} recipients delivered in ${seconds.toFixed(2)} s (${Math.round(recipients / seconds).toLocaleString()}/s)`);
     console.log(`  LINE: ${lineRequests} requests (${requests.filter((r) => r.path.endsWith('/multicast')).length} multicast, ${requests.filter((r) => r.path.endsWith('/push')).length} push) for ${lineRecipients} LINE recipients = ${(lineRequests / Math.max(1, lineRecipients)).toFixed(3)} requests per recipient; peak RSS growth ${mb(process.memoryUsage().rss - heapBefore)}`);
     const sum = [...totals.values()].reduce((a, b) => a + b, 0);
-    console.log('  time inside ports, summed over concurrent shards (what dominated):');
+    console.log(`  time inside ports, summed over ${deps.concurrency} sends in flight per shard and all shards at once (waits for the pacer included):`);
     for (const [k, v] of [...totals].sort((a, b) => b[1] - a[1])) console.log(`    ${k.padEnd(28)} ${(v / 1000).toFixed(2).padStart(7)} s  ${((100 * v) / sum).toFixed(0).padStart(3)} %`);
 
     if (REGISTRATIONS > 0) await benchWebhook(emulators.line, stack.channels.get(tenants[0]!.tenantId)!.channelId);

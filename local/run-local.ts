@@ -39,16 +39,19 @@ export async function runLocal(o: LocalRunOptions): Promise<{ result: LocalRunRe
       line: emulators.line,
       tenants,
       libraries: [loadSampleLibrary()],
-      // Four workers drain the queue here (runDelivery's concurrency): each may use a quarter of LINE's per-channel limits.
-      handlerEnv: { LINE_RETRY_BASE_MS: '50', SEND_CONCURRENCY: '16', LINE_MULTICAST_PER_SECOND: '50', LINE_PUSH_PER_SECOND: '500' },
+      // All local workers share one process, hence one pacer per channel (in AWS each container has its own):
+      // the process as a whole may use LINE's full per-channel limits.
+      handlerEnv: { LINE_RETRY_BASE_MS: '50', SEND_CONCURRENCY: '16', LINE_MULTICAST_PER_SECOND: '200', LINE_PUSH_PER_SECOND: '2000' },
       webhook: true,
       // Longer than a shard takes here, so a slow shard is not handed to a second worker while it runs; a
       // failed one comes back within a minute (AWS: 6 x the worker timeout).
       queue: { visibilityTimeoutSeconds: 60 },
     });
+    out.write(`emulators and tables ready in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
+    const tSeed = Date.now();
     const seeded = await seedDemo(stack, o.subscribers, o.date);
     const seededTotal = [...seeded.values()].reduce((a, b) => a + b, 0);
-    out.write(seededTotal > 0 ? `seeded ${seededTotal} demo subscriptions for ${o.date}\n` : 'kept the existing subscribers (--reset starts over)\n');
+    out.write(seededTotal > 0 ? `seeded ${seededTotal} demo subscriptions for ${o.date} in ${((Date.now() - tSeed) / 1000).toFixed(1)} s\n` : 'kept the existing subscribers (--reset starts over)\n');
 
     const shards = tenants.reduce((n, t) => n + t.shardCount, 0);
     const bar = new SingleBar({ format: 'delivering {date} |{bar}| {value}/{total} shards | {failed} retried', stream: out, noTTYOutput: false }, Presets.shades_classic);
@@ -63,6 +66,7 @@ export async function runLocal(o: LocalRunOptions): Promise<{ result: LocalRunRe
       },
     });
     bar.stop();
+    out.write(`delivered in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
     const result: LocalRunResult = { date: o.date, seeded: Object.fromEntries(seeded), tenants: summaries, seconds: (Date.now() - started) / 1000 };
     out.write(formatSummary(result));
     out.write(`total ${((Date.now() - t0) / 1000).toFixed(1)} s including emulator start-up\n`);

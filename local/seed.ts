@@ -85,7 +85,7 @@ export async function seedDemoSubscribers(db: DynamoDBDocumentClient, dataTable:
   const marker = await db.send(new GetCommand({ TableName: dataTable, Key: seedMarker(tenant.tenantId) }));
   if (marker.Item) return 0;
   const subs = demoSubscriptions(tenant, count, date);
-  await batchPut(db, dataTable, subs.map(subscriptionItem));
+  await batchPut(db, dataTable, subs.map(subscriptionItem), 8);
   await db.send(new PutCommand({ TableName: dataTable, Item: { ...seedMarker(tenant.tenantId), count: subs.length, seededFor: date } }));
   return subs.length;
 }
