@@ -126,6 +126,7 @@ async function benchDelivery() {
     for (const [k, v] of [...totals].sort((a, b) => b[1] - a[1])) console.log(`    ${k.padEnd(28)} ${(v / 1000).toFixed(2).padStart(7)} s  ${((100 * v) / sum).toFixed(0).padStart(3)} %`);
 
     if (REGISTRATIONS > 0) await benchWebhook(emulators.line, stack.channels.get(tenants[0]!.tenantId)!.channelId);
+    await stack.api?.close();
   } finally {
     await emulators.stop();
   }
@@ -150,6 +151,8 @@ async function benchWebhook(line: Awaited<ReturnType<typeof startEmulators>>['li
 (async () => {
   benchDomain();
   await benchDelivery();
+  // Keep-alive sockets of the SDK clients would hold the process open for their idle timeout.
+  process.exit(0);
 })().catch((err) => {
   console.error(err);
   process.exit(1);
