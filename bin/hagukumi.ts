@@ -47,7 +47,7 @@ async function local(args: string[]) {
   const subscribers = Number(values.subscribers);
   if (!Number.isInteger(subscribers) || subscribers < 0 || subscribers > 1_000_000) throw new UsageError(`--subscribers must be a whole number from 0 to 1,000,000`);
   const { runLocal } = await import('../local/run-local');
-  const { emulators, stack } = await runLocal({
+  const { emulators, stack, result } = await runLocal({
     date: date(values.date, '--date'),
     subscribers,
     once: values.once,
@@ -59,6 +59,8 @@ async function local(args: string[]) {
     await stack.api?.close();
     await emulators.stop();
   };
+  // A delivery that could not be verified fails the command (CI and scripts see it).
+  if (result.tenants.some((t) => t.problems.length > 0)) process.exitCode = 1;
   if (values.once) return stop();
   const e = emulators.endpoints;
   const { ENDPOINTS_FILE } = await import('./line');

@@ -69,6 +69,8 @@ export async function runLocal(o: LocalRunOptions): Promise<{ result: LocalRunRe
     out.write(`delivered in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
     const result: LocalRunResult = { date: o.date, seeded: Object.fromEntries(seeded), tenants: summaries, seconds: (Date.now() - started) / 1000 };
     out.write(formatSummary(result));
+    const problems = summaries.flatMap((t) => t.problems.map((m) => `${t.tenantId}: ${m}`));
+    out.write(problems.length ? `NOT VERIFIED:\n  ${problems.join('\n  ')}\n` : `verified: each of the ${summaries.reduce((n, t) => n + t.dueReaders, 0)} due readers has exactly one send for ${o.date} (${summaries.some((t) => t.thisRun.lineMulticast + t.thisRun.linePush + t.thisRun.emails > 0) ? 'sent now' : 'sent by an earlier run'}), nobody else got one\n`);
     out.write(`total ${((Date.now() - t0) / 1000).toFixed(1)} s including emulator start-up\n`);
     if (o.json) writeFileSync(o.json, `${JSON.stringify(result, null, 2)}\n`);
     if (o.recordLine) {

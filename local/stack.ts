@@ -16,12 +16,15 @@ import type { TenantConfig } from '../schemas/tenant';
 import { createDocumentClient } from '../lambdas/adapters/dynamo-client';
 import { writeLibrary, writeTenant } from '../lambdas/adapters/content-writer';
 import { PlanRepository } from '../lambdas/adapters/plan-repository';
+import { SubscriptionRepository } from '../lambdas/adapters/subscription-repository';
+import { buildLibraryIndex, resolveReader } from '../lambdas/domain';
+import type { Subscription } from '../schemas/subscription';
 import { loadTenants } from '../lib/tenants';
 import { awsEnvFor, type Endpoints } from './emulators';
 import { startLocalApi, type LocalApi } from './api-server';
 import { loadHandler } from './handlers';
 import { lambdaContext } from './lambda-context';
-import type { LineEmulatorControl } from './line-emulator';
+import type { DeliveredMessage, LineEmulatorControl } from './line-emulator';
 import { ensureQueues, ensureTables, type LocalQueues, type LocalTables } from './resources';
 import { seedDemoSubscribers } from './seed';
 import { drainQueue, type SqsHandler } from './sqs-poller';
@@ -67,6 +70,7 @@ export interface Provisioned {
   endpoints: Endpoints;
   /** The webhook API, when provisioned with `webhook: true`; each channel's webhook URL points at it. */
   api?: LocalApi;
+  libraries: ContentLibrary[];
 }
 
 /**
@@ -114,7 +118,7 @@ export async function provision(o: ProvisionOptions): Promise<Provisioned> {
     api = await startLocalApi(o.tenants.map((t) => t.tenantId));
     for (const tenant of o.tenants) await o.line.setWebhookUrl(channels.get(tenant.tenantId)!.channelId, api.webhookUrl(tenant.tenantId));
   }
-  return { tables, queues, tenants: o.tenants, channels, db, sqs, line: o.line, endpoints: o.endpoints, api };
+  return { tables, queues, tenants: o.tenants, channels, db, sqs, line: o.line, endpoints: o.endpoints, api, libraries: o.libraries };
 }
 
 export async function seedDemo(p: Provisioned, count: number, date: IsoDate): Promise<Map<string, number>> {
@@ -142,6 +146,10 @@ export interface TenantRunSummary {
   /** What this run sent: LINE requests served by the emulator (accepted / answered 409), emails. */
   thisRun: { lineMulticast: number; linePush: number; lineDuplicates: number; lineErrors: number; emails: number };
   seconds: number;
+  /** Readers the domain says are due today, computed afresh from the stored subscriptions. */
+  dueReaders: number;
+  /** Problems found by comparing what is due with what the emulators received; empty when all is well. */
+  problems: string[];
 }
 
 export interface RunOptions {
@@ -184,7 +192,10 @@ export async function runDelivery(p: Provisioned, o: RunOptions): Promise<Tenant
     const channelId = p.channels.get(tenant.tenantId)?.channelId;
     const mine = requests.filter((r) => r.channelId === channelId);
     const ledger = (await plans.listCounters(tenant.tenantId, o.date)).reduce(addCounters, zeroCounters());
+    const { dueReaders, problems } = await verify(p, tenant, o.date, channelId, emails, ledger, requests.length > 0 || emails.length > 0);
     out.push({
+      dueReaders,
+      problems,
       tenantId: tenant.tenantId,
       date: o.date,
       ledger,
@@ -235,4 +246,46 @@ export interface SesStoredEmail {
 export async function sesEmails(sesEndpoint: string): Promise<SesStoredEmail[]> {
   const res = await fetch(`${sesEndpoint}/store`);
   return ((await res.json()) as { emails: SesStoredEmail[] }).emails;
+}
+
+/**
+ * Every due reader got exactly one send, with exactly their messages, and nobody else got one: the domain's
+ * view of today (from the stored subscriptions) against what the LINE and SES emulators received this run.
+ * When this run sent nothing (the day was already delivered), the ledger must account for every due reader.
+ */
+async function verify(p: Provisioned, tenant: TenantConfig, date: IsoDate, channelId: string | undefined, emails: SesStoredEmail[], ledger: ShardCounters, sentNow: boolean) {
+  const library = p.libraries.find((l) => l.libraryId === tenant.library);
+  if (!library) return { dueReaders: 0, problems: [`library ${tenant.library} is not loaded`] };
+  const ctx = { tenant, library: buildLibraryIndex(library.items) };
+  const repo = new SubscriptionRepository(p.db, p.tables.data);
+  const due = new Map<string, { channel: string; address: string; texts: string[] }>();
+  for (let shard = 0; shard < tenant.shardCount; shard++) {
+    const byReader = new Map<string, Subscription[]>();
+    for (const s of await repo.listShard(tenant.tenantId, shard)) byReader.set(s.readerKey, [...(byReader.get(s.readerKey) ?? []), s]);
+    for (const [readerKey, subs] of byReader) {
+      const texts = resolveReader(subs, date, ctx);
+      if (texts.length) due.set(readerKey, { channel: subs[0]!.channel, address: subs[0]!.address, texts });
+    }
+  }
+  const problems: string[] = [];
+  if (!sentNow) {
+    if (ledger.recipients + ledger.failures !== due.size) problems.push(`${due.size} readers due, the ledger accounts for ${ledger.recipients + ledger.failures}`);
+    return { dueReaders: due.size, problems };
+  }
+  const line: Map<string, DeliveredMessage[]> = channelId ? await p.line.deliveries(channelId) : new Map();
+  const mail = new Map<string, number>();
+  for (const e of emails.filter((e) => e.from === tenant.email?.from)) for (const to of e.destination.to) mail.set(to, (mail.get(to) ?? 0) + 1);
+  let wrong = 0;
+  for (const d of due.values()) {
+    if (d.channel === 'line') {
+      const got = line.get(d.address) ?? [];
+      const ok = new Set(got.map((m) => m.requestId)).size === 1 && JSON.stringify(got.map((m) => m.message.text)) === JSON.stringify(d.texts);
+      if (!ok) wrong++;
+    } else if (mail.get(d.address) !== 1) wrong++;
+  }
+  const addresses = new Set([...due.values()].map((d) => d.address));
+  const strangers = [...line.keys(), ...mail.keys()].filter((a) => !addresses.has(a)).length;
+  if (wrong) problems.push(`${wrong} of ${due.size} due readers did not get exactly one send with their messages`);
+  if (strangers) problems.push(`${strangers} readers who were not due got a send`);
+  return { dueReaders: due.size, problems };
 }
