@@ -1,4 +1,5 @@
-import { GetCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { queryAll } from './query-all';
 import { ContentItemSchema, type ContentItem } from '../../schemas/content';
 import { TenantConfigSchema, type TenantConfig } from '../../schemas/tenant';
 import type { ContentSource, TenantDirectory } from '../services/ports';
@@ -55,30 +56,20 @@ export class ContentRepository implements ContentSource, TenantDirectory {
     });
   }
 
+  private queryAll(pk: string, skPrefix?: string): Promise<Record<string, unknown>[]> {
+    return queryAll(this.db, {
+      TableName: this.tableName,
+      KeyConditionExpression: skPrefix ? 'pk = :pk AND begins_with(sk, :p)' : 'pk = :pk',
+      ExpressionAttributeValues: skPrefix ? { ':pk': pk, ':p': skPrefix } : { ':pk': pk },
+    });
+  }
+
   async getTenant(tenantId: string): Promise<TenantConfig | undefined> {
     const cached = (await this.listTenants()).find((t) => t.tenantId === tenantId);
     if (cached) return cached;
     // A tenant added after this container cached the list.
     const res = await this.db.send(new GetCommand({ TableName: this.tableName, Key: { pk: contentKeys.tenantPk, sk: tenantId } }));
     return res.Item ? parseTenant(tenantId, String(res.Item.config)) : undefined;
-  }
-
-  private async queryAll(pk: string, skPrefix?: string): Promise<Record<string, unknown>[]> {
-    const out: Record<string, unknown>[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const res = await this.db.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: skPrefix ? 'pk = :pk AND begins_with(sk, :p)' : 'pk = :pk',
-          ExpressionAttributeValues: skPrefix ? { ':pk': pk, ':p': skPrefix } : { ':pk': pk },
-          ExclusiveStartKey: start,
-        }),
-      );
-      out.push(...(res.Items ?? []));
-      start = res.LastEvaluatedKey;
-    } while (start);
-    return out;
   }
 }
 

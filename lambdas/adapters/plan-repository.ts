@@ -2,7 +2,6 @@ import {
   DeleteCommand,
   GetCommand,
   PutCommand,
-  QueryCommand,
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
@@ -11,6 +10,7 @@ import type { IsoDate } from '../../schemas/common';
 import { PlannedSendSchema, ShardCountersSchema, type PlannedSend, type ShardCounters, type ShardTask } from '../../schemas/delivery';
 import type { BatchOutcome, PlanStore, StoredBatch, StoredPlan } from '../services/ports';
 import { batchPut } from './batch-write';
+import { queryAll } from './query-all';
 import { deliveryKeys, expiresAfter } from './keys';
 
 /** Plans and the ledger are only needed while SQS may still retry and for a few weeks of support questions. */
@@ -128,6 +128,15 @@ export class PlanRepository implements PlanStore {
     return items.map((i) => ({ shard: Number(i.shard), ...ShardCountersSchema.parse(i) }));
   }
 
+  private queryPrefix(pk: string, prefix: string): Promise<Record<string, unknown>[]> {
+    return queryAll(this.db, {
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
+      ExpressionAttributeValues: { ':pk': pk, ':p': prefix },
+      ConsistentRead: true,
+    });
+  }
+
   private async loadBatches(task: ShardTask, planId: string): Promise<StoredBatch[]> {
     const items = await this.queryPrefix(deliveryKeys.pk(task.tenantId, task.date), deliveryKeys.batchPrefix(task, planId));
     return items.map((i, batchNo) => ({
@@ -135,25 +144,6 @@ export class PlanRepository implements PlanStore {
       sends: SendsSchema.parse(JSON.parse(String(i.sends))),
       outcome: i.outcome as BatchOutcome | undefined,
     }));
-  }
-
-  private async queryPrefix(pk: string, prefix: string): Promise<Record<string, unknown>[]> {
-    const out: Record<string, unknown>[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const res = await this.db.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
-          ExpressionAttributeValues: { ':pk': pk, ':p': prefix },
-          ConsistentRead: true,
-          ExclusiveStartKey: start,
-        }),
-      );
-      out.push(...(res.Items ?? []));
-      start = res.LastEvaluatedKey;
-    } while (start);
-    return out;
   }
 
 }

@@ -1,5 +1,6 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, QueryCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { queryAll } from './query-all';
 import { SubscriptionSchema, type Subscription } from '../../schemas/subscription';
 import type { Dialog, Invite } from '../domain/conversation';
 import type { ReaderState, ReaderStore, ReaderWrite } from '../services/ports';
@@ -24,6 +25,10 @@ export class ReaderRepository implements ReaderStore {
       subscriptions: items.filter((i) => String(i.sk).startsWith('SUB#')).map(toSubscription),
       dialog: dialogItem ? (JSON.parse(String(dialogItem.dialog)) as Dialog) : undefined,
     };
+  }
+
+  private query(pk: string): Promise<Record<string, unknown>[]> {
+    return queryAll(this.db, { TableName: this.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': pk }, ConsistentRead: true });
   }
 
   async isProcessed(tenantId: string, webhookEventId: string): Promise<boolean> {
@@ -98,16 +103,5 @@ export class ReaderRepository implements ReaderStore {
       if (err instanceof TransactionCanceledException && err.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed') return false;
       throw err;
     }
-  }
-
-  private async query(pk: string): Promise<Record<string, unknown>[]> {
-    const out: Record<string, unknown>[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const res = await this.db.send(new QueryCommand({ TableName: this.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': pk }, ConsistentRead: true, ExclusiveStartKey: start }));
-      out.push(...(res.Items ?? []));
-      start = res.LastEvaluatedKey;
-    } while (start);
-    return out;
   }
 }

@@ -1,4 +1,5 @@
-import { QueryCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { queryAll } from './query-all';
 import { SubscriptionSchema, type Subscription } from '../../schemas/subscription';
 import type { SubscriptionReader } from '../services/ports';
 import { dataKeys } from './keys';
@@ -28,22 +29,13 @@ export class SubscriptionRepository implements SubscriptionReader {
   constructor(private readonly db: DynamoDBDocumentClient, private readonly tableName: string) {}
 
   async listShard(tenantId: string, shard: number): Promise<Subscription[]> {
-    const out: Subscription[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const res = await this.db.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: SHARD_INDEX,
-          KeyConditionExpression: 'gsi1pk = :pk',
-          ExpressionAttributeValues: { ':pk': dataKeys.shardPk(tenantId, shard) },
-          ExclusiveStartKey: start,
-        }),
-      );
-      for (const item of res.Items ?? []) out.push(toSubscription(item));
-      start = res.LastEvaluatedKey;
-    } while (start);
-    return out;
+    const items = await queryAll(this.db, {
+      TableName: this.tableName,
+      IndexName: SHARD_INDEX,
+      KeyConditionExpression: 'gsi1pk = :pk',
+      ExpressionAttributeValues: { ':pk': dataKeys.shardPk(tenantId, shard) },
+    });
+    return items.map(toSubscription);
   }
 
   async put(s: Subscription): Promise<void> {

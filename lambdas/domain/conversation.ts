@@ -300,23 +300,24 @@ class Conversation {
     ]);
   }
 
-  private register(track: Exclude<Track, 'support'>, anchorDate: IsoDate, nickname: string | undefined) {
-    const sub: Subscription = {
+  /** A new active subscription of this reader; the daily delivery starts tomorrow (today's part is in the reply). */
+  private newSubscription(fields: Pick<Subscription, 'track' | 'anchorDate' | 'audience' | 'nickname'> & { familyId?: string }): Subscription {
+    return {
       tenantId: this.i.tenant.tenantId,
       readerKey: this.i.readerKey,
       subscriptionId: this.i.newId(),
       channel: 'line',
       address: this.i.userId,
-      track,
-      anchorDate,
-      audience: 'parent',
-      nickname,
       status: 'active',
-      // Today's message goes out in the reply below; the daily delivery starts tomorrow, so never twice.
       registeredOn: this.tomorrow,
-      familyId: this.i.newId(),
       shard: shardOf(this.i.readerKey, this.i.tenant.shardCount),
+      ...fields,
+      familyId: fields.familyId ?? this.i.newId(),
     };
+  }
+
+  private register(track: Exclude<Track, 'support'>, anchorDate: IsoDate, nickname: string | undefined) {
+    const sub = this.newSubscription({ track, anchorDate, audience: 'parent', nickname });
     this.put(sub);
     this.out.dialog = null;
     this.registeredReply(sub, this.w.registered, this.w.registeredNoMessageToday);
@@ -326,21 +327,7 @@ class Conversation {
     const invite = this.i.invite;
     const ownFamily = invite && this.i.subscriptions.some((s) => s.familyId === invite.familyId);
     if (!invite || invite.expiresOn < this.i.today || ownFamily) return this.say(this.w.inviteCodeUnknown, [this.cancelItem()]);
-    const sub: Subscription = {
-      tenantId: this.i.tenant.tenantId,
-      readerKey: this.i.readerKey,
-      subscriptionId: this.i.newId(),
-      channel: 'line',
-      address: this.i.userId,
-      track: invite.track,
-      anchorDate: invite.anchorDate,
-      audience: 'partner',
-      nickname: invite.nickname,
-      status: 'active',
-      registeredOn: this.tomorrow,
-      familyId: invite.familyId,
-      shard: shardOf(this.i.readerKey, this.i.tenant.shardCount),
-    };
+    const sub = this.newSubscription({ track: invite.track, anchorDate: invite.anchorDate, audience: 'partner', nickname: invite.nickname, familyId: invite.familyId });
     this.put(sub);
     this.out.dialog = null;
     this.registeredReply(sub, this.w.partnerRegistered, this.w.partnerRegistered);
@@ -490,20 +477,7 @@ class Conversation {
     if (this.i.dialog?.step !== 'loss-support') return this.help();
     this.out.dialog = null;
     if (c !== 'yes') return this.say(this.w.lossSupportDeclined);
-    this.put({
-      tenantId: this.i.tenant.tenantId,
-      readerKey: this.i.readerKey,
-      subscriptionId: this.i.newId(),
-      channel: 'line',
-      address: this.i.userId,
-      track: 'support',
-      anchorDate: this.i.today,
-      audience: 'parent',
-      status: 'active',
-      registeredOn: this.tomorrow,
-      familyId: this.i.newId(),
-      shard: shardOf(this.i.readerKey, this.i.tenant.shardCount),
-    });
+    this.put(this.newSubscription({ track: 'support', anchorDate: this.i.today, audience: 'parent', nickname: undefined }));
     this.say(this.w.lossSupportAccepted);
   }
 
