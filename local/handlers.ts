@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildSync } from 'esbuild';
@@ -13,9 +13,10 @@ const built = new Set<string>();
 /**
  * Loads a Lambda handler the way Lambda does: from an esbuild bundle of its entry file, built with the same
  * settings as the CDK stack (CommonJS, node24). Bundling also lets the ESM-only middy packages run under a
- * CommonJS loader. Each process bundles once; each `require` of the bundle is a fresh "container" in jest.
+ * CommonJS loader. Each process bundles once. `container` n > 0 loads a separate copy of the module, like a
+ * second Lambda container: its caches, pacers and metrics are its own.
  */
-export function loadHandler<E, R>(name: 'fan-out' | 'shard-worker' | 'line-webhook'): LambdaHandler<E, R> {
+export function loadHandler<E, R>(name: 'fan-out' | 'shard-worker' | 'line-webhook', container = 0): LambdaHandler<E, R> {
   outDir ??= mkdtempSync(join(tmpdir(), 'hagukumi-handlers-'));
   const outfile = join(outDir, `${name}.cjs`);
   if (!built.has(name)) {
@@ -31,6 +32,8 @@ export function loadHandler<E, R>(name: 'fan-out' | 'shard-worker' | 'line-webho
     });
     built.add(name);
   }
+  const file = container === 0 ? outfile : join(outDir, `${name}-container-${container}.cjs`);
+  if (!existsSync(file)) copyFileSync(outfile, file);
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return (require(outfile) as { handler: LambdaHandler<E, R> }).handler;
+  return (require(file) as { handler: LambdaHandler<E, R> }).handler;
 }

@@ -39,9 +39,8 @@ export async function runLocal(o: LocalRunOptions): Promise<{ result: LocalRunRe
       line: emulators.line,
       tenants,
       libraries: [loadSampleLibrary()],
-      // All local workers share one process, hence one pacer per channel (in AWS each container has its own):
-      // the process as a whole may use LINE's full per-channel limits.
-      handlerEnv: { LINE_RETRY_BASE_MS: '50', SEND_CONCURRENCY: '16', LINE_MULTICAST_PER_SECOND: '200', LINE_PUSH_PER_SECOND: '2000' },
+      // Four workers (containers) drain the queue here, so each may use a quarter of LINE's per-channel limits.
+      handlerEnv: { LINE_RETRY_BASE_MS: '50', SEND_CONCURRENCY: '16', LINE_MULTICAST_PER_SECOND: '50', LINE_PUSH_PER_SECOND: '500' },
       webhook: true,
       // Longer than a shard takes here, so a slow shard is not handed to a second worker while it runs; a
       // failed one comes back within a minute (AWS: 6 x the worker timeout).

@@ -8,7 +8,11 @@ export interface DrainOptions {
   sqs: SQSClient;
   queueUrl: string;
   queueArn?: string;
-  handler: SqsHandler;
+  /**
+   * The handler of each concurrent worker. Lambda runs one invocation at a time per container, so each
+   * worker should get its own container (module instance): module-level caches and metrics are not shared.
+   */
+  handler: (worker: number) => SqsHandler;
   functionName?: string;
   /** Like the event source mapping's batch size and maximum concurrency. */
   batchSize?: number;
@@ -35,7 +39,8 @@ export async function drainQueue(o: DrainOptions): Promise<DrainResult> {
   const deadline = Date.now() + (o.timeoutMs ?? 10 * 60_000);
   const arn = o.queueArn ?? `arn:aws:sqs:ap-northeast-1:000000000000:${o.queueUrl.split('/').pop()}`;
 
-  const worker = async () => {
+  const worker = async (index: number) => {
+    const handler = o.handler(index);
     while (Date.now() < deadline) {
       const received = await o.sqs.send(
         new ReceiveMessageCommand({ QueueUrl: o.queueUrl, MaxNumberOfMessages: o.batchSize ?? 1, WaitTimeSeconds: 0, MessageSystemAttributeNames: ['All'] }),
@@ -49,7 +54,7 @@ export async function drainQueue(o: DrainOptions): Promise<DrainResult> {
       const event: SQSEvent = { Records: messages.map((m) => toRecord(m, arn)) };
       let failedIds: Set<string>;
       try {
-        const res = await o.handler(event, lambdaContext(o.functionName ?? 'shard-worker'));
+        const res = await handler(event, lambdaContext(o.functionName ?? 'shard-worker'));
         failedIds = new Set((res?.batchItemFailures ?? []).map((f) => f.itemIdentifier));
       } catch {
         failedIds = new Set(messages.map((m) => m.MessageId ?? ''));
@@ -64,7 +69,7 @@ export async function drainQueue(o: DrainOptions): Promise<DrainResult> {
       o.onInvocation?.(messages.length, failedIds.size);
     }
   };
-  await Promise.all(Array.from({ length: o.concurrency ?? 4 }, worker));
+  await Promise.all(Array.from({ length: o.concurrency ?? 4 }, (_, i) => worker(i)));
   return result;
 }
 

@@ -162,7 +162,6 @@ export interface RunOptions {
 /** Runs one day's delivery through the real handlers: fan-out per delivery time, then the queue drained into the shard worker. */
 export async function runDelivery(p: Provisioned, o: RunOptions): Promise<TenantRunSummary[]> {
   const fanOutHandler = loadHandler<FanOutEventInput, unknown>('fan-out');
-  const workerHandler = loadHandler<SQSEvent, SQSBatchResponse>('shard-worker');
   const beforeRequests = (await p.line.requests()).length;
   const sesBefore = await sesEmails(p.endpoints.ses);
   const started = Date.now();
@@ -172,15 +171,18 @@ export async function runDelivery(p: Provisioned, o: RunOptions): Promise<Tenant
   for (const t of times) {
     await fanOutHandler({ deliveryTime: t.deliveryTime, timeZone: t.timeZone, date: o.date }, lambdaContext('fan-out', 60_000));
   }
-  const worker: SqsHandler = async (event: SQSEvent, ctx) => {
-    const res = await workerHandler(event, ctx);
-    const failed = new Set((res?.batchItemFailures ?? []).map((f) => f.itemIdentifier));
-    for (const r of event.Records) {
-      const tenantId = safeTenantOf(r.body);
-      if (tenantId) finished.set(tenantId, Date.now());
-      o.onShardDone?.(tenantId ?? '?', failed.has(r.messageId));
-    }
-    return res;
+  const worker = (container: number): SqsHandler => {
+    const handler = loadHandler<SQSEvent, SQSBatchResponse>('shard-worker', container);
+    return async (event: SQSEvent, ctx) => {
+      const res = await handler(event, ctx);
+      const failed = new Set((res?.batchItemFailures ?? []).map((f) => f.itemIdentifier));
+      for (const r of event.Records) {
+        const tenantId = safeTenantOf(r.body);
+        if (tenantId) finished.set(tenantId, Date.now());
+        o.onShardDone?.(tenantId ?? '?', failed.has(r.messageId));
+      }
+      return res;
+    };
   };
   await drainQueue({ sqs: p.sqs, queueUrl: p.queues.shardQueueUrl, handler: worker, concurrency: o.concurrency ?? 4 });
 
