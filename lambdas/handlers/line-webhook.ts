@@ -36,7 +36,8 @@ export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredRe
   .use(injectLambdaContext(logger))
   .use(logMetrics(metrics))
   // Anything unexpected becomes a bare 500: a server error never shows its message to the caller.
-  .use(httpErrorHandler({ fallbackMessage: 'internal error' }))
+  // Logged by name only: an SDK error's message could quote a key, and keys hold LINE user ids.
+  .use(httpErrorHandler({ fallbackMessage: 'internal error', logger: (error: unknown) => logger.error('webhook failed', { error: error instanceof Error ? error.name : 'unknown' }) }))
   .handler(async (event) => {
     metrics.addMetric('WebhookRequests', MetricUnit.Count, 1);
     const tenantId = PATH.exec(event.rawPath)?.[1] ?? '';
