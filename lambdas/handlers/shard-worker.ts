@@ -13,7 +13,7 @@ import { SecretsManagerLineCredentials } from '../adapters/line-credentials';
 import { BotSdkLineSenderFactory } from '../adapters/line-sender';
 import { PlanRepository } from '../adapters/plan-repository';
 import { SubscriptionRepository } from '../adapters/subscription-repository';
-import { deliverShard, type DeliverShardDeps } from '../services/deliver-shard';
+import { deliverShard, ShardIncompleteError, type DeliverShardDeps } from '../services/deliver-shard';
 import { DeliveryEnvSchema, lazy, logger, metrics, readEnv } from './runtime';
 
 const deps = lazy((): DeliverShardDeps => {
@@ -42,7 +42,17 @@ async function recordHandler(record: SQSRecord): Promise<void> {
   metrics.addMetric('ShardTasks', MetricUnit.Count, 1);
   const task = ShardTaskSchema.parse(JSON.parse(record.body));
   const started = Date.now();
-  const { counters, executedNow } = await deliverShard(task, deps());
+  let result: Awaited<ReturnType<typeof deliverShard>>;
+  try {
+    result = await deliverShard(task, deps());
+  } catch (error) {
+    // The task and the error's name and counts only; SQS retries the record, the DLQ takes it after five tries.
+    const failedSends = error instanceof ShardIncompleteError ? error.failedSends : undefined;
+    logger.warn('shard not completed', { tenantId: task.tenantId, date: task.date, shard: task.shard, error: error instanceof Error ? error.name : 'unknown', failedSends, receiveCount: record.attributes.ApproximateReceiveCount });
+    metrics.addMetric('ShardRetries', MetricUnit.Count, 1);
+    throw error;
+  }
+  const { counters, executedNow } = result;
   // Identifiers and counts only: no LINE ids, addresses, dates of birth or nicknames in logs.
   logger.info('shard delivered', { tenantId: task.tenantId, date: task.date, shard: task.shard, executedNow, ...counters, ms: Date.now() - started });
   if (executedNow) {
