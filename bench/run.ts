@@ -5,8 +5,7 @@ import { SQSClient, ReceiveMessageCommand, DeleteMessageCommand } from '@aws-sdk
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { IsoDate } from '../schemas/common';
 import { ShardTaskSchema } from '../schemas/delivery';
-import type { Subscription } from '../schemas/subscription';
-import { buildLibraryIndex, emailSubject, planSends, resolveReader, type ReaderDelivery } from '../lambdas/domain';
+import { buildLibraryIndex, emailSubject, groupByReader, planSends, resolveReader, type ReaderDelivery } from '../lambdas/domain';
 import { ContentRepository } from '../lambdas/adapters/content-repository';
 import { createDocumentClient } from '../lambdas/adapters/dynamo-client';
 import { SesEmailSender } from '../lambdas/adapters/email-sender';
@@ -39,10 +38,8 @@ function benchDomain() {
   const heapBefore = process.memoryUsage().heapUsed;
   const t0 = performance.now();
   const ctx = { tenant, library: buildLibraryIndex(library.items) };
-  const byReader = new Map<string, Subscription[]>();
-  for (const s of subs) byReader.set(s.readerKey, [...(byReader.get(s.readerKey) ?? []), s]);
   const readers: ReaderDelivery[] = [];
-  for (const group of byReader.values()) {
+  for (const group of groupByReader(subs)) {
     const texts = resolveReader(group, DATE, ctx);
     const f = group[0]!;
     if (texts.length) readers.push({ readerKey: f.readerKey, channel: f.channel, address: f.address, texts });

@@ -10,7 +10,8 @@ import { createDocumentClient } from '../lambdas/adapters/dynamo-client';
 import { writeLibrary } from '../lambdas/adapters/content-writer';
 import { PlanRepository } from '../lambdas/adapters/plan-repository';
 import { buildLibraryIndex, localDate, resolveSubscription, stageLabel } from '../lambdas/domain';
-import { addCounters, loadRepoTenants, loadSampleLibrary, zeroCounters } from '../local/stack';
+import { addCounters, zeroCounters } from '../lambdas/services/deliver-shard';
+import { loadRepoTenants, loadSampleLibrary } from '../local/stack';
 
 class UsageError extends Error {}
 

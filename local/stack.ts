@@ -16,9 +16,9 @@ import type { TenantConfig } from '../schemas/tenant';
 import { createDocumentClient } from '../lambdas/adapters/dynamo-client';
 import { writeLibrary, writeTenant } from '../lambdas/adapters/content-writer';
 import { PlanRepository } from '../lambdas/adapters/plan-repository';
+import { addCounters, zeroCounters } from '../lambdas/services/deliver-shard';
 import { SubscriptionRepository } from '../lambdas/adapters/subscription-repository';
-import { buildLibraryIndex, resolveReader } from '../lambdas/domain';
-import type { Subscription } from '../schemas/subscription';
+import { buildLibraryIndex, groupByReader, resolveReader } from '../lambdas/domain';
 import { loadTenants } from '../lib/tenants';
 import { awsEnvFor, type Endpoints } from './emulators';
 import { startLocalApi, type LocalApi } from './api-server';
@@ -222,19 +222,6 @@ function safeTenantOf(body: string): string | undefined {
   }
 }
 
-export const zeroCounters = (): ShardCounters => ({ subscriptionsDue: 0, recipients: 0, multicastRequests: 0, pushRequests: 0, emails: 0, failures: 0, monthlyLimitHits: 0 });
-export function addCounters(a: ShardCounters, b: ShardCounters): ShardCounters {
-  return {
-    subscriptionsDue: a.subscriptionsDue + b.subscriptionsDue,
-    recipients: a.recipients + b.recipients,
-    multicastRequests: a.multicastRequests + b.multicastRequests,
-    pushRequests: a.pushRequests + b.pushRequests,
-    emails: a.emails + b.emails,
-    failures: a.failures + b.failures,
-    monthlyLimitHits: a.monthlyLimitHits + b.monthlyLimitHits,
-  };
-}
-
 export interface SesStoredEmail {
   from: string;
   destination: { to: string[] };
@@ -262,11 +249,9 @@ async function verify(p: Provisioned, tenant: TenantConfig, date: IsoDate, chann
   const repo = new SubscriptionRepository(p.db, p.tables.data);
   const due = new Map<string, { channel: string; address: string; texts: string[] }>();
   for (let shard = 0; shard < tenant.shardCount; shard++) {
-    const byReader = new Map<string, Subscription[]>();
-    for (const s of await repo.listShard(tenant.tenantId, shard)) byReader.set(s.readerKey, [...(byReader.get(s.readerKey) ?? []), s]);
-    for (const [readerKey, subs] of byReader) {
+    for (const subs of groupByReader(await repo.listShard(tenant.tenantId, shard))) {
       const texts = resolveReader(subs, date, ctx);
-      if (texts.length) due.set(readerKey, { channel: subs[0]!.channel, address: subs[0]!.address, texts });
+      if (texts.length) due.set(subs[0]!.readerKey, { channel: subs[0]!.channel, address: subs[0]!.address, texts });
     }
   }
   const problems: string[] = [];

@@ -1,5 +1,6 @@
 import { LINE_MULTICAST_MAX_RECIPIENTS, type Channel } from '../../schemas/common';
 import type { LineTextMessage, PlannedSend } from '../../schemas/delivery';
+import type { Subscription } from '../../schemas/subscription';
 import { packMessages } from './resolve';
 
 /** What one reader gets today on their channel. */
@@ -106,4 +107,15 @@ export function planSends(readers: readonly ReaderDelivery[], opts: { emailSubje
 /** People reached by the sends: what LINE's quota counts. */
 export function countRecipients(sends: readonly PlannedSend[]): number {
   return sends.reduce((sum, send) => sum + (send.kind === 'multicast' ? send.to.length : 1), 0);
+}
+
+/** Subscriptions grouped per reader (one person on one channel), readers in order of first appearance. */
+export function groupByReader(subs: readonly Subscription[]): Subscription[][] {
+  const groups = new Map<string, Subscription[]>();
+  for (const s of subs) {
+    const group = groups.get(s.readerKey);
+    if (group) group.push(s);
+    else groups.set(s.readerKey, [s]);
+  }
+  return [...groups.values()];
 }

@@ -29,3 +29,14 @@ export function libraryText(index: LibraryIndex, track: Track, day: number, audi
   if (text !== undefined || audience === 'parent') return text;
   return index.get(slotKey(track, day, 'parent'));
 }
+
+// Content sources hand back the same cached array while it is fresh, so an index per array is built once
+// per container and library version, for every shard and webhook event that uses it.
+const indexesByItems = new WeakMap<readonly ContentItem[], LibraryIndex>();
+
+/** `buildLibraryIndex`, remembered for the very same items array. */
+export function libraryIndexFor(items: readonly ContentItem[]): LibraryIndex {
+  let index = indexesByItems.get(items);
+  if (!index) indexesByItems.set(items, (index = buildLibraryIndex(items as ContentItem[])));
+  return index;
+}

@@ -3,8 +3,7 @@ import { v5 as uuidv5 } from 'uuid';
 import type { PlannedSend, ShardCounters, ShardTask } from '../../schemas/delivery';
 import type { Subscription } from '../../schemas/subscription';
 import type { TenantConfig } from '../../schemas/tenant';
-import { buildLibraryIndex, emailSubject, MessageTooLongError, planSends, resolveReader, type LibraryIndex, type ReaderDelivery } from '../domain';
-import type { ContentItem } from '../../schemas/content';
+import { emailSubject, groupByReader, libraryIndexFor, MessageTooLongError, planSends, resolveReader, type ReaderDelivery } from '../domain';
 import { mapSettled } from './concurrency';
 import type {
   BatchOutcome,
@@ -87,11 +86,11 @@ async function makePlan(task: ShardTask, tenant: TenantConfig, deps: DeliverShar
     deps.subscriptions.listShard(task.tenantId, task.shard),
     deps.content.getLibrary(tenant.library),
   ]);
-  const ctx = { tenant, library: libraryIndex(items) };
+  const ctx = { tenant, library: libraryIndexFor(items) };
   const readers: ReaderDelivery[] = [];
   let subscriptionsDue = 0;
   let unsendable = 0;
-  for (const group of byReader(subs)) {
+  for (const group of groupByReader(subs)) {
     let texts: string[];
     try {
       texts = resolveReader(group, task.date, ctx);
@@ -110,24 +109,6 @@ async function makePlan(task: ShardTask, tenant: TenantConfig, deps: DeliverShar
   }
   const sends = planSends(readers, { emailSubject: emailSubject(tenant, task.date) });
   return deps.plans.commit(task, randomUUID(), chunkSends(sends), { subscriptionsDue, unsendable });
-}
-
-/** The content source returns the same cached array while it is fresh, so the index is built once per container and library version. */
-const indexes = new WeakMap<ContentItem[], LibraryIndex>();
-function libraryIndex(items: ContentItem[]): LibraryIndex {
-  let index = indexes.get(items);
-  if (!index) indexes.set(items, (index = buildLibraryIndex(items)));
-  return index;
-}
-
-function byReader(subs: Subscription[]): Subscription[][] {
-  const groups = new Map<string, Subscription[]>();
-  for (const s of subs) {
-    const g = groups.get(s.readerKey);
-    if (g) g.push(s);
-    else groups.set(s.readerKey, [s]);
-  }
-  return [...groups.values()];
 }
 
 export function chunkSends(sends: PlannedSend[]): PlannedSend[][] {
@@ -215,16 +196,15 @@ async function sendEmail(task: ShardTask, tenant: TenantConfig, send: Extract<Pl
 }
 
 function sumCounters(plan: StoredPlan, batches: StoredBatch[]): ShardCounters {
-  const c: ShardCounters = { subscriptionsDue: plan.subscriptionsDue, ...emptyOutcome() };
-  c.failures += plan.unsendable;
-  for (const b of batches) {
-    const o = b.outcome ?? emptyOutcome();
-    c.recipients += o.recipients;
-    c.multicastRequests += o.multicastRequests;
-    c.pushRequests += o.pushRequests;
-    c.emails += o.emails;
-    c.failures += o.failures;
-    c.monthlyLimitHits += o.monthlyLimitHits;
-  }
-  return c;
+  const start: ShardCounters = { ...zeroCounters(), subscriptionsDue: plan.subscriptionsDue, failures: plan.unsendable };
+  return batches.reduce((c, b) => addCounters(c, { ...zeroCounters(), ...b.outcome }), start);
+}
+
+export const zeroCounters = (): ShardCounters => ({ subscriptionsDue: 0, ...emptyOutcome() });
+
+/** Field by field: sums shards into a tenant's day, or batches into a shard. */
+export function addCounters(a: ShardCounters, b: ShardCounters): ShardCounters {
+  const sum = { ...a };
+  for (const key of Object.keys(sum) as (keyof ShardCounters)[]) sum[key] += b[key];
+  return sum;
 }

@@ -3,10 +3,9 @@ import { validateSignature } from '@line/bot-sdk';
 import { LineWebhookBodySchema, type LineEvent, type ReaderAction } from '../../schemas/line-webhook';
 import type { Subscription } from '../../schemas/subscription';
 import type { TenantConfig } from '../../schemas/tenant';
-import { buildLibraryIndex, localDate, type LibraryIndex } from '../domain';
+import { libraryIndexFor, localDate } from '../domain';
 import { converse, type Change, type Invite } from '../domain/conversation';
 import { lineReaderKey } from '../domain/shard';
-import type { ContentItem } from '../../schemas/content';
 import type { Clock, ContentSource, LineCredentialsSource, LineReplierFactory, ReaderStore, TenantDirectory } from './ports';
 
 export interface LineWebhookDeps {
@@ -87,8 +86,6 @@ function toAction(e: LineEvent): ReaderAction | undefined {
   }
 }
 
-const libraryIndexes = new WeakMap<ContentItem[], LibraryIndex>();
-
 async function handleEvent(tenant: TenantConfig, event: LineEvent, deps: LineWebhookDeps): Promise<boolean> {
   // Standby: another channel (e.g. a chat operator) has the conversation; events from groups are not ours.
   if (event.mode === 'standby' || event.source?.type !== 'user' || !event.source.userId) return false;
@@ -100,8 +97,7 @@ async function handleEvent(tenant: TenantConfig, event: LineEvent, deps: LineWeb
   const readerKey = lineReaderKey(userId);
   const today = localDate(deps.clock.now(), tenant.timeZone);
   const [state, items] = await Promise.all([deps.readers.load(tenant.tenantId, readerKey), deps.content.getLibrary(tenant.library)]);
-  let library = libraryIndexes.get(items);
-  if (!library) libraryIndexes.set(items, (library = buildLibraryIndex(items)));
+  const library = libraryIndexFor(items);
 
   const invite =
     state.dialog?.step === 'invite-code' && action.kind === 'text'

@@ -2,7 +2,7 @@ import type { IsoDate } from '../../schemas/common';
 import type { ContentLibrary } from '../../schemas/content';
 import type { Subscription } from '../../schemas/subscription';
 import type { TenantConfig } from '../../schemas/tenant';
-import { buildLibraryIndex, emailSubject, resolveReader } from '../../lambdas/domain';
+import { buildLibraryIndex, emailSubject, groupByReader, resolveReader } from '../../lambdas/domain';
 import type { TestStack } from './helpers';
 import type { LineEmulatorClient } from '../../local/line-emulator/client';
 import { sesEmails } from '../../local/stack';
@@ -10,13 +10,11 @@ import { sesEmails } from '../../local/stack';
 /** What each reader should receive on `date`, computed by the domain from the seeded subscriptions. */
 export function expectedTexts(tenant: TenantConfig, subs: Subscription[], library: ContentLibrary, date: IsoDate): Map<string, { channel: string; address: string; texts: string[] }> {
   const ctx = { tenant, library: buildLibraryIndex(library.items) };
-  const byReader = new Map<string, Subscription[]>();
-  for (const s of subs) byReader.set(s.readerKey, [...(byReader.get(s.readerKey) ?? []), s]);
   const out = new Map<string, { channel: string; address: string; texts: string[] }>();
-  for (const [readerKey, group] of byReader) {
+  for (const group of groupByReader(subs)) {
     const texts = resolveReader(group, date, ctx);
     const first = group[0] as Subscription;
-    if (texts.length > 0) out.set(readerKey, { channel: first.channel, address: first.address, texts });
+    if (texts.length > 0) out.set(first.readerKey, { channel: first.channel, address: first.address, texts });
   }
   return out;
 }
