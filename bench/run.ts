@@ -5,7 +5,14 @@ import { SQSClient, ReceiveMessageCommand, DeleteMessageCommand } from '@aws-sdk
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { IsoDate } from '../schemas/common';
 import { ShardTaskSchema } from '../schemas/delivery';
-import { buildLibraryIndex, emailSubject, groupByReader, planSends, resolveReader, type ReaderDelivery } from '../lambdas/domain';
+import {
+  buildLibraryIndex,
+  emailSubject,
+  groupByReader,
+  planSends,
+  resolveReader,
+  type ReaderDelivery,
+} from '../lambdas/domain';
 import { ContentRepository } from '../lambdas/adapters/content-repository';
 import { createDocumentClient } from '../lambdas/adapters/dynamo-client';
 import { SesEmailSender } from '../lambdas/adapters/email-sender';
@@ -20,7 +27,13 @@ import { demoSubscriptions } from '../local/seed';
 import { loadRepoTenants, loadSampleLibrary, provision, seedDemo } from '../local/stack';
 import { lambdaContext } from '../local/lambda-context';
 
-const { values } = parseArgs({ options: { subscribers: { type: 'string', default: '20000' }, registrations: { type: 'string', default: '200' }, date: { type: 'string', default: '2026-12-01' } } });
+const { values } = parseArgs({
+  options: {
+    subscribers: { type: 'string', default: '20000' },
+    registrations: { type: 'string', default: '200' },
+    date: { type: 'string', default: '2026-12-01' },
+  },
+});
 const N = Number(values.subscribers);
 const REGISTRATIONS = Number(values.registrations);
 const DATE = values.date as IsoDate;
@@ -46,7 +59,9 @@ function benchDomain() {
   }
   const sends = planSends(readers, { emailSubject: emailSubject(tenant, DATE) });
   const ms = performance.now() - t0;
-  console.log(`domain: resolved and planned ${subs.length.toLocaleString()} subscriptions in ${ms.toFixed(0)} ms (${Math.round(subs.length / (ms / 1000)).toLocaleString()} subscriptions/s); ${readers.length.toLocaleString()} readers due, ${sends.length.toLocaleString()} sends; heap +${mb(process.memoryUsage().heapUsed - heapBefore)}`);
+  console.log(
+    `domain: resolved and planned ${subs.length.toLocaleString()} subscriptions in ${ms.toFixed(0)} ms (${Math.round(subs.length / (ms / 1000)).toLocaleString()} subscriptions/s); ${readers.length.toLocaleString()} readers due, ${sends.length.toLocaleString()} sends; heap +${mb(process.memoryUsage().heapUsed - heapBefore)}`,
+  );
 }
 
 /** Wraps every method of a port so that the time spent in it is summed under `name`. */
@@ -72,18 +87,36 @@ async function benchDelivery() {
   const emulators = await startEmulators();
   try {
     const tenants = loadRepoTenants();
-    const stack = await provision({ prefix: 'bench', endpoints: emulators.endpoints, line: emulators.line, tenants, libraries: [loadSampleLibrary()], webhook: REGISTRATIONS > 0 });
+    const stack = await provision({
+      prefix: 'bench',
+      endpoints: emulators.endpoints,
+      line: emulators.line,
+      tenants,
+      libraries: [loadSampleLibrary()],
+      webhook: REGISTRATIONS > 0,
+    });
     let t = performance.now();
     await seedDemo(stack, N, DATE);
     const seedSeconds = (performance.now() - t) / 1000;
 
     // Fan-out through the real handler, then the shard worker's service with real adapters wrapped in timers.
-    await loadHandler<unknown, unknown>('fan-out')({ deliveryTime: tenants[0]!.deliveryTime, timeZone: 'Asia/Tokyo', date: DATE, tenantIds: tenants.map((x) => x.tenantId) }, lambdaContext('fan-out'));
+    await loadHandler<unknown, unknown>('fan-out')(
+      {
+        deliveryTime: tenants[0]!.deliveryTime,
+        timeZone: 'Asia/Tokyo',
+        date: DATE,
+        tenantIds: tenants.map((x) => x.tenantId),
+      },
+      lambdaContext('fan-out'),
+    );
     const totals = new Map<string, number>();
     const db = createDocumentClient(new DynamoDBClient({}));
     const content = new ContentRepository(db, stack.tables.content);
     // One process plays every worker, so one pacer per channel: LINE's full per-channel limits.
-    const line = new BotSdkLineSenderFactory(new SecretsManagerLineCredentials(), { baseURL: emulators.endpoints.line, pacing: { multicastPerSecond: 200, pushPerSecond: 2000 } });
+    const line = new BotSdkLineSenderFactory(new SecretsManagerLineCredentials(), {
+      baseURL: emulators.endpoints.line,
+      pacing: { multicastPerSecond: 200, pushPerSecond: 2000 },
+    });
     const deps: DeliverShardDeps = {
       tenants: content,
       content: timed('content', content, totals),
@@ -100,13 +133,21 @@ async function benchDelivery() {
     let recipients = 0;
     const tasks: Promise<void>[] = [];
     for (;;) {
-      const res = await sqs.send(new ReceiveMessageCommand({ QueueUrl: stack.queues.shardQueueUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 600 }));
+      const res = await sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: stack.queues.shardQueueUrl,
+          MaxNumberOfMessages: 10,
+          VisibilityTimeout: 600,
+        }),
+      );
       if (!res.Messages?.length) break;
       for (const m of res.Messages) {
         tasks.push(
           deliverShard(ShardTaskSchema.parse(JSON.parse(m.Body!)), deps).then(async (r) => {
             recipients += r.counters.recipients;
-            await sqs.send(new DeleteMessageCommand({ QueueUrl: stack.queues.shardQueueUrl, ReceiptHandle: m.ReceiptHandle! }));
+            await sqs.send(
+              new DeleteMessageCommand({ QueueUrl: stack.queues.shardQueueUrl, ReceiptHandle: m.ReceiptHandle! }),
+            );
           }),
         );
       }
@@ -115,12 +156,24 @@ async function benchDelivery() {
     const seconds = (performance.now() - t) / 1000;
     const requests = emulators.line.requests().slice(before);
     const lineRequests = requests.filter((r) => r.status === 200).length;
-    const lineRecipients = requests.reduce((n, r) => n + (Array.isArray((r.body as { to?: unknown }).to) ? ((r.body as { to: unknown[] }).to.length) : 1), 0);
-    console.log(`delivery: ${N.toLocaleString()} subscriptions seeded in ${seedSeconds.toFixed(1)} s; ${recipients.toLocaleString()} recipients delivered in ${seconds.toFixed(2)} s (${Math.round(recipients / seconds).toLocaleString()}/s)`);
-    console.log(`  LINE: ${lineRequests} requests (${requests.filter((r) => r.path.endsWith('/multicast')).length} multicast, ${requests.filter((r) => r.path.endsWith('/push')).length} push) for ${lineRecipients} LINE recipients = ${(lineRequests / Math.max(1, lineRecipients)).toFixed(3)} requests per recipient; peak RSS growth ${mb(process.memoryUsage().rss - heapBefore)}`);
+    const lineRecipients = requests.reduce(
+      (n, r) => n + (Array.isArray((r.body as { to?: unknown }).to) ? (r.body as { to: unknown[] }).to.length : 1),
+      0,
+    );
+    console.log(
+      `delivery: ${N.toLocaleString()} subscriptions seeded in ${seedSeconds.toFixed(1)} s; ${recipients.toLocaleString()} recipients delivered in ${seconds.toFixed(2)} s (${Math.round(recipients / seconds).toLocaleString()}/s)`,
+    );
+    console.log(
+      `  LINE: ${lineRequests} requests (${requests.filter((r) => r.path.endsWith('/multicast')).length} multicast, ${requests.filter((r) => r.path.endsWith('/push')).length} push) for ${lineRecipients} LINE recipients = ${(lineRequests / Math.max(1, lineRecipients)).toFixed(3)} requests per recipient; peak RSS growth ${mb(process.memoryUsage().rss - heapBefore)}`,
+    );
     const sum = [...totals.values()].reduce((a, b) => a + b, 0);
-    console.log(`  time inside ports, summed over ${deps.concurrency} sends in flight per shard and all shards at once (waits for the pacer included):`);
-    for (const [k, v] of [...totals].sort((a, b) => b[1] - a[1])) console.log(`    ${k.padEnd(28)} ${(v / 1000).toFixed(2).padStart(7)} s  ${((100 * v) / sum).toFixed(0).padStart(3)} %`);
+    console.log(
+      `  time inside ports, summed over ${deps.concurrency} sends in flight per shard and all shards at once (waits for the pacer included):`,
+    );
+    for (const [k, v] of [...totals].sort((a, b) => b[1] - a[1]))
+      console.log(
+        `    ${k.padEnd(28)} ${(v / 1000).toFixed(2).padStart(7)} s  ${((100 * v) / sum).toFixed(0).padStart(3)} %`,
+      );
 
     if (REGISTRATIONS > 0) await benchWebhook(emulators.line, stack.channels.get(tenants[0]!.tenantId)!.channelId);
     await stack.api?.close();
@@ -140,8 +193,11 @@ async function benchWebhook(line: Awaited<ReturnType<typeof startEmulators>>['li
     steps.nickname!.push((await u.sendText('はな')).durationMs);
   }
   const all = Object.values(steps).flat();
-  console.log(`webhook: ${REGISTRATIONS} registrations (4 signed events each, end to end through the local API, the bundled handler and DynamoDB Local)`);
-  for (const [k, v] of Object.entries(steps)) console.log(`    ${k.padEnd(9)} p50 ${pct(v, 50).toFixed(1)} ms  p99 ${pct(v, 99).toFixed(1)} ms`);
+  console.log(
+    `webhook: ${REGISTRATIONS} registrations (4 signed events each, end to end through the local API, the bundled handler and DynamoDB Local)`,
+  );
+  for (const [k, v] of Object.entries(steps))
+    console.log(`    ${k.padEnd(9)} p50 ${pct(v, 50).toFixed(1)} ms  p99 ${pct(v, 99).toFixed(1)} ms`);
   console.log(`    all       p50 ${pct(all, 50).toFixed(1)} ms  p99 ${pct(all, 99).toFixed(1)} ms`);
 }
 

@@ -46,7 +46,8 @@ async function local(args: string[]) {
     },
   });
   const subscribers = Number(values.subscribers);
-  if (!Number.isInteger(subscribers) || subscribers < 0 || subscribers > 1_000_000) throw new UsageError(`--subscribers must be a whole number from 0 to 1,000,000`);
+  if (!Number.isInteger(subscribers) || subscribers < 0 || subscribers > 1_000_000)
+    throw new UsageError(`--subscribers must be a whole number from 0 to 1,000,000`);
   const { runLocal } = await import('../local/run-local');
   const { emulators, stack, result } = await runLocal({
     date: date(values.date, '--date'),
@@ -65,7 +66,14 @@ async function local(args: string[]) {
   if (values.once) return stop();
   const e = emulators.endpoints;
   const { ENDPOINTS_FILE } = await import('./line');
-  writeFileSync(ENDPOINTS_FILE, JSON.stringify({ line: e.line, secretsManager: e.secretsManager, channels: Object.fromEntries([...stack.channels].map(([t, c]) => [t, c.channelId])) }));
+  writeFileSync(
+    ENDPOINTS_FILE,
+    JSON.stringify({
+      line: e.line,
+      secretsManager: e.secretsManager,
+      channels: Object.fromEntries([...stack.channels].map(([t, c]) => [t, c.channelId])),
+    }),
+  );
   process.stdout.write(
     `\nThe local stack is running (Ctrl-C to stop):\n  DynamoDB ${e.dynamodb}\n  SQS      ${e.sqs}\n  SES      ${e.ses} (sent mail: ${e.ses}/store)\n  LINE     ${e.line} (requests: ${e.line}/_emulator/requests)\n  webhook  ${stack.api?.webhookUrl('<tenant>')}\n\nTalk to it as a LINE user from another terminal:  npm run hagukumi -- line chat --tenant demo-minato\n`,
   );
@@ -80,7 +88,14 @@ async function local(args: string[]) {
 function preview(args: string[]) {
   const { values } = parseArgs({
     args,
-    options: { tenant: { type: 'string' }, track: { type: 'string' }, anchor: { type: 'string' }, date: { type: 'string' }, nickname: { type: 'string' }, audience: { type: 'string', default: 'parent' } },
+    options: {
+      tenant: { type: 'string' },
+      track: { type: 'string' },
+      anchor: { type: 'string' },
+      date: { type: 'string' },
+      nickname: { type: 'string' },
+      audience: { type: 'string', default: 'parent' },
+    },
   });
   const tenant = loadRepoTenants().find((t) => t.tenantId === values.tenant);
   if (!tenant) throw new UsageError(`unknown tenant ${JSON.stringify(values.tenant)} (see tenants/)`);
@@ -93,7 +108,21 @@ function preview(args: string[]) {
   const today = date(values.date, '--date');
   const library = buildLibraryIndex(loadSampleLibrary().items);
   const texts = resolveSubscription(
-    { tenantId: tenant.tenantId, readerKey: 'preview', subscriptionId: 'preview', channel: 'line', address: 'preview', track: track.data, anchorDate, audience: audience.data, nickname: values.nickname, status: 'active', registeredOn: today, familyId: 'preview', shard: 0 },
+    {
+      tenantId: tenant.tenantId,
+      readerKey: 'preview',
+      subscriptionId: 'preview',
+      channel: 'line',
+      address: 'preview',
+      track: track.data,
+      anchorDate,
+      audience: audience.data,
+      nickname: values.nickname,
+      status: 'active',
+      registeredOn: today,
+      familyId: 'preview',
+      shard: 0,
+    },
     today,
     { tenant, library },
   );
@@ -102,7 +131,10 @@ function preview(args: string[]) {
 }
 
 async function contentImport(args: string[]) {
-  const { values } = parseArgs({ args, options: { table: { type: 'string' }, file: { type: 'string', default: 'content/sample-ja.json' } } });
+  const { values } = parseArgs({
+    args,
+    options: { table: { type: 'string' }, file: { type: 'string', default: 'content/sample-ja.json' } },
+  });
   if (!values.table) throw new UsageError('--table is required (the Content table name from the stack outputs)');
   const library = ContentLibrarySchema.parse(JSON.parse(readFileSync(values.file, 'utf8')));
   const n = await writeLibrary(createDocumentClient(new DynamoDBClient({})), values.table, library);
@@ -110,11 +142,19 @@ async function contentImport(args: string[]) {
 }
 
 async function report(args: string[]) {
-  const { values } = parseArgs({ args, options: { table: { type: 'string' }, tenant: { type: 'string' }, date: { type: 'string' } } });
+  const { values } = parseArgs({
+    args,
+    options: { table: { type: 'string' }, tenant: { type: 'string' }, date: { type: 'string' } },
+  });
   if (!values.table || !values.tenant) throw new UsageError('--table and --tenant are required');
   const day = date(values.date, '--date');
-  const shards = await new PlanRepository(createDocumentClient(new DynamoDBClient({})), values.table).listCounters(values.tenant, day);
-  process.stdout.write(`${JSON.stringify({ tenantId: values.tenant, date: day, shards: shards.length, ...shards.reduce(addCounters, zeroCounters()) }, null, 2)}\n`);
+  const shards = await new PlanRepository(createDocumentClient(new DynamoDBClient({})), values.table).listCounters(
+    values.tenant,
+    day,
+  );
+  process.stdout.write(
+    `${JSON.stringify({ tenantId: values.tenant, date: day, shards: shards.length, ...shards.reduce(addCounters, zeroCounters()) }, null, 2)}\n`,
+  );
 }
 
 async function main(argv: string[]) {
@@ -137,7 +177,11 @@ async function main(argv: string[]) {
 }
 
 main(process.argv.slice(2)).catch((err: unknown) => {
-  if (err instanceof UsageError || (err instanceof Error && err.name === 'LineCommandError') || (err instanceof Error && 'code' in err && String(err.code).startsWith('ERR_PARSE_ARGS'))) {
+  if (
+    err instanceof UsageError ||
+    (err instanceof Error && err.name === 'LineCommandError') ||
+    (err instanceof Error && 'code' in err && String(err.code).startsWith('ERR_PARSE_ARGS'))
+  ) {
     process.stderr.write(`hagukumi: ${err.message}\n${USAGE}\n`);
     process.exit(2);
   }

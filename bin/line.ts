@@ -23,7 +23,8 @@ export interface LocalEndpointsFile {
 export const ENDPOINTS_FILE = join(REPO_ROOT, '.local', 'endpoints.json');
 
 function localStack(): LocalEndpointsFile {
-  if (!existsSync(ENDPOINTS_FILE)) throw new LineCommandError('the local stack is not running: start it with `npm start` in another terminal');
+  if (!existsSync(ENDPOINTS_FILE))
+    throw new LineCommandError('the local stack is not running: start it with `npm start` in another terminal');
   return JSON.parse(readFileSync(ENDPOINTS_FILE, 'utf8')) as LocalEndpointsFile;
 }
 
@@ -38,12 +39,22 @@ function render(entries: ChatEntry[]): { text: string; actions: QuickAction[] } 
     lines.push(`  [${e.via}] ${String(m.text ?? `(${e.message.type})`).replace(/\n/g, '\n         ')}`);
     actions = m.quickReply?.items.map((i) => i.action) ?? [];
   }
-  actions.forEach((a, n) => lines.push(`    ${n + 1}) ${a.label}${a.type === 'datetimepicker' ? ` [date ${a.min}..${a.max}: type /date YYYY-MM-DD]` : ''}${a.uri ? ` ${a.uri.slice(0, 60)}…` : ''}`));
+  actions.forEach((a, n) =>
+    lines.push(
+      `    ${n + 1}) ${a.label}${a.type === 'datetimepicker' ? ` [date ${a.min}..${a.max}: type /date YYYY-MM-DD]` : ''}${a.uri ? ` ${a.uri.slice(0, 60)}…` : ''}`,
+    ),
+  );
   return { text: lines.join('\n'), actions };
 }
 
 /** One step as a user: `follow`, `unfollow`, `/date D`, a quick reply number, or text. Returns what the chat shows after it. */
-async function act(client: LineEmulatorClient, channelId: string, userId: string, input: string, actions: QuickAction[]) {
+async function act(
+  client: LineEmulatorClient,
+  channelId: string,
+  userId: string,
+  input: string,
+  actions: QuickAction[],
+) {
   const user = client.user(channelId, userId);
   const before = (await client.chat(channelId, userId)).length;
   const picker = actions.find((a) => a.type === 'datetimepicker');
@@ -55,7 +66,8 @@ async function act(client: LineEmulatorClient, channelId: string, userId: string
     status = (await user.postback(picker.data, { date: input.slice(6).trim() })).status;
   } else if (/^\d+$/.test(input) && actions[Number(input) - 1]) {
     const a = actions[Number(input) - 1]!;
-    if (a.type === 'datetimepicker') throw new LineCommandError('that button opens a date picker: type /date YYYY-MM-DD');
+    if (a.type === 'datetimepicker')
+      throw new LineCommandError('that button opens a date picker: type /date YYYY-MM-DD');
     if (!a.data) throw new LineCommandError('that button opens a link, nothing to send');
     status = (await user.postback(a.data)).status;
   } else status = (await user.sendText(input)).status;
@@ -64,13 +76,21 @@ async function act(client: LineEmulatorClient, channelId: string, userId: string
 }
 
 async function chat(args: string[]) {
-  const { values } = parseArgs({ args, options: { tenant: { type: 'string', default: 'demo-minato' }, user: { type: 'string' } } });
+  const { values } = parseArgs({
+    args,
+    options: { tenant: { type: 'string', default: 'demo-minato' }, user: { type: 'string' } },
+  });
   const local = localStack();
   const channelId = local.channels[values.tenant];
-  if (!channelId) throw new LineCommandError(`unknown tenant ${values.tenant}; the local stack has ${Object.keys(local.channels).join(', ')}`);
+  if (!channelId)
+    throw new LineCommandError(
+      `unknown tenant ${values.tenant}; the local stack has ${Object.keys(local.channels).join(', ')}`,
+    );
   const userId = values.user ?? `U${randomBytes(16).toString('hex')}`;
   const client = new LineEmulatorClient(local.line);
-  process.stdout.write(`You are LINE user ${userId} talking to ${values.tenant}.\nType text, a number to tap a button, /date YYYY-MM-DD for a date picker, /follow, /unfollow, /quit.\n`);
+  process.stdout.write(
+    `You are LINE user ${userId} talking to ${values.tenant}.\nType text, a number to tap a button, /date YYYY-MM-DD for a date picker, /follow, /unfollow, /quit.\n`,
+  );
   const rl = createInterface({ input: process.stdin, output: process.stdout });
   let actions: QuickAction[] = [];
   let input = '/follow';
@@ -92,7 +112,11 @@ async function chat(args: string[]) {
 }
 
 async function simulate(args: string[]) {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { tenant: { type: 'string', default: 'demo-minato' }, user: { type: 'string' } } });
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { tenant: { type: 'string', default: 'demo-minato' }, user: { type: 'string' } },
+  });
   if (!values.user) throw new LineCommandError('--user U<32 hex> is required (the same user across steps)');
   const local = localStack();
   const channelId = local.channels[values.tenant];
@@ -104,7 +128,10 @@ async function simulate(args: string[]) {
 }
 
 async function richMenu(args: string[]) {
-  const { values } = parseArgs({ args, options: { tenant: { type: 'string' }, image: { type: 'string' }, local: { type: 'boolean', default: false } } });
+  const { values } = parseArgs({
+    args,
+    options: { tenant: { type: 'string' }, image: { type: 'string' }, local: { type: 'boolean', default: false } },
+  });
   const tenant = loadRepoTenants().find((t) => t.tenantId === values.tenant);
   if (!tenant) throw new LineCommandError(`unknown tenant ${JSON.stringify(values.tenant)} (see tenants/)`);
   let baseURL: string | undefined;
@@ -112,14 +139,24 @@ async function richMenu(args: string[]) {
   if (values.local) {
     const local = localStack();
     baseURL = local.line;
-    secrets = new SecretsManagerClient({ endpoint: local.secretsManager, region: 'ap-northeast-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+    secrets = new SecretsManagerClient({
+      endpoint: local.secretsManager,
+      region: 'ap-northeast-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
   }
   // The token is read from the tenant's secret and used in memory only.
   const secret = await secrets.send(new GetSecretValueCommand({ SecretId: tenant.line.secretName }));
   const { channelAccessToken } = JSON.parse(secret.SecretString ?? '{}') as { channelAccessToken?: string };
   if (!channelAccessToken) throw new LineCommandError(`secret ${tenant.line.secretName} has no channelAccessToken`);
   const image = values.image ? readFileSync(values.image) : undefined;
-  const id = await installRichMenu({ channelAccessToken, baseURL, tenantName: tenant.name, image, imageType: values.image?.endsWith('.jpg') || values.image?.endsWith('.jpeg') ? 'image/jpeg' : 'image/png' });
+  const id = await installRichMenu({
+    channelAccessToken,
+    baseURL,
+    tenantName: tenant.name,
+    image,
+    imageType: values.image?.endsWith('.jpg') || values.image?.endsWith('.jpeg') ? 'image/jpeg' : 'image/png',
+  });
   process.stdout.write(`rich menu ${id} installed as the default menu of ${tenant.tenantId}\n`);
 }
 

@@ -15,12 +15,7 @@ import { CHILDCARE_PARTNER_BY_DAY, CHILDCARE_SPECIAL_DAYS, CHILDCARE_WEEK_THEMES
 import { NEWBORN_TIPS_EARLY, NEWBORN_TIPS_LATE } from './sample-ja/childcare-newborn-tips';
 import { CHILDCARE_MONTH_THEMES } from './sample-ja/childcare-months';
 import { SUPPORT_BY_DAY } from './sample-ja/support';
-import {
-  INFANT_TIPS_3_5,
-  INFANT_TIPS_6_11,
-  TODDLER_TIPS_12_23,
-  TODDLER_TIPS_24_35,
-} from './sample-ja/childcare-tips';
+import { INFANT_TIPS_3_5, INFANT_TIPS_6_11, TODDLER_TIPS_12_23, TODDLER_TIPS_24_35 } from './sample-ja/childcare-tips';
 
 export const SAMPLE_NOTICE =
   'このメッセージはhagukumiのサンプル文です。医学的助言ではありません。気になることは医師・助産師・保健センターにご相談ください。';
@@ -155,7 +150,12 @@ export function buildChildcareItems(): ContentItem[] {
 
 /** The bereavement-support series: a few quiet messages after a loss; no nickname, no headings. */
 export function buildSupportItems(): ContentItem[] {
-  return Object.entries(SUPPORT_BY_DAY).map(([day, text]) => ({ track: 'support', day: Number(day), audience: 'parent', text }));
+  return Object.entries(SUPPORT_BY_DAY).map(([day, text]) => ({
+    track: 'support',
+    day: Number(day),
+    audience: 'parent',
+    text,
+  }));
 }
 
 const TRACK_ORDER = { maternity: 0, childcare: 1, support: 2 } as const;

@@ -1,21 +1,11 @@
 import { CfnOutput, Duration, Stack, TimeZone, Validations, type StackProps } from 'aws-cdk-lib';
-import {
-  Alarm,
-  ComparisonOperator,
-  TreatMissingData,
-  type IMetric,
-} from 'aws-cdk-lib/aws-cloudwatch';
+import { Alarm, ComparisonOperator, TreatMissingData, type IMetric } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
-import {
-  ContextAttribute,
-  Schedule,
-  ScheduleExpression,
-  ScheduleTargetInput,
-} from 'aws-cdk-lib/aws-scheduler';
+import { ContextAttribute, Schedule, ScheduleExpression, ScheduleTargetInput } from 'aws-cdk-lib/aws-scheduler';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import { Secret, type ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Topic } from 'aws-cdk-lib/aws-sns';
@@ -120,7 +110,8 @@ export class StatelessStack extends Stack {
     this.lineWebhook = new HagukumiFunction(this, 'LineWebhook', {
       entry: handlerEntry('line-webhook'),
       serviceName: 'line-webhook',
-      description: 'Answers LINE webhook events: signature check, dedupe, registration dialog, menu, surveys, inquiries',
+      description:
+        'Answers LINE webhook events: signature check, dedupe, registration dialog, menu, surveys, inquiries',
       timeout: LINE_WEBHOOK_TIMEOUT,
       memorySize: LINE_WEBHOOK_MEMORY_MB,
       environment: {
@@ -195,9 +186,9 @@ export class StatelessStack extends Stack {
       this.shardWorker.role.addToPrincipalPolicy(
         new PolicyStatement({
           actions: ['ses:SendEmail', 'ses:SendRawEmail'],
-          resources: [...identities].sort().map((identity) =>
-            this.formatArn({ service: 'ses', resource: 'identity', resourceName: identity }),
-          ),
+          resources: [...identities]
+            .sort()
+            .map((identity) => this.formatArn({ service: 'ses', resource: 'identity', resourceName: identity })),
         }),
       );
     }
@@ -270,7 +261,7 @@ export class StatelessStack extends Stack {
     alarm(
       'ShardDlqNotEmpty',
       this.shardDlq.metricApproximateNumberOfMessagesVisible(visible),
-      'Shard tasks failed 5 times and wait in the shard DLQ: some readers did not get today\'s message.',
+      "Shard tasks failed 5 times and wait in the shard DLQ: some readers did not get today's message.",
     );
     alarm(
       'FanOutDlqNotEmpty',
@@ -285,7 +276,7 @@ export class StatelessStack extends Stack {
     alarm(
       'LineWebhookErrors',
       this.lineWebhook.fn.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
-      'The LINE webhook function failed: readers\' messages may go unanswered (LINE redelivers only if redelivery is switched on for the channel).',
+      "The LINE webhook function failed: readers' messages may go unanswered (LINE redelivers only if redelivery is switched on for the channel).",
     );
     alarm(
       'WebhookApi5xx',

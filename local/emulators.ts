@@ -34,7 +34,13 @@ export async function startEmulators(opts: { dynamoDataDir?: string } = {}): Pro
       startLineEmulator({ host: '127.0.0.1', port: 0 }).then((l) => (started.push({ stop: () => l.close() }), l)),
     ]);
     return {
-      endpoints: { dynamodb: dynamo.endpoint, sqs: sqs.endpoint, ses: ses.endpoint, secretsManager: secrets.endpoint, line: line.url },
+      endpoints: {
+        dynamodb: dynamo.endpoint,
+        sqs: sqs.endpoint,
+        ses: ses.endpoint,
+        secretsManager: secrets.endpoint,
+        line: line.url,
+      },
       line,
       stop: async () => {
         await Promise.allSettled(started.map((s) => s.stop()));
@@ -56,8 +62,12 @@ async function startSqs() {
 async function startSes() {
   const mod = await import('aws-ses-v2-local');
   // The CommonJS default export sits one level deeper when loaded through import().
-  const start = ((mod as { default: unknown }).default as { default?: unknown }).default ?? (mod as { default: unknown }).default;
-  const server = (await (start as (c: { host: string; port: number }) => Promise<Server>)({ host: '127.0.0.1', port: 0 })) as Server;
+  const start =
+    ((mod as { default: unknown }).default as { default?: unknown }).default ?? (mod as { default: unknown }).default;
+  const server = (await (start as (c: { host: string; port: number }) => Promise<Server>)({
+    host: '127.0.0.1',
+    port: 0,
+  })) as Server;
   const addr = server.address();
   if (!addr || typeof addr !== 'object') throw new Error('SES emulator did not bind');
   return { endpoint: `http://127.0.0.1:${addr.port}`, stop: () => new Promise<void>((r) => server.close(() => r())) };

@@ -16,7 +16,10 @@ const built = new Set<string>();
  * CommonJS loader. Each process bundles once. `container` n > 0 loads a separate copy of the module, like a
  * second Lambda container: its caches, pacers and metrics are its own.
  */
-export function loadHandler<E, R>(name: 'fan-out' | 'shard-worker' | 'line-webhook', container = 0): LambdaHandler<E, R> {
+export function loadHandler<E, R>(
+  name: 'fan-out' | 'shard-worker' | 'line-webhook',
+  container = 0,
+): LambdaHandler<E, R> {
   outDir ??= mkdtempSync(join(tmpdir(), 'hagukumi-handlers-'));
   const outfile = join(outDir, `${name}.cjs`);
   if (!built.has(name)) {

@@ -17,7 +17,11 @@ export interface LocalTables {
 
 /** The CreateTable input for a shared definition; test/infra checks the CDK tables against the same definitions. */
 export function createTableInput(def: TableDefinition, tableName: string): CreateTableCommandInput {
-  const attrs = new Set([def.partitionKey, def.sortKey, ...def.globalSecondaryIndexes.flatMap((g) => [g.partitionKey, g.sortKey])]);
+  const attrs = new Set([
+    def.partitionKey,
+    def.sortKey,
+    ...def.globalSecondaryIndexes.flatMap((g) => [g.partitionKey, g.sortKey]),
+  ]);
   return {
     TableName: tableName,
     BillingMode: 'PAY_PER_REQUEST',
@@ -48,7 +52,12 @@ export async function ensureTables(ddb: DynamoDBClient, prefix: string): Promise
     try {
       await ddb.send(new CreateTableCommand(createTableInput(def, name)));
       if (def.timeToLiveAttribute) {
-        await ddb.send(new UpdateTimeToLiveCommand({ TableName: name, TimeToLiveSpecification: { AttributeName: def.timeToLiveAttribute, Enabled: true } }));
+        await ddb.send(
+          new UpdateTimeToLiveCommand({
+            TableName: name,
+            TimeToLiveSpecification: { AttributeName: def.timeToLiveAttribute, Enabled: true },
+          }),
+        );
       }
     } catch (err) {
       if (!(err instanceof ResourceInUseException)) throw err;
@@ -68,11 +77,20 @@ export interface LocalQueues {
  * The shard queue and its DLQ with the same redrive rule as the CDK stack (maxReceiveCount 5).
  * The visibility timeout is short so that a failed shard is retried within the same local run.
  */
-export async function ensureQueues(sqs: SQSClient, sqsEndpoint: string, prefix: string, opts: { visibilityTimeoutSeconds?: number; maxReceiveCount?: number } = {}): Promise<LocalQueues> {
+export async function ensureQueues(
+  sqs: SQSClient,
+  sqsEndpoint: string,
+  prefix: string,
+  opts: { visibilityTimeoutSeconds?: number; maxReceiveCount?: number } = {},
+): Promise<LocalQueues> {
   // fauxqs answers with virtual-host URLs (sqs.<region>.127.0.0.1) that the SDK cannot use; keep the path on our endpoint.
   const onEndpoint = (url: string | undefined) => url?.replace(/^https?:\/\/[^/]+/, sqsEndpoint);
-  const dlq = { QueueUrl: onEndpoint((await sqs.send(new CreateQueueCommand({ QueueName: `${prefix}-shard-dlq` }))).QueueUrl) };
-  const dlqArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl, AttributeNames: ['QueueArn'] }))).Attributes?.QueueArn;
+  const dlq = {
+    QueueUrl: onEndpoint((await sqs.send(new CreateQueueCommand({ QueueName: `${prefix}-shard-dlq` }))).QueueUrl),
+  };
+  const dlqArn = (
+    await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl, AttributeNames: ['QueueArn'] }))
+  ).Attributes?.QueueArn;
   const created = await sqs.send(
     new CreateQueueCommand({
       QueueName: `${prefix}-shard`,

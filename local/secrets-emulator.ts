@@ -34,7 +34,12 @@ export async function startSecretsEmulator(): Promise<SecretsEmulator> {
       switch (target) {
         case 'CreateSecret': {
           if (existing) return fail('ResourceExistsException', `secret ${name} already exists`);
-          const s = { arn: `arn:aws:secretsmanager:ap-northeast-1:000000000000:secret:${name}-local`, value: input.SecretString ?? '', versionId: randomUUID(), created: Date.now() / 1000 };
+          const s = {
+            arn: `arn:aws:secretsmanager:ap-northeast-1:000000000000:secret:${name}-local`,
+            value: input.SecretString ?? '',
+            versionId: randomUUID(),
+            created: Date.now() / 1000,
+          };
           secrets.set(name, s);
           return reply(200, { ARN: s.arn, Name: name, VersionId: s.versionId });
         }
@@ -46,7 +51,14 @@ export async function startSecretsEmulator(): Promise<SecretsEmulator> {
         }
         case 'GetSecretValue': {
           if (!existing) return fail('ResourceNotFoundException', "Secrets Manager can't find the specified secret.");
-          return reply(200, { ARN: existing.arn, Name: name, SecretString: existing.value, VersionId: existing.versionId, VersionStages: ['AWSCURRENT'], CreatedDate: existing.created });
+          return reply(200, {
+            ARN: existing.arn,
+            Name: name,
+            SecretString: existing.value,
+            VersionId: existing.versionId,
+            VersionStages: ['AWSCURRENT'],
+            CreatedDate: existing.created,
+          });
         }
         default:
           return fail('UnknownOperationException', `operation ${target} is not emulated`);

@@ -22,7 +22,18 @@ export function prng(seed: number): () => number {
 
 const hex = (s: string) => createHash('sha256').update(s).digest('hex').slice(0, 32);
 export const demoLineUserId = (tenantId: string, i: number) => `U${hex(`${tenantId}:${i}`)}`;
-const NICKNAMES = ['はなちゃん', 'ゆうくん', 'そらちゃん', 'りんちゃん', 'あおいくん', 'めいちゃん', 'はるくん', 'ひなちゃん', 'こうたくん', 'さくらちゃん'];
+const NICKNAMES = [
+  'はなちゃん',
+  'ゆうくん',
+  'そらちゃん',
+  'りんちゃん',
+  'あおいくん',
+  'めいちゃん',
+  'はるくん',
+  'ひなちゃん',
+  'こうたくん',
+  'さくらちゃん',
+];
 
 /**
  * A demo population spread over every stage of both tracks, relative to `date`: pregnancies from before
@@ -40,7 +51,9 @@ export function demoSubscriptions(tenant: TenantConfig, count: number, date: Iso
     const readerKey = email ? emailReaderKey(address) : lineReaderKey(address);
     const maternity = rnd() < 0.5;
     // Gestational day 20..300 and age -0..1100 days: a few fall outside the tracks on purpose.
-    const anchorDate = maternity ? addDays(date, 280 - (20 + Math.floor(rnd() * 281))) : addDays(date, -Math.floor(rnd() * 1101));
+    const anchorDate = maternity
+      ? addDays(date, 280 - (20 + Math.floor(rnd() * 281)))
+      : addDays(date, -Math.floor(rnd() * 1101));
     const r = rnd();
     const status: Subscription['status'] = r < 0.02 ? 'stopped' : 'active';
     const base: Subscription = {
@@ -64,15 +77,36 @@ export function demoSubscriptions(tenant: TenantConfig, count: number, date: Iso
     const extra = rnd();
     if (extra < 0.03 && out.length < count) {
       // Twins: a second child with the same birthday or due date, and their own nickname.
-      out.push({ ...base, subscriptionId: `demo-${i}-twin`, nickname: pick(NICKNAMES), familyId: `demo-family-${family++}` });
+      out.push({
+        ...base,
+        subscriptionId: `demo-${i}-twin`,
+        nickname: pick(NICKNAMES),
+        familyId: `demo-family-${family++}`,
+      });
     } else if (extra < 0.06 && out.length < count && !maternity) {
       // A toddler and a new pregnancy.
-      out.push({ ...base, subscriptionId: `demo-${i}-next`, track: 'maternity', anchorDate: addDays(date, 280 - (28 + Math.floor(rnd() * 200))), nickname: undefined, familyId: `demo-family-${family++}` });
+      out.push({
+        ...base,
+        subscriptionId: `demo-${i}-next`,
+        track: 'maternity',
+        anchorDate: addDays(date, 280 - (28 + Math.floor(rnd() * 200))),
+        nickname: undefined,
+        familyId: `demo-family-${family++}`,
+      });
     } else if (extra < 0.16 && out.length < count && !email) {
       // The partner, on LINE, following the same pregnancy or child.
       const partnerId = demoLineUserId(tenant.tenantId, 1_000_000 + i);
       const partnerKey = lineReaderKey(partnerId);
-      out.push({ ...base, readerKey: partnerKey, address: partnerId, channel: 'line', subscriptionId: `demo-${i}-partner`, audience: 'partner', shard: shardOf(partnerKey, tenant.shardCount), unsubscribeToken: undefined });
+      out.push({
+        ...base,
+        readerKey: partnerKey,
+        address: partnerId,
+        channel: 'line',
+        subscriptionId: `demo-${i}-partner`,
+        audience: 'partner',
+        shard: shardOf(partnerKey, tenant.shardCount),
+        unsubscribeToken: undefined,
+      });
     }
   }
   return out;
@@ -81,11 +115,22 @@ export function demoSubscriptions(tenant: TenantConfig, count: number, date: Iso
 const seedMarker = (tenantId: string) => ({ pk: 'LOCAL#SEED', sk: tenantId });
 
 /** Seeds only an empty state: a tenant that was seeded before keeps its subscribers (and their history). */
-export async function seedDemoSubscribers(db: DynamoDBDocumentClient, dataTable: string, tenant: TenantConfig, count: number, date: IsoDate): Promise<number> {
+export async function seedDemoSubscribers(
+  db: DynamoDBDocumentClient,
+  dataTable: string,
+  tenant: TenantConfig,
+  count: number,
+  date: IsoDate,
+): Promise<number> {
   const marker = await db.send(new GetCommand({ TableName: dataTable, Key: seedMarker(tenant.tenantId) }));
   if (marker.Item) return 0;
   const subs = demoSubscriptions(tenant, count, date);
   await batchPut(db, dataTable, subs.map(subscriptionItem), 8);
-  await db.send(new PutCommand({ TableName: dataTable, Item: { ...seedMarker(tenant.tenantId), count: subs.length, seededFor: date } }));
+  await db.send(
+    new PutCommand({
+      TableName: dataTable,
+      Item: { ...seedMarker(tenant.tenantId), count: subs.length, seededFor: date },
+    }),
+  );
   return subs.length;
 }

@@ -1,4 +1,10 @@
-import { DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
+import {
+  DeleteMessageBatchCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  type Message,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { lambdaContext } from './lambda-context';
 
@@ -43,7 +49,12 @@ export async function drainQueue(o: DrainOptions): Promise<DrainResult> {
     const handler = o.handler(index);
     while (Date.now() < deadline) {
       const received = await o.sqs.send(
-        new ReceiveMessageCommand({ QueueUrl: o.queueUrl, MaxNumberOfMessages: o.batchSize ?? 1, WaitTimeSeconds: 0, MessageSystemAttributeNames: ['All'] }),
+        new ReceiveMessageCommand({
+          QueueUrl: o.queueUrl,
+          MaxNumberOfMessages: o.batchSize ?? 1,
+          WaitTimeSeconds: 0,
+          MessageSystemAttributeNames: ['All'],
+        }),
       );
       const messages = received.Messages ?? [];
       if (messages.length === 0) {
@@ -61,7 +72,12 @@ export async function drainQueue(o: DrainOptions): Promise<DrainResult> {
       }
       const done = messages.filter((m) => !failedIds.has(m.MessageId ?? ''));
       if (done.length > 0) {
-        await o.sqs.send(new DeleteMessageBatchCommand({ QueueUrl: o.queueUrl, Entries: done.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })) }));
+        await o.sqs.send(
+          new DeleteMessageBatchCommand({
+            QueueUrl: o.queueUrl,
+            Entries: done.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })),
+          }),
+        );
       }
       result.invocations += 1;
       result.records += messages.length;
@@ -75,10 +91,22 @@ export async function drainQueue(o: DrainOptions): Promise<DrainResult> {
 
 async function isEmpty(sqs: SQSClient, queueUrl: string): Promise<boolean> {
   const res = await sqs.send(
-    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'] }),
+    new GetQueueAttributesCommand({
+      QueueUrl: queueUrl,
+      AttributeNames: [
+        'ApproximateNumberOfMessages',
+        'ApproximateNumberOfMessagesNotVisible',
+        'ApproximateNumberOfMessagesDelayed',
+      ],
+    }),
   );
   const a = res.Attributes ?? {};
-  return Number(a.ApproximateNumberOfMessages ?? 0) + Number(a.ApproximateNumberOfMessagesNotVisible ?? 0) + Number(a.ApproximateNumberOfMessagesDelayed ?? 0) === 0;
+  return (
+    Number(a.ApproximateNumberOfMessages ?? 0) +
+      Number(a.ApproximateNumberOfMessagesNotVisible ?? 0) +
+      Number(a.ApproximateNumberOfMessagesDelayed ?? 0) ===
+    0
+  );
 }
 
 function toRecord(m: Message, arn: string): SQSRecord {

@@ -2,7 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { CreateSecretCommand, PutSecretValueCommand, ResourceExistsException, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import {
+  CreateSecretCommand,
+  PutSecretValueCommand,
+  ResourceExistsException,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
@@ -102,7 +107,10 @@ export async function provision(o: ProvisionOptions): Promise<Provisioned> {
   for (const tenant of o.tenants) {
     await writeTenant(db, tables.content, tenant);
     // Fresh credentials every run: they live only in the emulators, never in a file.
-    const channel = { channelSecret: randomBytes(16).toString('hex'), channelAccessToken: randomBytes(32).toString('base64url') };
+    const channel = {
+      channelSecret: randomBytes(16).toString('hex'),
+      channelAccessToken: randomBytes(32).toString('base64url'),
+    };
     const SecretString = JSON.stringify(channel);
     try {
       await secrets.send(new CreateSecretCommand({ Name: tenant.line.secretName, SecretString }));
@@ -110,15 +118,30 @@ export async function provision(o: ProvisionOptions): Promise<Provisioned> {
       if (!(err instanceof ResourceExistsException) && (err as Error).name !== 'ResourceExistsException') throw err;
       await secrets.send(new PutSecretValueCommand({ SecretId: tenant.line.secretName, SecretString }));
     }
-    const { channelId } = await o.line.registerChannel({ channelSecret: channel.channelSecret, accessToken: channel.channelAccessToken });
+    const { channelId } = await o.line.registerChannel({
+      channelSecret: channel.channelSecret,
+      accessToken: channel.channelAccessToken,
+    });
     channels.set(tenant.tenantId, { channelId, ...channel });
   }
   let api: LocalApi | undefined;
   if (o.webhook) {
     api = await startLocalApi(o.tenants.map((t) => t.tenantId));
-    for (const tenant of o.tenants) await o.line.setWebhookUrl(channels.get(tenant.tenantId)!.channelId, api.webhookUrl(tenant.tenantId));
+    for (const tenant of o.tenants)
+      await o.line.setWebhookUrl(channels.get(tenant.tenantId)!.channelId, api.webhookUrl(tenant.tenantId));
   }
-  return { tables, queues, tenants: o.tenants, channels, db, sqs, line: o.line, endpoints: o.endpoints, api, libraries: o.libraries };
+  return {
+    tables,
+    queues,
+    tenants: o.tenants,
+    channels,
+    db,
+    sqs,
+    line: o.line,
+    endpoints: o.endpoints,
+    api,
+    libraries: o.libraries,
+  };
 }
 
 export async function seedDemo(p: Provisioned, count: number, date: IsoDate): Promise<Map<string, number>> {
@@ -169,7 +192,10 @@ export async function runDelivery(p: Provisioned, o: RunOptions): Promise<Tenant
 
   const times = [...new Map(p.tenants.map((t) => [`${t.timeZone} ${t.deliveryTime}`, t])).values()];
   for (const t of times) {
-    await fanOutHandler({ deliveryTime: t.deliveryTime, timeZone: t.timeZone, date: o.date }, lambdaContext('fan-out', 60_000));
+    await fanOutHandler(
+      { deliveryTime: t.deliveryTime, timeZone: t.timeZone, date: o.date },
+      lambdaContext('fan-out', 60_000),
+    );
   }
   const worker = (container: number): SqsHandler => {
     const handler = loadHandler<SQSEvent, SQSBatchResponse>('shard-worker', container);
@@ -194,7 +220,15 @@ export async function runDelivery(p: Provisioned, o: RunOptions): Promise<Tenant
     const channelId = p.channels.get(tenant.tenantId)?.channelId;
     const mine = requests.filter((r) => r.channelId === channelId);
     const ledger = (await plans.listCounters(tenant.tenantId, o.date)).reduce(addCounters, zeroCounters());
-    const { dueReaders, problems } = await verify(p, tenant, o.date, channelId, emails, ledger, requests.length > 0 || emails.length > 0);
+    const { dueReaders, problems } = await verify(
+      p,
+      tenant,
+      o.date,
+      channelId,
+      emails,
+      ledger,
+      requests.length > 0 || emails.length > 0,
+    );
     out.push({
       dueReaders,
       problems,
@@ -242,7 +276,15 @@ export async function sesEmails(sesEndpoint: string): Promise<SesStoredEmail[]> 
  * view of today (from the stored subscriptions) against what the LINE and SES emulators received this run.
  * When this run sent nothing (the day was already delivered), the ledger must account for every due reader.
  */
-async function verify(p: Provisioned, tenant: TenantConfig, date: IsoDate, channelId: string | undefined, emails: SesStoredEmail[], ledger: ShardCounters, sentNow: boolean) {
+async function verify(
+  p: Provisioned,
+  tenant: TenantConfig,
+  date: IsoDate,
+  channelId: string | undefined,
+  emails: SesStoredEmail[],
+  ledger: ShardCounters,
+  sentNow: boolean,
+) {
   const library = p.libraries.find((l) => l.libraryId === tenant.library);
   if (!library) return { dueReaders: 0, problems: [`library ${tenant.library} is not loaded`] };
   const ctx = { tenant, library: buildLibraryIndex(library.items) };
@@ -256,17 +298,21 @@ async function verify(p: Provisioned, tenant: TenantConfig, date: IsoDate, chann
   }
   const problems: string[] = [];
   if (!sentNow) {
-    if (ledger.recipients + ledger.failures !== due.size) problems.push(`${due.size} readers due, the ledger accounts for ${ledger.recipients + ledger.failures}`);
+    if (ledger.recipients + ledger.failures !== due.size)
+      problems.push(`${due.size} readers due, the ledger accounts for ${ledger.recipients + ledger.failures}`);
     return { dueReaders: due.size, problems };
   }
   const line: Map<string, DeliveredMessage[]> = channelId ? await p.line.deliveries(channelId) : new Map();
   const mail = new Map<string, number>();
-  for (const e of emails.filter((e) => e.from === tenant.email?.from)) for (const to of e.destination.to) mail.set(to, (mail.get(to) ?? 0) + 1);
+  for (const e of emails.filter((e) => e.from === tenant.email?.from))
+    for (const to of e.destination.to) mail.set(to, (mail.get(to) ?? 0) + 1);
   let wrong = 0;
   for (const d of due.values()) {
     if (d.channel === 'line') {
       const got = line.get(d.address) ?? [];
-      const ok = new Set(got.map((m) => m.requestId)).size === 1 && JSON.stringify(got.map((m) => m.message.text)) === JSON.stringify(d.texts);
+      const ok =
+        new Set(got.map((m) => m.requestId)).size === 1 &&
+        JSON.stringify(got.map((m) => m.message.text)) === JSON.stringify(d.texts);
       if (!ok) wrong++;
     } else if (mail.get(d.address) !== 1) wrong++;
   }

@@ -15,19 +15,21 @@ export const ContentItemSchema = z.object({
 });
 export type ContentItem = z.infer<typeof ContentItemSchema>;
 
-export const ContentLibrarySchema = z.object({
-  libraryId: z.string().regex(/^[a-z0-9-]{2,40}$/),
-  language: z.string().default('ja'),
-  /** Required to be true for the sample library: it is sample text, not medical advice. */
-  sample: z.boolean(),
-  notice: z.string().min(1),
-  items: z.array(ContentItemSchema).min(1),
-}).superRefine((lib, ctx) => {
-  const seen = new Set<string>();
-  lib.items.forEach((item, i) => {
-    const key = `${item.track}/${item.day}/${item.audience}`;
-    if (seen.has(key)) ctx.addIssue({ code: 'custom', path: ['items', i], message: `duplicate slot ${key}` });
-    seen.add(key);
+export const ContentLibrarySchema = z
+  .object({
+    libraryId: z.string().regex(/^[a-z0-9-]{2,40}$/),
+    language: z.string().default('ja'),
+    /** Required to be true for the sample library: it is sample text, not medical advice. */
+    sample: z.boolean(),
+    notice: z.string().min(1),
+    items: z.array(ContentItemSchema).min(1),
+  })
+  .superRefine((lib, ctx) => {
+    const seen = new Set<string>();
+    lib.items.forEach((item, i) => {
+      const key = `${item.track}/${item.day}/${item.audience}`;
+      if (seen.has(key)) ctx.addIssue({ code: 'custom', path: ['items', i], message: `duplicate slot ${key}` });
+      seen.add(key);
+    });
   });
-});
 export type ContentLibrary = z.infer<typeof ContentLibrarySchema>;

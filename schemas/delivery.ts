@@ -29,7 +29,11 @@ export type LineTextMessage = z.infer<typeof LineTextMessageSchema>;
 
 /** One send of a plan: one LINE request (multicast or push) or one email. */
 export const PlannedSendSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('multicast'), to: z.array(z.string()).min(1).max(500), messages: z.array(LineTextMessageSchema).min(1).max(5) }),
+  z.object({
+    kind: z.literal('multicast'),
+    to: z.array(z.string()).min(1).max(500),
+    messages: z.array(LineTextMessageSchema).min(1).max(5),
+  }),
   z.object({ kind: z.literal('push'), to: z.string(), messages: z.array(LineTextMessageSchema).min(1).max(5) }),
   z.object({
     kind: z.literal('email'),

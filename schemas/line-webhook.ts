@@ -4,7 +4,13 @@ import { z } from 'zod';
  * LINE webhook request body (Messaging API reference, "Webhook Event Objects"). Only what hagukumi reads is
  * checked strictly; other event types pass through and are ignored.
  */
-const SourceSchema = z.object({ type: z.string(), userId: z.string().regex(/^U[0-9a-f]{32}$/).optional() });
+const SourceSchema = z.object({
+  type: z.string(),
+  userId: z
+    .string()
+    .regex(/^U[0-9a-f]{32}$/)
+    .optional(),
+});
 
 export const LineEventSchema = z.object({
   type: z.string(),
@@ -19,7 +25,9 @@ export const LineEventSchema = z.object({
   postback: z
     .object({
       data: z.string().max(300),
-      params: z.object({ date: z.string().optional(), time: z.string().optional(), datetime: z.string().optional() }).optional(),
+      params: z
+        .object({ date: z.string().optional(), time: z.string().optional(), datetime: z.string().optional() })
+        .optional(),
     })
     .optional(),
 });

@@ -22,51 +22,62 @@ export const ConsultationContactSchema = z.object({
   hours: z.string().optional(),
 });
 
-export const TenantConfigSchema = z.object({
-  tenantId: TenantIdSchema,
-  name: z.string().min(1),
-  timeZone: z.string().default('Asia/Tokyo').refine((tz) => {
-    try {
-      new Intl.DateTimeFormat('en-US', { timeZone: tz });
-      return true;
-    } catch {
-      return false;
-    }
-  }, 'unknown IANA time zone'),
-  /** Local time of the daily delivery in the tenant's time zone. */
-  deliveryTime: HhMmSchema,
-  /** Subscribers are spread over this many shards, each one SQS message and one worker invocation. */
-  shardCount: z.number().int().min(1).max(256),
-  /** Which content library this tenant sends (libraryId). */
-  library: z.string().regex(/^[a-z0-9-]{2,40}$/),
-  /** Word used for `{nickname}` when a subscriber gave none. */
-  defaultNickname: z.string().min(1).max(20).default('赤ちゃん'),
-  line: z.object({
-    enabled: z.boolean(),
-    /** Name of the Secrets Manager secret holding {"channelSecret","channelAccessToken"}. Never the values. */
-    secretName: z.string().regex(/^[A-Za-z0-9/_+=.@-]{1,512}$/),
-    /** The account's add-friend URL (https://line.me/R/ti/p/@...), put into partner invitations. */
-    friendUrl: z.url().optional(),
-  }),
-  email: z.object({
-    enabled: z.boolean(),
-    from: z.email(),
-    /** Base URL of the public API, used for the one-click unsubscribe link (RFC 8058). */
-    unsubscribeBaseUrl: z.url(),
-  }).optional(),
-  /** Birthday greetings from the municipality, by age in years. */
-  birthdayMessages: z.object({ '1': z.string().min(1).max(4800), '2': z.string().min(1).max(4800), '3': z.string().min(1).max(4800) }),
-  overlays: z.array(OverlaySchema).default([]),
-  consultation: z.array(ConsultationContactSchema).default([]),
-  /** Overrides of the conversation's default Japanese wording (schemas/wording.ts). */
-  wording: WordingSchema.default({}),
-}).superRefine((t, ctx) => {
-  const seen = new Set<string>();
-  t.overlays.forEach((o, i) => {
-    const key = `${o.track}/${o.day}/${o.audience ?? '*'}`;
-    if (seen.has(key)) ctx.addIssue({ code: 'custom', path: ['overlays', i], message: `duplicate overlay ${key}` });
-    seen.add(key);
+export const TenantConfigSchema = z
+  .object({
+    tenantId: TenantIdSchema,
+    name: z.string().min(1),
+    timeZone: z
+      .string()
+      .default('Asia/Tokyo')
+      .refine((tz) => {
+        try {
+          new Intl.DateTimeFormat('en-US', { timeZone: tz });
+          return true;
+        } catch {
+          return false;
+        }
+      }, 'unknown IANA time zone'),
+    /** Local time of the daily delivery in the tenant's time zone. */
+    deliveryTime: HhMmSchema,
+    /** Subscribers are spread over this many shards, each one SQS message and one worker invocation. */
+    shardCount: z.number().int().min(1).max(256),
+    /** Which content library this tenant sends (libraryId). */
+    library: z.string().regex(/^[a-z0-9-]{2,40}$/),
+    /** Word used for `{nickname}` when a subscriber gave none. */
+    defaultNickname: z.string().min(1).max(20).default('赤ちゃん'),
+    line: z.object({
+      enabled: z.boolean(),
+      /** Name of the Secrets Manager secret holding {"channelSecret","channelAccessToken"}. Never the values. */
+      secretName: z.string().regex(/^[A-Za-z0-9/_+=.@-]{1,512}$/),
+      /** The account's add-friend URL (https://line.me/R/ti/p/@...), put into partner invitations. */
+      friendUrl: z.url().optional(),
+    }),
+    email: z
+      .object({
+        enabled: z.boolean(),
+        from: z.email(),
+        /** Base URL of the public API, used for the one-click unsubscribe link (RFC 8058). */
+        unsubscribeBaseUrl: z.url(),
+      })
+      .optional(),
+    /** Birthday greetings from the municipality, by age in years. */
+    birthdayMessages: z.object({
+      '1': z.string().min(1).max(4800),
+      '2': z.string().min(1).max(4800),
+      '3': z.string().min(1).max(4800),
+    }),
+    overlays: z.array(OverlaySchema).default([]),
+    consultation: z.array(ConsultationContactSchema).default([]),
+    /** Overrides of the conversation's default Japanese wording (schemas/wording.ts). */
+    wording: WordingSchema.default({}),
+  })
+  .superRefine((t, ctx) => {
+    const seen = new Set<string>();
+    t.overlays.forEach((o, i) => {
+      const key = `${o.track}/${o.day}/${o.audience ?? '*'}`;
+      if (seen.has(key)) ctx.addIssue({ code: 'custom', path: ['overlays', i], message: `duplicate overlay ${key}` });
+      seen.add(key);
+    });
   });
-});
 export type TenantConfig = z.infer<typeof TenantConfigSchema>;
 export type TenantConfigInput = z.input<typeof TenantConfigSchema>;

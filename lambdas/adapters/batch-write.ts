@@ -5,10 +5,17 @@ import { mapSettled } from '../services/concurrency';
  * Puts items 25 at a time (`concurrency` requests in flight), retrying what DynamoDB hands back unprocessed
  * with a growing pause. Throws after all batches settled if any failed.
  */
-export async function batchPut(db: DynamoDBDocumentClient, table: string, items: Record<string, unknown>[], concurrency = 1): Promise<void> {
+export async function batchPut(
+  db: DynamoDBDocumentClient,
+  table: string,
+  items: Record<string, unknown>[],
+  concurrency = 1,
+): Promise<void> {
   const chunks: Record<string, unknown>[][] = [];
   for (let i = 0; i < items.length; i += 25) chunks.push(items.slice(i, i + 25));
-  const failed = (await mapSettled(chunks, concurrency, (chunk) => putChunk(db, table, chunk))).find((r) => r.status === 'rejected');
+  const failed = (await mapSettled(chunks, concurrency, (chunk) => putChunk(db, table, chunk))).find(
+    (r) => r.status === 'rejected',
+  );
   if (failed) throw failed.reason;
 }
 

@@ -8,7 +8,10 @@ import { contentKeys } from './keys';
 /** Reuses what a warm container already read; content and tenants change rarely and a few minutes' lag is fine. */
 class TtlCache<T> {
   private readonly entries = new Map<string, { value: Promise<T>; until: number }>();
-  constructor(private readonly ttlMs: number, private readonly now: () => number) {}
+  constructor(
+    private readonly ttlMs: number,
+    private readonly now: () => number,
+  ) {}
   get(key: string, load: () => Promise<T>): Promise<T> {
     const hit = this.entries.get(key);
     if (hit && hit.until > this.now()) return hit.value;
@@ -35,7 +38,11 @@ export class ContentRepository implements ContentSource, TenantDirectory {
   private readonly libraries: TtlCache<ContentItem[]>;
   private readonly tenants: TtlCache<TenantConfig[]>;
 
-  constructor(private readonly db: DynamoDBDocumentClient, private readonly tableName: string, opts: ContentRepositoryOptions = {}) {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly tableName: string,
+    opts: ContentRepositoryOptions = {},
+  ) {
     const ttl = opts.cacheTtlMs ?? 5 * 60_000;
     const now = opts.now ?? Date.now;
     this.libraries = new TtlCache(ttl, now);
@@ -45,7 +52,9 @@ export class ContentRepository implements ContentSource, TenantDirectory {
   getLibrary(libraryId: string): Promise<ContentItem[]> {
     return this.libraries.get(libraryId, async () => {
       const items = await this.queryAll(contentKeys.libraryPk(libraryId), contentKeys.itemPrefix);
-      return items.map((i) => ContentItemSchema.parse({ track: i.track, day: i.day, audience: i.audience, text: i.text }));
+      return items.map((i) =>
+        ContentItemSchema.parse({ track: i.track, day: i.day, audience: i.audience, text: i.text }),
+      );
     });
   }
 
@@ -68,7 +77,9 @@ export class ContentRepository implements ContentSource, TenantDirectory {
     const cached = (await this.listTenants()).find((t) => t.tenantId === tenantId);
     if (cached) return cached;
     // A tenant added after this container cached the list.
-    const res = await this.db.send(new GetCommand({ TableName: this.tableName, Key: { pk: contentKeys.tenantPk, sk: tenantId } }));
+    const res = await this.db.send(
+      new GetCommand({ TableName: this.tableName, Key: { pk: contentKeys.tenantPk, sk: tenantId } }),
+    );
     return res.Item ? parseTenant(tenantId, String(res.Item.config)) : undefined;
   }
 }

@@ -6,13 +6,29 @@ import { contentKeys } from './keys';
 
 /** Used by the CLI (`hagukumi content import`) and the local stack; the CDK stack writes tenants itself. */
 export async function writeTenant(db: DynamoDBDocumentClient, table: string, tenant: TenantConfig): Promise<void> {
-  await db.send(new PutCommand({ TableName: table, Item: { pk: contentKeys.tenantPk, sk: tenant.tenantId, config: JSON.stringify(tenant) } }));
+  await db.send(
+    new PutCommand({
+      TableName: table,
+      Item: { pk: contentKeys.tenantPk, sk: tenant.tenantId, config: JSON.stringify(tenant) },
+    }),
+  );
 }
 
-export async function writeLibrary(db: DynamoDBDocumentClient, table: string, library: ContentLibrary): Promise<number> {
+export async function writeLibrary(
+  db: DynamoDBDocumentClient,
+  table: string,
+  library: ContentLibrary,
+): Promise<number> {
   const pk = contentKeys.libraryPk(library.libraryId);
   const items = [
-    { pk, sk: contentKeys.libraryMetaSk, sample: library.sample, notice: library.notice, language: library.language, items: library.items.length },
+    {
+      pk,
+      sk: contentKeys.libraryMetaSk,
+      sample: library.sample,
+      notice: library.notice,
+      language: library.language,
+      items: library.items.length,
+    },
     ...library.items.map((i) => ({ pk, sk: contentKeys.itemSk(i.track, i.day, i.audience), ...i })),
   ];
   await batchPut(db, table, items);

@@ -9,10 +9,18 @@ export class EmailRejectedError extends Error {
   }
 }
 
-const PERMANENT = new Set(['MessageRejected', 'BadRequestException', 'MailFromDomainNotVerifiedException', 'NotFoundException']);
+const PERMANENT = new Set([
+  'MessageRejected',
+  'BadRequestException',
+  'MailFromDomainNotVerifiedException',
+  'NotFoundException',
+]);
 
 export class SesEmailSender implements EmailSender {
-  constructor(private readonly ses = new SESv2Client({}), private readonly configurationSetName?: string) {}
+  constructor(
+    private readonly ses = new SESv2Client({}),
+    private readonly configurationSetName?: string,
+  ) {}
 
   async send(m: EmailMessage): Promise<void> {
     try {

@@ -15,12 +15,18 @@ export class LineSecretInvalidError extends Error {
 
 /** Powertools caches each secret per container for `maxAgeSeconds`, so a rotated token is picked up without a deploy. */
 export class SecretsManagerLineCredentials implements LineCredentialsSource {
-  constructor(private readonly provider = new SecretsProvider(), private readonly maxAgeSeconds = 300) {}
+  constructor(
+    private readonly provider = new SecretsProvider(),
+    private readonly maxAgeSeconds = 300,
+  ) {}
 
   async get(tenant: TenantConfig): Promise<LineCredentials> {
     const raw = await this.provider.get(tenant.line.secretName, { maxAge: this.maxAgeSeconds, transform: 'json' });
     const parsed = LineSecretSchema.safeParse(raw);
-    if (!parsed.success) throw new LineSecretInvalidError(tenant.line.secretName, { cause: parsed.error.issues.map((i) => i.path.join('.')) });
+    if (!parsed.success)
+      throw new LineSecretInvalidError(tenant.line.secretName, {
+        cause: parsed.error.issues.map((i) => i.path.join('.')),
+      });
     return parsed.data;
   }
 }

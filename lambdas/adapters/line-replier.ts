@@ -6,14 +6,20 @@ import type { LineCredentialsSource, LineReplier, LineReplierFactory } from '../
 export class BotSdkLineReplierFactory implements LineReplierFactory {
   /** Keyed by token, so a rotated token (picked up by the credentials cache) gets a new client. */
   private readonly clients = new Map<string, LineReplier>();
-  constructor(private readonly credentials: LineCredentialsSource, private readonly baseURL?: string) {}
+  constructor(
+    private readonly credentials: LineCredentialsSource,
+    private readonly baseURL?: string,
+  ) {}
 
   async forTenant(tenant: TenantConfig): Promise<LineReplier> {
     const { channelAccessToken } = await this.credentials.get(tenant);
     let client = this.clients.get(channelAccessToken);
     if (!client) {
       const api = new messagingApi.MessagingApiClient({ channelAccessToken, baseURL: this.baseURL });
-      client = { reply: async (replyToken: string, messages: unknown[]) => void (await api.replyMessage({ replyToken, messages: messages as messagingApi.Message[] })) };
+      client = {
+        reply: async (replyToken: string, messages: unknown[]) =>
+          void (await api.replyMessage({ replyToken, messages: messages as messagingApi.Message[] })),
+      };
       this.clients.set(channelAccessToken, client);
     }
     return client;

@@ -13,11 +13,20 @@ export interface LineRetryPolicy {
   requestTimeoutMs: number;
 }
 
-export const DEFAULT_LINE_RETRY: LineRetryPolicy = { attempts: 6, startingDelayMs: 250, maxDelayMs: 8_000, requestTimeoutMs: 10_000 };
+export const DEFAULT_LINE_RETRY: LineRetryPolicy = {
+  attempts: 6,
+  startingDelayMs: 250,
+  maxDelayMs: 8_000,
+  requestTimeoutMs: 10_000,
+};
 
 /** LINE said no for good: a 4xx other than 409/429. Retrying cannot help. */
 export class LineRejectedError extends Error {
-  constructor(readonly status: number, readonly body: string, options?: { cause: unknown }) {
+  constructor(
+    readonly status: number,
+    readonly body: string,
+    options?: { cause: unknown },
+  ) {
     super(`LINE rejected the request with ${status}`, options);
     this.name = 'LineRejectedError';
   }
@@ -41,7 +50,9 @@ class RequestTimeoutError extends Error {
 const isMonthlyLimit = (e: HTTPFetchError) => e.status === 429 && /monthly limit/i.test(e.body);
 const isTransient = (e: unknown) =>
   e instanceof RequestTimeoutError ||
-  (e instanceof HTTPFetchError ? (e.status === 429 && !isMonthlyLimit(e)) || e.status >= 500 : e instanceof TypeError /* fetch network error */);
+  (e instanceof HTTPFetchError
+    ? (e.status === 429 && !isMonthlyLimit(e)) || e.status >= 500
+    : e instanceof TypeError) /* fetch network error */;
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -59,7 +70,10 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
  */
 export class Pacer {
   private next = 0;
-  constructor(private readonly perSecond: number, private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly perSecond: number,
+    private readonly now: () => number = Date.now,
+  ) {}
   async take(): Promise<void> {
     const t = this.now();
     const slot = Math.max(t, this.next);
@@ -79,7 +93,11 @@ export class BotSdkLineSender implements LineSender {
   private readonly multicastPacer: Pacer;
   private readonly pushPacer: Pacer;
 
-  constructor(private readonly client: messagingApi.MessagingApiClient, private readonly policy: LineRetryPolicy, pacing: LinePacing = DEFAULT_LINE_PACING) {
+  constructor(
+    private readonly client: messagingApi.MessagingApiClient,
+    private readonly policy: LineRetryPolicy,
+    pacing: LinePacing = DEFAULT_LINE_PACING,
+  ) {
     this.multicastPacer = new Pacer(pacing.multicastPerSecond);
     this.pushPacer = new Pacer(pacing.pushPerSecond);
   }
@@ -94,16 +112,19 @@ export class BotSdkLineSender implements LineSender {
 
   private async send(pacer: Pacer, call: () => Promise<unknown>): Promise<LineSendResult> {
     try {
-      await backOff(async () => {
-        await pacer.take();
-        return withTimeout(call(), this.policy.requestTimeoutMs);
-      }, {
-        numOfAttempts: this.policy.attempts,
-        startingDelay: this.policy.startingDelayMs,
-        maxDelay: this.policy.maxDelayMs,
-        jitter: 'full',
-        retry: (e) => isTransient(e),
-      });
+      await backOff(
+        async () => {
+          await pacer.take();
+          return withTimeout(call(), this.policy.requestTimeoutMs);
+        },
+        {
+          numOfAttempts: this.policy.attempts,
+          startingDelay: this.policy.startingDelayMs,
+          maxDelay: this.policy.maxDelayMs,
+          jitter: 'full',
+          retry: (e) => isTransient(e),
+        },
+      );
       return { status: 'sent' };
     } catch (e) {
       if (e instanceof HTTPFetchError) {
@@ -130,7 +151,11 @@ export class BotSdkLineSenderFactory implements LineSenderFactory {
     const { channelAccessToken } = await this.credentials.get(tenant);
     let sender = this.senders.get(channelAccessToken);
     if (!sender) {
-      sender = new BotSdkLineSender(new messagingApi.MessagingApiClient({ channelAccessToken, baseURL: this.opts.baseURL }), this.opts.retry ?? DEFAULT_LINE_RETRY, this.opts.pacing);
+      sender = new BotSdkLineSender(
+        new messagingApi.MessagingApiClient({ channelAccessToken, baseURL: this.opts.baseURL }),
+        this.opts.retry ?? DEFAULT_LINE_RETRY,
+        this.opts.pacing,
+      );
       this.senders.set(channelAccessToken, sender);
     }
     return sender;

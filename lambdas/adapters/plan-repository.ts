@@ -7,7 +7,13 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import type { IsoDate } from '../../schemas/common';
-import { PlannedSendSchema, ShardCountersSchema, type PlannedSend, type ShardCounters, type ShardTask } from '../../schemas/delivery';
+import {
+  PlannedSendSchema,
+  ShardCountersSchema,
+  type PlannedSend,
+  type ShardCounters,
+  type ShardTask,
+} from '../../schemas/delivery';
 import type { BatchOutcome, PlanStore, StoredBatch, StoredPlan } from '../services/ports';
 import { batchPut } from './batch-write';
 import { queryAll } from './query-all';
@@ -21,7 +27,10 @@ const COUNTERS_RETENTION_DAYS = 400;
 const SendsSchema = PlannedSendSchema.array();
 
 export class PlanRepository implements PlanStore {
-  constructor(private readonly db: DynamoDBDocumentClient, private readonly tableName: string) {}
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
 
   async load(task: ShardTask): Promise<StoredPlan | undefined> {
     const header = await this.db.send(
@@ -37,23 +46,46 @@ export class PlanRepository implements PlanStore {
     if (batches.length !== Number(header.Item.batchCount)) {
       throw new IncompletePlanError(`plan ${planId} has ${batches.length} of ${header.Item.batchCount} batches`);
     }
-    return { planId, subscriptionsDue: Number(header.Item.subscriptionsDue), unsendable: Number(header.Item.unsendable ?? 0), batches };
+    return {
+      planId,
+      subscriptionsDue: Number(header.Item.subscriptionsDue),
+      unsendable: Number(header.Item.unsendable ?? 0),
+      batches,
+    };
   }
 
-  async commit(task: ShardTask, planId: string, batches: PlannedSend[][], meta: { subscriptionsDue: number; unsendable: number }): Promise<StoredPlan> {
+  async commit(
+    task: ShardTask,
+    planId: string,
+    batches: PlannedSend[][],
+    meta: { subscriptionsDue: number; unsendable: number },
+  ): Promise<StoredPlan> {
     const pk = deliveryKeys.pk(task.tenantId, task.date);
     const expiresAt = expiresAfter(task.date, PLAN_RETENTION_DAYS);
     // Batches first, header last: the header is the commit point, so a plan is never seen half-written.
     await batchPut(
       this.db,
       this.tableName,
-      batches.map((sends, batchNo) => ({ pk, sk: deliveryKeys.batchSk(task, planId, batchNo), sends: JSON.stringify(sends), expiresAt })),
+      batches.map((sends, batchNo) => ({
+        pk,
+        sk: deliveryKeys.batchSk(task, planId, batchNo),
+        sends: JSON.stringify(sends),
+        expiresAt,
+      })),
     );
     try {
       await this.db.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: { pk, sk: deliveryKeys.planSk(task), planId, batchCount: batches.length, subscriptionsDue: meta.subscriptionsDue, unsendable: meta.unsendable, expiresAt },
+          Item: {
+            pk,
+            sk: deliveryKeys.planSk(task),
+            planId,
+            batchCount: batches.length,
+            subscriptionsDue: meta.subscriptionsDue,
+            unsendable: meta.unsendable,
+            expiresAt,
+          },
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
       );
@@ -67,18 +99,20 @@ export class PlanRepository implements PlanStore {
   }
 
   async markBatchDone(task: ShardTask, planId: string, batchNo: number, outcome: BatchOutcome): Promise<void> {
-    await this.db.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: { pk: deliveryKeys.pk(task.tenantId, task.date), sk: deliveryKeys.batchSk(task, planId, batchNo) },
-        UpdateExpression: 'SET outcome = :o',
-        ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(outcome)',
-        ExpressionAttributeValues: { ':o': outcome },
-      }),
-    ).catch((err) => {
-      // A concurrent duplicate finished the same batch first; its outcome stands.
-      if (!(err instanceof ConditionalCheckFailedException)) throw err;
-    });
+    await this.db
+      .send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: deliveryKeys.pk(task.tenantId, task.date), sk: deliveryKeys.batchSk(task, planId, batchNo) },
+          UpdateExpression: 'SET outcome = :o',
+          ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(outcome)',
+          ExpressionAttributeValues: { ':o': outcome },
+        }),
+      )
+      .catch((err) => {
+        // A concurrent duplicate finished the same batch first; its outcome stands.
+        if (!(err instanceof ConditionalCheckFailedException)) throw err;
+      });
   }
 
   async claimEmail(task: ShardTask, readerKey: string): Promise<boolean> {
@@ -103,7 +137,10 @@ export class PlanRepository implements PlanStore {
 
   async releaseEmail(task: ShardTask, readerKey: string): Promise<void> {
     await this.db.send(
-      new DeleteCommand({ TableName: this.tableName, Key: { pk: deliveryKeys.pk(task.tenantId, task.date), sk: deliveryKeys.emailSk(task, readerKey) } }),
+      new DeleteCommand({
+        TableName: this.tableName,
+        Key: { pk: deliveryKeys.pk(task.tenantId, task.date), sk: deliveryKeys.emailSk(task, readerKey) },
+      }),
     );
   }
 
@@ -138,14 +175,16 @@ export class PlanRepository implements PlanStore {
   }
 
   private async loadBatches(task: ShardTask, planId: string): Promise<StoredBatch[]> {
-    const items = await this.queryPrefix(deliveryKeys.pk(task.tenantId, task.date), deliveryKeys.batchPrefix(task, planId));
+    const items = await this.queryPrefix(
+      deliveryKeys.pk(task.tenantId, task.date),
+      deliveryKeys.batchPrefix(task, planId),
+    );
     return items.map((i, batchNo) => ({
       batchNo,
       sends: SendsSchema.parse(JSON.parse(String(i.sends))),
       outcome: i.outcome as BatchOutcome | undefined,
     }));
   }
-
 }
 
 export class IncompletePlanError extends Error {

@@ -15,7 +15,11 @@ const EVENT_TTL_SECONDS = 7 * 24 * 3600;
 const TRANSACTION_MAX_ITEMS = 100;
 
 export class ReaderRepository implements ReaderStore {
-  constructor(private readonly db: DynamoDBDocumentClient, private readonly tableName: string, private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly tableName: string,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   async load(tenantId: string, readerKey: string): Promise<ReaderState> {
     const items = await this.query(dataKeys.readerPk(tenantId, readerKey));
@@ -28,16 +32,32 @@ export class ReaderRepository implements ReaderStore {
   }
 
   private query(pk: string): Promise<Record<string, unknown>[]> {
-    return queryAll(this.db, { TableName: this.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': pk }, ConsistentRead: true });
+    return queryAll(this.db, {
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': pk },
+      ConsistentRead: true,
+    });
   }
 
   async isProcessed(tenantId: string, webhookEventId: string): Promise<boolean> {
-    const res = await this.db.send(new GetCommand({ TableName: this.tableName, Key: { pk: dataKeys.eventPk(tenantId, webhookEventId), sk: dataKeys.eventSk }, ConsistentRead: true }));
+    const res = await this.db.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { pk: dataKeys.eventPk(tenantId, webhookEventId), sk: dataKeys.eventSk },
+        ConsistentRead: true,
+      }),
+    );
     return res.Item !== undefined;
   }
 
   async findInvite(tenantId: string, code: string): Promise<Invite | null> {
-    const res = await this.db.send(new GetCommand({ TableName: this.tableName, Key: { pk: dataKeys.invitePk(tenantId, code), sk: dataKeys.inviteSk } }));
+    const res = await this.db.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { pk: dataKeys.invitePk(tenantId, code), sk: dataKeys.inviteSk },
+      }),
+    );
     return res.Item ? (JSON.parse(String(res.Item.invite)) as Invite) : null;
   }
 
@@ -46,7 +66,13 @@ export class ReaderRepository implements ReaderStore {
     const subs: Subscription[] = [];
     for (const m of members) {
       const res = await this.db.send(
-        new GetCommand({ TableName: this.tableName, Key: { pk: dataKeys.readerPk(tenantId, String(m.readerKey)), sk: dataKeys.subscriptionSk(String(m.subscriptionId)) } }),
+        new GetCommand({
+          TableName: this.tableName,
+          Key: {
+            pk: dataKeys.readerPk(tenantId, String(m.readerKey)),
+            sk: dataKeys.subscriptionSk(String(m.subscriptionId)),
+          },
+        }),
       );
       if (res.Item) subs.push(toSubscription(res.Item));
     }
@@ -64,7 +90,11 @@ export class ReaderRepository implements ReaderStore {
       {
         Put: {
           TableName: T,
-          Item: { pk: dataKeys.eventPk(w.tenantId, w.webhookEventId), sk: dataKeys.eventSk, expiresAt: nowSeconds + EVENT_TTL_SECONDS },
+          Item: {
+            pk: dataKeys.eventPk(w.tenantId, w.webhookEventId),
+            sk: dataKeys.eventSk,
+            expiresAt: nowSeconds + EVENT_TTL_SECONDS,
+          },
           ConditionExpression: 'attribute_not_exists(pk)',
         },
       },
@@ -76,31 +106,72 @@ export class ReaderRepository implements ReaderStore {
         items.push({ Delete: { TableName: T, Key: { pk: item.pk, sk: item.sk } } });
         if (String(item.sk).startsWith('SUB#')) {
           const s = toSubscription(item);
-          items.push({ Delete: { TableName: T, Key: { pk: dataKeys.familyPk(s.tenantId, s.familyId), sk: dataKeys.familySk(s.readerKey, s.subscriptionId) } } });
+          items.push({
+            Delete: {
+              TableName: T,
+              Key: {
+                pk: dataKeys.familyPk(s.tenantId, s.familyId),
+                sk: dataKeys.familySk(s.readerKey, s.subscriptionId),
+              },
+            },
+          });
         }
       }
     }
     for (const s of w.puts) {
       items.push({ Put: { TableName: T, Item: subscriptionItem(SubscriptionSchema.parse(s)) } });
-      items.push({ Put: { TableName: T, Item: { pk: dataKeys.familyPk(s.tenantId, s.familyId), sk: dataKeys.familySk(s.readerKey, s.subscriptionId), readerKey: s.readerKey, subscriptionId: s.subscriptionId } } });
+      items.push({
+        Put: {
+          TableName: T,
+          Item: {
+            pk: dataKeys.familyPk(s.tenantId, s.familyId),
+            sk: dataKeys.familySk(s.readerKey, s.subscriptionId),
+            readerKey: s.readerKey,
+            subscriptionId: s.subscriptionId,
+          },
+        },
+      });
     }
     for (const invite of w.invites) {
       items.push({
-        Put: { TableName: T, Item: { pk: dataKeys.invitePk(w.tenantId, invite.code), sk: dataKeys.inviteSk, invite: JSON.stringify(invite), expiresAt: nowSeconds + 8 * 24 * 3600 } },
+        Put: {
+          TableName: T,
+          Item: {
+            pk: dataKeys.invitePk(w.tenantId, invite.code),
+            sk: dataKeys.inviteSk,
+            invite: JSON.stringify(invite),
+            expiresAt: nowSeconds + 8 * 24 * 3600,
+          },
+        },
       });
     }
     if (w.dialog === null && !w.deleteReader) {
       items.push({ Delete: { TableName: T, Key: { pk: readerPk, sk: dataKeys.dialogSk } } });
     } else if (w.dialog) {
-      items.push({ Put: { TableName: T, Item: { pk: readerPk, sk: dataKeys.dialogSk, dialog: JSON.stringify(w.dialog), expiresAt: nowSeconds + DIALOG_TTL_SECONDS } } });
+      items.push({
+        Put: {
+          TableName: T,
+          Item: {
+            pk: readerPk,
+            sk: dataKeys.dialogSk,
+            dialog: JSON.stringify(w.dialog),
+            expiresAt: nowSeconds + DIALOG_TTL_SECONDS,
+          },
+        },
+      });
     }
-    if (items.length > TRANSACTION_MAX_ITEMS) throw new Error(`an event changes ${items.length} items, more than one transaction holds`);
+    if (items.length > TRANSACTION_MAX_ITEMS)
+      throw new Error(`an event changes ${items.length} items, more than one transaction holds`);
     try {
       await this.db.send(new TransactWriteCommand({ TransactItems: items as never }));
       return true;
     } catch (err) {
       // The first item is the event marker: its condition failing means LINE sent this event before.
-      if (err instanceof TransactionCanceledException && err.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed') return false;
+      if (
+        err instanceof TransactionCanceledException &&
+        err.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed'
+      )
+        return false;
       throw err;
     }
   }

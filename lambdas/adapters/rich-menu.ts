@@ -35,7 +35,14 @@ export function richMenuRequest(tenantName: string): messagingApi.RichMenuReques
  * `--image`; text cannot be drawn without a font, and a PNG of flat colours needs no image library.
  */
 export function placeholderMenuImage(): Buffer {
-  const colours = [[0xf6, 0xc4, 0xc4], [0xf9, 0xe0, 0xae], [0xc8, 0xe6, 0xc9], [0xbb, 0xde, 0xfb], [0xe1, 0xbe, 0xe7], [0xd7, 0xcc, 0xc8]];
+  const colours = [
+    [0xf6, 0xc4, 0xc4],
+    [0xf9, 0xe0, 0xae],
+    [0xc8, 0xe6, 0xc9],
+    [0xbb, 0xde, 0xfb],
+    [0xe1, 0xbe, 0xe7],
+    [0xd7, 0xcc, 0xc8],
+  ];
   const row = Buffer.alloc(1 + WIDTH * 3);
   const rows: Buffer[] = [];
   for (let y = 0; y < HEIGHT; y++) {
@@ -61,13 +68,31 @@ export function placeholderMenuImage(): Buffer {
   ihdr.writeUInt32BE(WIDTH, 0);
   ihdr.writeUInt32BE(HEIGHT, 4);
   ihdr.set([8, 2, 0, 0, 0], 8); // 8-bit RGB
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(Buffer.concat(rows), { level: 9 })), chunk('IEND', Buffer.alloc(0))]);
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', deflateSync(Buffer.concat(rows), { level: 9 })),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
 }
 
 /** Creates the menu, uploads its image and makes it every user's default. Returns the rich menu id. */
-export async function installRichMenu(opts: { channelAccessToken: string; baseURL?: string; dataBaseURL?: string; tenantName: string; image?: Buffer; imageType?: string }): Promise<string> {
-  const api = new messagingApi.MessagingApiClient({ channelAccessToken: opts.channelAccessToken, baseURL: opts.baseURL });
-  const blob = new messagingApi.MessagingApiBlobClient({ channelAccessToken: opts.channelAccessToken, baseURL: opts.dataBaseURL ?? opts.baseURL });
+export async function installRichMenu(opts: {
+  channelAccessToken: string;
+  baseURL?: string;
+  dataBaseURL?: string;
+  tenantName: string;
+  image?: Buffer;
+  imageType?: string;
+}): Promise<string> {
+  const api = new messagingApi.MessagingApiClient({
+    channelAccessToken: opts.channelAccessToken,
+    baseURL: opts.baseURL,
+  });
+  const blob = new messagingApi.MessagingApiBlobClient({
+    channelAccessToken: opts.channelAccessToken,
+    baseURL: opts.dataBaseURL ?? opts.baseURL,
+  });
   const { richMenuId } = await api.createRichMenu(richMenuRequest(opts.tenantName));
   const image = opts.image ?? placeholderMenuImage();
   await blob.setRichMenuImage(richMenuId, new Blob([new Uint8Array(image)], { type: opts.imageType ?? 'image/png' }));

@@ -3,7 +3,10 @@ import type { ShardTask } from '../../schemas/delivery';
 import type { ShardQueue } from '../services/ports';
 
 export class SqsShardQueue implements ShardQueue {
-  constructor(private readonly queueUrl: string, private readonly sqs = new SQSClient({})) {}
+  constructor(
+    private readonly queueUrl: string,
+    private readonly sqs = new SQSClient({}),
+  ) {}
 
   async enqueue(tasks: ShardTask[]): Promise<void> {
     for (let i = 0; i < tasks.length; i += 10) {

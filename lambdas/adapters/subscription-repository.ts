@@ -26,7 +26,10 @@ export function toSubscription(item: Record<string, unknown>): Subscription {
 }
 
 export class SubscriptionRepository implements SubscriptionReader {
-  constructor(private readonly db: DynamoDBDocumentClient, private readonly tableName: string) {}
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
 
   async listShard(tenantId: string, shard: number): Promise<Subscription[]> {
     const items = await queryAll(this.db, {
@@ -39,6 +42,8 @@ export class SubscriptionRepository implements SubscriptionReader {
   }
 
   async put(s: Subscription): Promise<void> {
-    await this.db.send(new PutCommand({ TableName: this.tableName, Item: subscriptionItem(SubscriptionSchema.parse(s)) }));
+    await this.db.send(
+      new PutCommand({ TableName: this.tableName, Item: subscriptionItem(SubscriptionSchema.parse(s)) }),
+    );
   }
 }

@@ -62,7 +62,15 @@ export interface QuickReplyItem {
   type: 'action';
   action:
     | { type: 'postback'; label: string; data: string; displayText: string }
-    | { type: 'datetimepicker'; label: string; data: string; mode: 'date'; initial: IsoDate; min: IsoDate; max: IsoDate }
+    | {
+        type: 'datetimepicker';
+        label: string;
+        data: string;
+        mode: 'date';
+        initial: IsoDate;
+        min: IsoDate;
+        max: IsoDate;
+      }
     | { type: 'uri'; label: string; uri: string };
 }
 export interface BotMessage {
@@ -116,7 +124,11 @@ export function postbackData(action: string, params: Record<string, string> = {}
 /** Trims, folds white space and drops control characters; undefined when nothing usable remains. */
 export function sanitizeNickname(raw: string): string | undefined {
   // eslint-disable-next-line no-control-regex
-  const cleaned = raw.normalize('NFKC').replace(/[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e]/g, '').replace(/\s+/g, ' ').trim();
+  const cleaned = raw
+    .normalize('NFKC')
+    .replace(/[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e]/g, '')
+    .replace(/\s+/g, ' ')
+    .trim();
   if (cleaned.length === 0 || [...cleaned].length > NICKNAME_MAX) return undefined;
   // Braces would read as placeholders in templates.
   return cleaned.replace(/[{}]/g, '');
@@ -156,7 +168,8 @@ class Conversation {
   private onFollow(unblocked: boolean) {
     const resumable = this.i.subscriptions.filter((s) => s.status === 'stopped' && s.stoppedReason === 'unfollow');
     if (unblocked && resumable.length > 0) {
-      for (const s of resumable) this.put({ ...s, status: 'active', stoppedReason: undefined, registeredOn: this.tomorrow });
+      for (const s of resumable)
+        this.put({ ...s, status: 'active', stoppedReason: undefined, registeredOn: this.tomorrow });
       this.say(this.w.welcomeBack, this.menuItems());
       this.out.dialog = null;
       return;
@@ -167,7 +180,8 @@ class Conversation {
   private onUnfollow() {
     // Blocked: nothing can reach the reader any more, so every active subscription stops at once
     // (one paused until resumed stays paused, and stays so after following again).
-    for (const s of this.i.subscriptions.filter((x) => x.status === 'active')) this.put({ ...s, status: 'stopped', stoppedReason: 'unfollow' });
+    for (const s of this.i.subscriptions.filter((x) => x.status === 'active'))
+      this.put({ ...s, status: 'stopped', stoppedReason: 'unfollow' });
     this.out.dialog = null;
   }
 
@@ -211,7 +225,9 @@ class Conversation {
         const t = p.get('t');
         if (t !== 'maternity' && t !== 'childcare') return this.help();
         this.out.dialog = { step: 'date', track: t };
-        return this.say(t === 'maternity' ? this.w.askDueDate : this.w.askBirthday, [this.datePicker(this.rangeFor({ step: 'date', track: t }))]);
+        return this.say(t === 'maternity' ? this.w.askDueDate : this.w.askBirthday, [
+          this.datePicker(this.rangeFor({ step: 'date', track: t })),
+        ]);
       }
       case 'partner':
         this.out.dialog = { step: 'invite-code' };
@@ -229,7 +245,9 @@ class Conversation {
         if (!sub || sub.track === 'support') return this.endDialog();
         const dialog: Dialog = { step: 'change-date', subscriptionId: sub.subscriptionId };
         this.out.dialog = dialog;
-        return this.say(sub.track === 'maternity' ? this.w.askDueDate : this.w.askBirthday, [this.datePicker(this.rangeFor(dialog))]);
+        return this.say(sub.track === 'maternity' ? this.w.askDueDate : this.w.askBirthday, [
+          this.datePicker(this.rangeFor(dialog)),
+        ]);
       }
       case 'change-nick':
         if (!this.find(s)) return this.endDialog();
@@ -265,7 +283,12 @@ class Conversation {
     const range = this.rangeFor(d);
     if (!date || !isIsoDate(date) || date < range.min || date > range.max) {
       const track = d.step === 'date' ? d.track : this.find(d.subscriptionId)?.track;
-      const message = d.step === 'birth-date' ? this.w.birthDateOutOfRange : track === 'maternity' ? this.w.dueDateOutOfRange : this.w.birthdayOutOfRange;
+      const message =
+        d.step === 'birth-date'
+          ? this.w.birthDateOutOfRange
+          : track === 'maternity'
+            ? this.w.dueDateOutOfRange
+            : this.w.birthdayOutOfRange;
       return this.say(message, [this.datePicker(range)]);
     }
     if (d.step === 'date') {
@@ -301,7 +324,9 @@ class Conversation {
   }
 
   /** A new active subscription of this reader; the daily delivery starts tomorrow (today's part is in the reply). */
-  private newSubscription(fields: Pick<Subscription, 'track' | 'anchorDate' | 'audience' | 'nickname'> & { familyId?: string }): Subscription {
+  private newSubscription(
+    fields: Pick<Subscription, 'track' | 'anchorDate' | 'audience' | 'nickname'> & { familyId?: string },
+  ): Subscription {
     return {
       tenantId: this.i.tenant.tenantId,
       readerKey: this.i.readerKey,
@@ -326,8 +351,15 @@ class Conversation {
   private joinWithInvite() {
     const invite = this.i.invite;
     const ownFamily = invite && this.i.subscriptions.some((s) => s.familyId === invite.familyId);
-    if (!invite || invite.expiresOn < this.i.today || ownFamily) return this.say(this.w.inviteCodeUnknown, [this.cancelItem()]);
-    const sub = this.newSubscription({ track: invite.track, anchorDate: invite.anchorDate, audience: 'partner', nickname: invite.nickname, familyId: invite.familyId });
+    if (!invite || invite.expiresOn < this.i.today || ownFamily)
+      return this.say(this.w.inviteCodeUnknown, [this.cancelItem()]);
+    const sub = this.newSubscription({
+      track: invite.track,
+      anchorDate: invite.anchorDate,
+      audience: 'partner',
+      nickname: invite.nickname,
+      familyId: invite.familyId,
+    });
     this.put(sub);
     this.out.dialog = null;
     this.registeredReply(sub, this.w.partnerRegistered, this.w.partnerRegistered);
@@ -335,7 +367,10 @@ class Conversation {
 
   private registeredReply(sub: Subscription, withMessage: string, withoutMessage: string) {
     const texts = this.todaysTexts(sub);
-    this.say(this.fill(texts.length ? withMessage : withoutMessage, { label: this.label(sub) }), texts.length ? undefined : this.menuItems());
+    this.say(
+      this.fill(texts.length ? withMessage : withoutMessage, { label: this.label(sub) }),
+      texts.length ? undefined : this.menuItems(),
+    );
     this.sayAll(texts);
   }
 
@@ -344,7 +379,10 @@ class Conversation {
   }
 
   private todaysTexts(sub: Subscription): string[] {
-    const texts = resolveSubscription({ ...sub, registeredOn: this.i.today }, this.i.today, { tenant: this.i.tenant, library: this.i.library });
+    const texts = resolveSubscription({ ...sub, registeredOn: this.i.today }, this.i.today, {
+      tenant: this.i.tenant,
+      library: this.i.library,
+    });
     return packMessages(texts).slice(0, LINE_MAX_MESSAGES_PER_REQUEST - this.out.replies.length);
   }
 
@@ -394,7 +432,10 @@ class Conversation {
     const subs = this.i.subscriptions.filter(live);
     this.out.dialog = null;
     if (subs.length === 0) return this.askTrack(this.w.nothingRegistered);
-    const lines = subs.map((s, n) => `${n + 1}. ${this.label(s)}${s.nickname ? `・${s.nickname}` : ''}${s.status === 'paused' || (s.pausedUntil && s.pausedUntil > this.i.today) ? '（お休み中）' : ''}`);
+    const lines = subs.map(
+      (s, n) =>
+        `${n + 1}. ${this.label(s)}${s.nickname ? `・${s.nickname}` : ''}${s.status === 'paused' || (s.pausedUntil && s.pausedUntil > this.i.today) ? '（お休み中）' : ''}`,
+    );
     // Buttons carry the number of their line in the list above, so they never point at the wrong registration.
     const items = subs
       .map((s, n) => ({ s, n }))
@@ -410,7 +451,11 @@ class Conversation {
   private startBirth(s: string) {
     // Either parent or partner may report the birth; the family link carries it to the other.
     const pregnancies = this.i.subscriptions.filter((x) => live(x) && x.track === 'maternity');
-    const sub = s ? pregnancies.find((x) => x.subscriptionId === s) : pregnancies.length === 1 ? pregnancies[0] : undefined;
+    const sub = s
+      ? pregnancies.find((x) => x.subscriptionId === s)
+      : pregnancies.length === 1
+        ? pregnancies[0]
+        : undefined;
     if (!sub) {
       if (pregnancies.length > 1) return this.chooseSubscription(pregnancies, 'birth');
       this.out.dialog = null;
@@ -423,7 +468,11 @@ class Conversation {
 
   private createInvite(s: string) {
     const candidates = this.i.subscriptions.filter((x) => live(x) && x.track !== 'support');
-    const sub = s ? candidates.find((x) => x.subscriptionId === s) : candidates.length === 1 ? candidates[0] : undefined;
+    const sub = s
+      ? candidates.find((x) => x.subscriptionId === s)
+      : candidates.length === 1
+        ? candidates[0]
+        : undefined;
     if (!sub) {
       if (candidates.length > 1) return this.chooseSubscription(candidates, 'invite');
       return this.askTrack(this.w.nothingRegistered);
@@ -431,18 +480,34 @@ class Conversation {
     const code = this.i.newInviteCode();
     this.out.changes.push({
       type: 'invite',
-      invite: { code, familyId: sub.familyId, track: sub.track as Exclude<Track, 'support'>, anchorDate: sub.anchorDate, nickname: sub.nickname, expiresOn: addDays(this.i.today, INVITE_VALID_DAYS - 1) },
+      invite: {
+        code,
+        familyId: sub.familyId,
+        track: sub.track as Exclude<Track, 'support'>,
+        anchorDate: sub.anchorDate,
+        nickname: sub.nickname,
+        expiresOn: addDays(this.i.today, INVITE_VALID_DAYS - 1),
+      },
     });
     this.out.dialog = null;
-    const share = this.fill(this.w.inviteShare, { code }) + (this.i.tenant.line.friendUrl ? `\n${this.i.tenant.line.friendUrl}` : '');
+    const share =
+      this.fill(this.w.inviteShare, { code }) +
+      (this.i.tenant.line.friendUrl ? `\n${this.i.tenant.line.friendUrl}` : '');
     this.say(this.fill(this.w.inviteCreated, { code }), [
-      { type: 'action', action: { type: 'uri', label: 'LINEで送る', uri: `https://line.me/R/share?text=${encodeURIComponent(share)}` } },
+      {
+        type: 'action',
+        action: { type: 'uri', label: 'LINEで送る', uri: `https://line.me/R/share?text=${encodeURIComponent(share)}` },
+      },
     ]);
   }
 
   private startLoss(s: string) {
     const candidates = this.i.subscriptions.filter((x) => live(x) && x.track !== 'support');
-    const sub = s ? candidates.find((x) => x.subscriptionId === s) : candidates.length === 1 ? candidates[0] : undefined;
+    const sub = s
+      ? candidates.find((x) => x.subscriptionId === s)
+      : candidates.length === 1
+        ? candidates[0]
+        : undefined;
     if (!sub) {
       if (candidates.length > 1) return this.chooseSubscription(candidates, 'loss');
       this.out.dialog = null;
@@ -477,7 +542,9 @@ class Conversation {
     if (this.i.dialog?.step !== 'loss-support') return this.help();
     this.out.dialog = null;
     if (c !== 'yes') return this.say(this.w.lossSupportDeclined);
-    this.put(this.newSubscription({ track: 'support', anchorDate: this.i.today, audience: 'parent', nickname: undefined }));
+    this.put(
+      this.newSubscription({ track: 'support', anchorDate: this.i.today, audience: 'parent', nickname: undefined }),
+    );
     this.say(this.w.lossSupportAccepted);
   }
 
@@ -498,11 +565,21 @@ class Conversation {
   private resume() {
     this.out.dialog = null;
     const subs = this.i.subscriptions.filter(
-      (s) => s.status === 'paused' || (s.status === 'active' && s.pausedUntil !== undefined && s.pausedUntil > this.i.today) || (s.status === 'stopped' && s.stoppedReason === 'reader'),
+      (s) =>
+        s.status === 'paused' ||
+        (s.status === 'active' && s.pausedUntil !== undefined && s.pausedUntil > this.i.today) ||
+        (s.status === 'stopped' && s.stoppedReason === 'reader'),
     );
     if (subs.length === 0) return this.say(this.w.nothingToResume, this.menuItems());
     // Missed days are not sent afterwards: the next delivery is tomorrow's slot.
-    for (const s of subs) this.put({ ...s, status: 'active', pausedUntil: undefined, stoppedReason: undefined, registeredOn: this.tomorrow });
+    for (const s of subs)
+      this.put({
+        ...s,
+        status: 'active',
+        pausedUntil: undefined,
+        stoppedReason: undefined,
+        registeredOn: this.tomorrow,
+      });
     this.say(this.w.resumed);
   }
 
@@ -513,7 +590,10 @@ class Conversation {
     }
     if (c === 'delete') {
       this.out.dialog = { step: 'delete' };
-      return this.say(this.w.askDelete, [this.postbackItem(this.w.deleteYes, postbackData('delete', { c: 'yes' })), this.postbackItem(this.w.cancel, postbackData('delete', { c: 'no' }))]);
+      return this.say(this.w.askDelete, [
+        this.postbackItem(this.w.deleteYes, postbackData('delete', { c: 'yes' })),
+        this.postbackItem(this.w.cancel, postbackData('delete', { c: 'no' })),
+      ]);
     }
     for (const s of this.i.subscriptions.filter(live)) this.put({ ...s, status: 'stopped', stoppedReason: 'reader' });
     this.out.dialog = null;
@@ -534,7 +614,10 @@ class Conversation {
     this.out.dialog = null;
     this.say(
       this.w.chooseWhich,
-      subs.slice(0, 12).map((s) => this.postbackItem(this.shortLabel(s), postbackData(action, { s: s.subscriptionId }))).concat(this.cancelItem()),
+      subs
+        .slice(0, 12)
+        .map((s) => this.postbackItem(this.shortLabel(s), postbackData(action, { s: s.subscriptionId })))
+        .concat(this.cancelItem()),
     );
   }
 
@@ -558,25 +641,46 @@ class Conversation {
   }
 
   private put(subscription: Subscription) {
-    const i = this.out.changes.findIndex((c) => c.type === 'put' && c.subscription.subscriptionId === subscription.subscriptionId);
+    const i = this.out.changes.findIndex(
+      (c) => c.type === 'put' && c.subscription.subscriptionId === subscription.subscriptionId,
+    );
     if (i >= 0) this.out.changes.splice(i, 1);
     this.out.changes.push({ type: 'put', subscription });
   }
 
   private rangeFor(d: Dialog): { min: IsoDate; max: IsoDate; initial: IsoDate } {
     const today = this.i.today;
-    const track = d.step === 'date' ? d.track : d.step === 'change-date' ? this.find(d.subscriptionId)?.track : 'childcare';
+    const track =
+      d.step === 'date' ? d.track : d.step === 'change-date' ? this.find(d.subscriptionId)?.track : 'childcare';
     if (d.step === 'birth-date') return { min: addDays(today, -180), max: today, initial: today };
-    if (track === 'maternity') return { min: today, max: addDays(today, DUE_DATE_MAX_DAYS), initial: addDays(today, 140) };
+    if (track === 'maternity')
+      return { min: today, max: addDays(today, DUE_DATE_MAX_DAYS), initial: addDays(today, 140) };
     return { min: addDays(today, -BIRTHDAY_MAX_DAYS), max: today, initial: today };
   }
 
   private datePicker(r: { min: IsoDate; max: IsoDate; initial: IsoDate }): QuickReplyItem {
-    return { type: 'action', action: { type: 'datetimepicker', label: this.w.pickDate.slice(0, LABEL_MAX), data: postbackData('date'), mode: 'date', ...r } };
+    return {
+      type: 'action',
+      action: {
+        type: 'datetimepicker',
+        label: this.w.pickDate.slice(0, LABEL_MAX),
+        data: postbackData('date'),
+        mode: 'date',
+        ...r,
+      },
+    };
   }
 
   private postbackItem(label: string, data: string): QuickReplyItem {
-    return { type: 'action', action: { type: 'postback', label: truncate(label, LABEL_MAX), data, displayText: truncate(label, DISPLAY_TEXT_MAX) } };
+    return {
+      type: 'action',
+      action: {
+        type: 'postback',
+        label: truncate(label, LABEL_MAX),
+        data,
+        displayText: truncate(label, DISPLAY_TEXT_MAX),
+      },
+    };
   }
 
   private skipItem(): QuickReplyItem {
@@ -616,7 +720,10 @@ class Conversation {
   }
 
   private contacts(): string {
-    const list = this.i.tenant.consultation.map((c) => `・${c.name}${c.phone ? ` ${c.phone}` : ''}${c.hours ? `（${c.hours}）` : ''}${c.url ? `\n  ${c.url}` : ''}`);
+    const list = this.i.tenant.consultation.map(
+      (c) =>
+        `・${c.name}${c.phone ? ` ${c.phone}` : ''}${c.hours ? `（${c.hours}）` : ''}${c.url ? `\n  ${c.url}` : ''}`,
+    );
     return list.length ? `【${this.w.contactsHeader}】\n${list.join('\n')}` : '';
   }
 
@@ -627,7 +734,11 @@ class Conversation {
 
   private say(text: string, quickReply?: QuickReplyItem[]) {
     if (this.out.replies.length >= LINE_MAX_MESSAGES_PER_REQUEST) return;
-    this.out.replies.push(quickReply?.length ? { type: 'text', text, quickReply: { items: quickReply.slice(0, 13) } } : { type: 'text', text });
+    this.out.replies.push(
+      quickReply?.length
+        ? { type: 'text', text, quickReply: { items: quickReply.slice(0, 13) } }
+        : { type: 'text', text },
+    );
   }
 
   private sayAll(texts: string[]) {

@@ -3,7 +3,14 @@ import type { Subscription } from '../../schemas/subscription';
 import type { Overlay, TenantConfig } from '../../schemas/tenant';
 import { daysBetween, parseIsoDate } from './dates';
 import { libraryText, type LibraryIndex } from './library';
-import { birthdayAge, childAgeDays, gestationalDay, isInChildcareRange, isInMaternityRange, isInSupportRange } from './stage';
+import {
+  birthdayAge,
+  childAgeDays,
+  gestationalDay,
+  isInChildcareRange,
+  isInMaternityRange,
+  isInSupportRange,
+} from './stage';
 
 export interface ResolveContext {
   tenant: TenantConfig;
@@ -43,7 +50,12 @@ function overlayIndex(overlays: readonly Overlay[]): Map<string, SlotOverlays> {
   return index;
 }
 
-function overlayFor(tenant: TenantConfig, track: Track, day: number, audience: Subscription['audience']): Overlay | undefined {
+function overlayFor(
+  tenant: TenantConfig,
+  track: Track,
+  day: number,
+  audience: Subscription['audience'],
+): Overlay | undefined {
   const slot = overlayIndex(tenant.overlays).get(`${track}/${day}`);
   return slot && (slot[audience] ?? slot.general);
 }
@@ -145,7 +157,9 @@ export function packMessages(texts: readonly string[], sources?: readonly number
   const max = LINE_MAX_MESSAGES_PER_REQUEST;
   const tooLong = texts.findIndex((text) => text.length > LINE_TEXT_MAX);
   if (tooLong >= 0) {
-    throw new MessageTooLongError(`text ${tooLong} has ${texts[tooLong]!.length} UTF-16 units, more than ${LINE_TEXT_MAX}`);
+    throw new MessageTooLongError(
+      `text ${tooLong} has ${texts[tooLong]!.length} UTF-16 units, more than ${LINE_TEXT_MAX}`,
+    );
   }
   if (texts.length <= max) return [...texts];
 

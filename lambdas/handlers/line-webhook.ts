@@ -37,14 +37,33 @@ export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredRe
   .use(logMetrics(metrics))
   // Anything unexpected becomes a bare 500: a server error never shows its message to the caller.
   // Logged by name only: an SDK error's message could quote a key, and keys hold LINE user ids.
-  .use(httpErrorHandler({ fallbackMessage: 'internal error', logger: (error: unknown) => logger.error('webhook failed', { error: error instanceof Error ? error.name : 'unknown' }) }))
+  .use(
+    httpErrorHandler({
+      fallbackMessage: 'internal error',
+      logger: (error: unknown) =>
+        logger.error('webhook failed', { error: error instanceof Error ? error.name : 'unknown' }),
+    }),
+  )
   .handler(async (event) => {
     metrics.addMetric('WebhookRequests', MetricUnit.Count, 1);
     const tenantId = PATH.exec(event.rawPath)?.[1] ?? '';
-    const rawBody = event.body === undefined ? '' : event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+    const rawBody =
+      event.body === undefined
+        ? ''
+        : event.isBase64Encoded
+          ? Buffer.from(event.body, 'base64').toString('utf8')
+          : event.body;
     const res = await handleLineWebhook({ tenantId, rawBody, signature: event.headers['x-line-signature'] }, deps());
     // Identifiers and counts only: no user ids, no message text.
-    logger.info('webhook', { tenantId: res.status === 404 ? undefined : tenantId, status: res.status, handled: res.handled });
+    logger.info('webhook', {
+      tenantId: res.status === 404 ? undefined : tenantId,
+      status: res.status,
+      handled: res.handled,
+    });
     metrics.addMetric('WebhookEventsHandled', MetricUnit.Count, res.handled);
-    return { statusCode: res.status, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ message: res.message }) };
+    return {
+      statusCode: res.status,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ message: res.message }),
+    };
   });

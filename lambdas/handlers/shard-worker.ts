@@ -27,7 +27,12 @@ const deps = lazy((): DeliverShardDeps => {
     plans: new PlanRepository(db, env[ENV.deliveryTable]),
     line: new BotSdkLineSenderFactory(new SecretsManagerLineCredentials(), {
       baseURL: env[ENV.lineApiBaseUrl],
-      retry: { attempts: env.LINE_RETRY_ATTEMPTS, startingDelayMs: env.LINE_RETRY_BASE_MS, maxDelayMs: env.LINE_RETRY_BASE_MS * 32, requestTimeoutMs: env.LINE_REQUEST_TIMEOUT_MS },
+      retry: {
+        attempts: env.LINE_RETRY_ATTEMPTS,
+        startingDelayMs: env.LINE_RETRY_BASE_MS,
+        maxDelayMs: env.LINE_RETRY_BASE_MS * 32,
+        requestTimeoutMs: env.LINE_REQUEST_TIMEOUT_MS,
+      },
       pacing: { multicastPerSecond: env.LINE_MULTICAST_PER_SECOND, pushPerSecond: env.LINE_PUSH_PER_SECOND },
     }),
     email: new SesEmailSender(undefined, env.SES_CONFIGURATION_SET),
@@ -48,13 +53,27 @@ async function recordHandler(record: SQSRecord): Promise<void> {
   } catch (error) {
     // The task and the error's name and counts only; SQS retries the record, the DLQ takes it after five tries.
     const failedSends = error instanceof ShardIncompleteError ? error.failedSends : undefined;
-    logger.warn('shard not completed', { tenantId: task.tenantId, date: task.date, shard: task.shard, error: error instanceof Error ? error.name : 'unknown', failedSends, receiveCount: record.attributes.ApproximateReceiveCount });
+    logger.warn('shard not completed', {
+      tenantId: task.tenantId,
+      date: task.date,
+      shard: task.shard,
+      error: error instanceof Error ? error.name : 'unknown',
+      failedSends,
+      receiveCount: record.attributes.ApproximateReceiveCount,
+    });
     metrics.addMetric('ShardRetries', MetricUnit.Count, 1);
     throw error;
   }
   const { counters, executedNow } = result;
   // Identifiers and counts only: no LINE ids, addresses, dates of birth or nicknames in logs.
-  logger.info('shard delivered', { tenantId: task.tenantId, date: task.date, shard: task.shard, executedNow, ...counters, ms: Date.now() - started });
+  logger.info('shard delivered', {
+    tenantId: task.tenantId,
+    date: task.date,
+    shard: task.shard,
+    executedNow,
+    ...counters,
+    ms: Date.now() - started,
+  });
   if (executedNow) {
     metrics.addMetric('Recipients', MetricUnit.Count, counters.recipients);
     metrics.addMetric('LineMulticastRequests', MetricUnit.Count, counters.multicastRequests);
@@ -69,4 +88,6 @@ export const handler = middy<SQSEvent, SQSBatchResponse, Error, Context>()
   .use(logMetrics(metrics))
   // With batch size 1 every failure is a full-batch failure; report it as an item failure like any other
   // instead of throwing, so Lambda's retry and the DLQ see one consistent signal.
-  .handler((event, context) => processPartialResponse(event, recordHandler, processor, { context, throwOnFullBatchFailure: false }));
+  .handler((event, context) =>
+    processPartialResponse(event, recordHandler, processor, { context, throwOnFullBatchFailure: false }),
+  );

@@ -3,7 +3,11 @@
  * item finish even when some fail (a half-sent batch must know each send's fate).
  * Hand-written rather than p-limit: p-limit is ESM-only, and this is the whole of what we need.
  */
-export async function mapSettled<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<PromiseSettledResult<R>[]> {
+export async function mapSettled<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T, index: number) => Promise<R>,
+): Promise<PromiseSettledResult<R>[]> {
   const results: PromiseSettledResult<R>[] = new Array(items.length);
   let next = 0;
   const worker = async () => {

@@ -3,7 +3,15 @@ import { v5 as uuidv5 } from 'uuid';
 import type { PlannedSend, ShardCounters, ShardTask } from '../../schemas/delivery';
 import type { Subscription } from '../../schemas/subscription';
 import type { TenantConfig } from '../../schemas/tenant';
-import { emailSubject, groupByReader, libraryIndexFor, MessageTooLongError, planSends, resolveReader, type ReaderDelivery } from '../domain';
+import {
+  emailSubject,
+  groupByReader,
+  libraryIndexFor,
+  MessageTooLongError,
+  planSends,
+  resolveReader,
+  type ReaderDelivery,
+} from '../domain';
 import { mapSettled } from './concurrency';
 import type {
   BatchOutcome,
@@ -34,7 +42,11 @@ export interface DeliverShardDeps {
 
 /** Some sends of the shard could not be completed now; the SQS message is retried and the plan resumes. */
 export class ShardIncompleteError extends Error {
-  constructor(readonly task: ShardTask, readonly failedSends: number, options: { cause: unknown }) {
+  constructor(
+    readonly task: ShardTask,
+    readonly failedSends: number,
+    options: { cause: unknown },
+  ) {
     super(`${failedSends} sends of ${task.tenantId}/${task.date}/shard ${task.shard} must be retried`, options);
     this.name = 'ShardIncompleteError';
   }
@@ -105,7 +117,13 @@ async function makePlan(task: ShardTask, tenant: TenantConfig, deps: DeliverShar
     if (first.channel === 'email' && !tenant.email?.enabled) continue;
     if (first.channel === 'line' && !tenant.line.enabled) continue;
     subscriptionsDue += group.length;
-    readers.push({ readerKey: first.readerKey, channel: first.channel, address: first.address, texts, unsubscribeToken: first.unsubscribeToken });
+    readers.push({
+      readerKey: first.readerKey,
+      channel: first.channel,
+      address: first.address,
+      texts,
+      unsubscribeToken: first.unsubscribeToken,
+    });
   }
   const sends = planSends(readers, { emailSubject: emailSubject(tenant, task.date) });
   return deps.plans.commit(task, randomUUID(), chunkSends(sends), { subscriptionsDue, unsendable });
@@ -129,9 +147,22 @@ export function chunkSends(sends: PlannedSend[]): PlannedSend[][] {
   return batches;
 }
 
-const emptyOutcome = (): BatchOutcome => ({ recipients: 0, multicastRequests: 0, pushRequests: 0, emails: 0, failures: 0, monthlyLimitHits: 0 });
+const emptyOutcome = (): BatchOutcome => ({
+  recipients: 0,
+  multicastRequests: 0,
+  pushRequests: 0,
+  emails: 0,
+  failures: 0,
+  monthlyLimitHits: 0,
+});
 
-async function executeBatch(task: ShardTask, tenant: TenantConfig, planId: string, batch: StoredBatch, deps: DeliverShardDeps) {
+async function executeBatch(
+  task: ShardTask,
+  tenant: TenantConfig,
+  planId: string,
+  batch: StoredBatch,
+  deps: DeliverShardDeps,
+) {
   const outcome = emptyOutcome();
   let line: LineSender | undefined;
   let monthlyLimitReached = false;
@@ -149,7 +180,10 @@ async function executeBatch(task: ShardTask, tenant: TenantConfig, planId: strin
     }
     line ??= await deps.line.forTenant(tenant);
     const key = retryKey(task, planId, batch.batchNo, sendNo);
-    const result = send.kind === 'multicast' ? await line.multicast(send.to, send.messages, key) : await line.push(send.to, send.messages, key);
+    const result =
+      send.kind === 'multicast'
+        ? await line.multicast(send.to, send.messages, key)
+        : await line.push(send.to, send.messages, key);
     if (result.status === 'monthly-limit') {
       monthlyLimitReached = true;
       outcome.failures += recipients;
@@ -164,7 +198,13 @@ async function executeBatch(task: ShardTask, tenant: TenantConfig, planId: strin
   return { outcome, failures };
 }
 
-async function sendEmail(task: ShardTask, tenant: TenantConfig, send: Extract<PlannedSend, { kind: 'email' }>, deps: DeliverShardDeps, outcome: BatchOutcome) {
+async function sendEmail(
+  task: ShardTask,
+  tenant: TenantConfig,
+  send: Extract<PlannedSend, { kind: 'email' }>,
+  deps: DeliverShardDeps,
+  outcome: BatchOutcome,
+) {
   // Email has no idempotency key: a claim per reader and date makes a retry skip what was already handed to SES.
   if (!(await deps.plans.claimEmail(task, send.readerKey))) {
     outcome.recipients += 1;
@@ -196,7 +236,11 @@ async function sendEmail(task: ShardTask, tenant: TenantConfig, send: Extract<Pl
 }
 
 function sumCounters(plan: StoredPlan, batches: StoredBatch[]): ShardCounters {
-  const start: ShardCounters = { ...zeroCounters(), subscriptionsDue: plan.subscriptionsDue, failures: plan.unsendable };
+  const start: ShardCounters = {
+    ...zeroCounters(),
+    subscriptionsDue: plan.subscriptionsDue,
+    failures: plan.unsendable,
+  };
   return batches.reduce((c, b) => addCounters(c, { ...zeroCounters(), ...b.outcome }), start);
 }
 

@@ -6,7 +6,14 @@ import type { TenantConfig } from '../../schemas/tenant';
 import { libraryIndexFor, localDate } from '../domain';
 import { converse, type Change, type Invite } from '../domain/conversation';
 import { lineReaderKey } from '../domain/shard';
-import type { Clock, ContentSource, LineCredentialsSource, LineReplierFactory, ReaderStore, TenantDirectory } from './ports';
+import type {
+  Clock,
+  ContentSource,
+  LineCredentialsSource,
+  LineReplierFactory,
+  ReaderStore,
+  TenantDirectory,
+} from './ports';
 
 export interface LineWebhookDeps {
   tenants: TenantDirectory;
@@ -39,7 +46,8 @@ export const MAX_BODY_BYTES = 1_000_000;
 
 /** Letters and digits a person can read aloud without confusion (no 0/O, 1/I/L). */
 const INVITE_ALPHABET = 'ABCDEFGHJKMNPQRSTUVWXYZ23456789';
-export const newInviteCode = () => Array.from({ length: 6 }, () => INVITE_ALPHABET[randomInt(INVITE_ALPHABET.length)]).join('');
+export const newInviteCode = () =>
+  Array.from({ length: 6 }, () => INVITE_ALPHABET[randomInt(INVITE_ALPHABET.length)]).join('');
 
 /**
  * Verifies and handles one webhook request. Checks come before any write: unknown tenant (404), oversized
@@ -52,7 +60,8 @@ export async function handleLineWebhook(req: WebhookRequest, deps: LineWebhookDe
   if (!tenant || !tenant.line.enabled) return { status: 404, message: 'unknown tenant', handled: 0 };
   if (Buffer.byteLength(req.rawBody) > MAX_BODY_BYTES) return { status: 413, message: 'body too large', handled: 0 };
   const { channelSecret } = await deps.credentials.get(tenant);
-  if (!req.signature || !validateSignature(req.rawBody, channelSecret, req.signature)) return { status: 401, message: 'invalid signature', handled: 0 };
+  if (!req.signature || !validateSignature(req.rawBody, channelSecret, req.signature))
+    return { status: 401, message: 'invalid signature', handled: 0 };
 
   let json: unknown;
   try {
@@ -61,7 +70,12 @@ export async function handleLineWebhook(req: WebhookRequest, deps: LineWebhookDe
     return { status: 400, message: 'body is not JSON', handled: 0 };
   }
   const body = LineWebhookBodySchema.safeParse(json);
-  if (!body.success) return { status: 400, message: `body does not match the webhook schema: ${body.error.issues[0]?.path.join('.')}`, handled: 0 };
+  if (!body.success)
+    return {
+      status: 400,
+      message: `body does not match the webhook schema: ${body.error.issues[0]?.path.join('.')}`,
+      handled: 0,
+    };
 
   let handled = 0;
   // In order: LINE sends a user's events in the order they happened.
@@ -78,7 +92,9 @@ function toAction(e: LineEvent): ReaderAction | undefined {
     case 'unfollow':
       return { kind: 'unfollow' };
     case 'message':
-      return e.message?.type === 'text' && e.message.text !== undefined ? { kind: 'text', text: e.message.text } : undefined;
+      return e.message?.type === 'text' && e.message.text !== undefined
+        ? { kind: 'text', text: e.message.text }
+        : undefined;
     case 'postback':
       return e.postback ? { kind: 'postback', data: e.postback.data, date: e.postback.params?.date } : undefined;
     default:
@@ -96,7 +112,10 @@ async function handleEvent(tenant: TenantConfig, event: LineEvent, deps: LineWeb
   const userId = event.source.userId;
   const readerKey = lineReaderKey(userId);
   const today = localDate(deps.clock.now(), tenant.timeZone);
-  const [state, items] = await Promise.all([deps.readers.load(tenant.tenantId, readerKey), deps.content.getLibrary(tenant.library)]);
+  const [state, items] = await Promise.all([
+    deps.readers.load(tenant.tenantId, readerKey),
+    deps.content.getLibrary(tenant.library),
+  ]);
   const library = libraryIndexFor(items);
 
   const invite =
@@ -147,7 +166,12 @@ async function handleEvent(tenant: TenantConfig, event: LineEvent, deps: LineWeb
  * whatever their own status, so that a stopped or paused partner who resumes later resumes the right stage;
  * a lost subscription is never changed again.
  */
-async function familyPuts(tenant: TenantConfig, readerKey: string, c: Extract<Change, { type: 'family' }>, deps: LineWebhookDeps): Promise<Subscription[]> {
+async function familyPuts(
+  tenant: TenantConfig,
+  readerKey: string,
+  c: Extract<Change, { type: 'family' }>,
+  deps: LineWebhookDeps,
+): Promise<Subscription[]> {
   const members = await deps.readers.familyMembers(tenant.tenantId, c.familyId);
   return members.filter((s) => s.readerKey !== readerKey && s.status !== 'lost').map((s) => ({ ...s, ...c.set }));
 }
@@ -163,5 +187,10 @@ async function currentInvite(tenant: TenantConfig, code: string, deps: LineWebho
   if (members.some((s) => s.status === 'lost')) return null;
   const current = members.find((s) => s.audience === 'parent') ?? members[0];
   if (!current || current.track === 'support') return null;
-  return { ...invite, track: current.track, anchorDate: current.anchorDate, nickname: current.nickname ?? invite.nickname };
+  return {
+    ...invite,
+    track: current.track,
+    anchorDate: current.anchorDate,
+    nickname: current.nickname ?? invite.nickname,
+  };
 }

@@ -48,7 +48,12 @@ export interface PlanStore {
    * Stores the batches, then commits the plan header only if no plan was committed before.
    * Returns the plan that is committed afterwards (ours, or the one another invocation committed first).
    */
-  commit(task: ShardTask, planId: string, batches: PlannedSend[][], meta: { subscriptionsDue: number; unsendable: number }): Promise<StoredPlan>;
+  commit(
+    task: ShardTask,
+    planId: string,
+    batches: PlannedSend[][],
+    meta: { subscriptionsDue: number; unsendable: number },
+  ): Promise<StoredPlan>;
   markBatchDone(task: ShardTask, planId: string, batchNo: number, outcome: BatchOutcome): Promise<void>;
   /** At-most-once guard for channels without an idempotency key (email). Returns false when already claimed. */
   claimEmail(task: ShardTask, readerKey: string): Promise<boolean>;

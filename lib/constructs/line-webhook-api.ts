@@ -1,12 +1,6 @@
 import { RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
-import {
-  HttpApi,
-  HttpMethod,
-  HttpStage,
-  LogGroupLogDestination,
-  type HttpRoute,
-} from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpApi, HttpMethod, HttpStage, LogGroupLogDestination, type HttpRoute } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -91,7 +85,7 @@ export class LineWebhookApi extends Construct {
       Validations.of(route!.node.defaultChild!).acknowledge({
         id: 'AwsSolutions-APIG4',
         reason:
-          'LINE calls the webhook without AWS credentials or tokens; each request is authenticated by the function, which checks the x-line-signature header (HMAC-SHA256 of the raw body with the tenant\'s channel secret) before acting.',
+          "LINE calls the webhook without AWS credentials or tokens; each request is authenticated by the function, which checks the x-line-signature header (HMAC-SHA256 of the raw body with the tenant's channel secret) before acting.",
       });
     }
   }

@@ -62,12 +62,7 @@ export function grantReadWithIndexes(table: ITable, def: TableDefinition, grante
   });
 }
 
-const WRITE_ACTIONS = [
-  'dynamodb:BatchWriteItem',
-  'dynamodb:DeleteItem',
-  'dynamodb:PutItem',
-  'dynamodb:UpdateItem',
-];
+const WRITE_ACTIONS = ['dynamodb:BatchWriteItem', 'dynamodb:DeleteItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'];
 
 /**
  * Item writes (including conditional and transactional ones, which DynamoDB authorises per item action) on

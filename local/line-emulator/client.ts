@@ -1,12 +1,23 @@
 // Drives an emulator running in another process through its /_emulator admin API, with the same method
 // names as the in-process LineEmulator, so a test can be written once against LineEmulatorControl.
 import type {
-  ChannelConfig, ChatEntry, DeliveredMessage, FaultConfig, LineEmulatorControl, PostbackParams, RecordedRequest,
-  SimulatedUser, WebhookResult,
+  ChannelConfig,
+  ChatEntry,
+  DeliveredMessage,
+  FaultConfig,
+  LineEmulatorControl,
+  PostbackParams,
+  RecordedRequest,
+  SimulatedUser,
+  WebhookResult,
 } from './types';
 
 export class LineEmulatorError extends Error {
-  constructor(message: string, readonly status: number, options?: { cause?: unknown }) {
+  constructor(
+    message: string,
+    readonly status: number,
+    options?: { cause?: unknown },
+  ) {
     super(message, options);
     this.name = 'LineEmulatorError';
   }
@@ -15,7 +26,12 @@ export class LineEmulatorError extends Error {
 export class LineEmulatorClient implements LineEmulatorControl {
   constructor(readonly url: string) {}
 
-  private async call<T>(method: 'GET' | 'POST', path: string, query: Record<string, string | undefined> = {}, body?: unknown): Promise<T> {
+  private async call<T>(
+    method: 'GET' | 'POST',
+    path: string,
+    query: Record<string, string | undefined> = {},
+    body?: unknown,
+  ): Promise<T> {
     const target = new URL(`/_emulator${path}`, this.url);
     for (const [k, v] of Object.entries(query)) if (v !== undefined) target.searchParams.set(k, v);
     const res = await fetch(target, {
@@ -41,7 +57,9 @@ export class LineEmulatorClient implements LineEmulatorControl {
     return this.call<RecordedRequest[]>('GET', '/requests', { channelId: filter?.channelId });
   }
   async deliveries(channelId: string) {
-    return new Map(Object.entries(await this.call<Record<string, DeliveredMessage[]>>('GET', '/deliveries', { channelId })));
+    return new Map(
+      Object.entries(await this.call<Record<string, DeliveredMessage[]>>('GET', '/deliveries', { channelId })),
+    );
   }
   chat(channelId: string, userId: string) {
     return this.call<ChatEntry[]>('GET', '/chat', { channelId, userId });

@@ -4,10 +4,26 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { LINE_USER_ID, UUID, validateMessages, validateMulticastTo, validateRichMenu, type ErrorDetail } from './validate';
+import {
+  LINE_USER_ID,
+  UUID,
+  validateMessages,
+  validateMulticastTo,
+  validateRichMenu,
+  type ErrorDetail,
+} from './validate';
 import type {
-  ChannelConfig, ChatEntry, DeliveredMessage, FaultConfig, LineEmulatorControl, LineMessage, PostbackParams,
-  RecordedRequest, SendVia, SimulatedUser, WebhookResult,
+  ChannelConfig,
+  ChatEntry,
+  DeliveredMessage,
+  FaultConfig,
+  LineEmulatorControl,
+  LineMessage,
+  PostbackParams,
+  RecordedRequest,
+  SendVia,
+  SimulatedUser,
+  WebhookResult,
 } from './types';
 import { createWebhookEvent, findPostbackDisplay, sendWebhook, type WebhookEvent } from './webhook';
 
@@ -49,9 +65,19 @@ const MSG = {
   replyToken: 'Invalid reply token',
 };
 
-interface Faults { config: FaultConfig; random: () => number }
-interface SentMessage { id: string; quoteToken?: string }
-interface RichMenu { richMenuId: string; body: Record<string, unknown>; image?: { contentType: string; bytes: number } }
+interface Faults {
+  config: FaultConfig;
+  random: () => number;
+}
+interface SentMessage {
+  id: string;
+  quoteToken?: string;
+}
+interface RichMenu {
+  richMenuId: string;
+  body: Record<string, unknown>;
+  image?: { contentType: string; bytes: number };
+}
 interface Channel extends Required<Omit<ChannelConfig, 'webhookUrl'>> {
   webhookUrl?: string;
   botUserId: string;
@@ -66,10 +92,17 @@ interface Channel extends Required<Omit<ChannelConfig, 'webhookUrl'>> {
   richMenus: Map<string, RichMenu>;
   defaultRichMenuId?: string;
 }
-interface Reply { status: number; body: unknown; headers?: Record<string, string>; delayMs?: number }
+interface Reply {
+  status: number;
+  body: unknown;
+  headers?: Record<string, string>;
+  delayMs?: number;
+}
 
-const error = (status: number, message: string, details?: ErrorDetail[]): Reply =>
-  ({ status, body: details?.length ? { message, details } : { message } });
+const error = (status: number, message: string, details?: ErrorDetail[]): Reply => ({
+  status,
+  body: details?.length ? { message, details } : { message },
+});
 const bodyErrors = (details: ErrorDetail[]): Reply | undefined =>
   details.length ? error(400, `The request body has ${details.length} error(s)`, details) : undefined;
 
@@ -109,13 +142,31 @@ export async function startLineEmulator(opts: LineEmulatorOptions = {}): Promise
     return token ? [...channels.values()].find((c) => c.accessToken === token) : undefined;
   };
   const clearState = (ch: Channel) => {
-    for (const m of [ch.retryKeys, ch.windows, ch.following, ch.deliveries, ch.chats, ch.replyTokens, ch.events, ch.richMenus]) m.clear();
+    for (const m of [
+      ch.retryKeys,
+      ch.windows,
+      ch.following,
+      ch.deliveries,
+      ch.chats,
+      ch.replyTokens,
+      ch.events,
+      ch.richMenus,
+    ])
+      m.clear();
     ch.defaultRichMenuId = undefined;
     ch.faults = undefined;
   };
-  const append = <T>(map: Map<string, T[]>, key: string, item: T) => void (map.get(key) ?? map.set(key, []).get(key)!).push(item);
+  const append = <T>(map: Map<string, T[]>, key: string, item: T) =>
+    void (map.get(key) ?? map.set(key, []).get(key)!).push(item);
 
-  function deliver(ch: Channel, userIds: string[], messages: LineMessage[], via: SendVia, requestId: string, retryKey?: string) {
+  function deliver(
+    ch: Channel,
+    userIds: string[],
+    messages: LineMessage[],
+    via: SendVia,
+    requestId: string,
+    retryKey?: string,
+  ) {
     const at = iso();
     for (const userId of new Set(userIds)) {
       // LINE accepts sends to users who blocked the account and silently drops them.
@@ -130,17 +181,25 @@ export async function startLineEmulator(opts: LineEmulatorOptions = {}): Promise
   function overRateLimit(ch: Channel, endpoint: keyof typeof RATE_LIMIT_PER_SECOND): boolean {
     const t = now();
     const recent = (ch.windows.get(endpoint) ?? []).filter((s) => s > t - 1000);
-    if (recent.length >= RATE_LIMIT_PER_SECOND[endpoint]) return ch.windows.set(endpoint, recent), true;
+    if (recent.length >= RATE_LIMIT_PER_SECOND[endpoint]) return (ch.windows.set(endpoint, recent), true);
     ch.windows.set(endpoint, [...recent, t]);
     return false;
   }
 
   /** Shared by push and multicast: retry-key checks, then acceptance (which is what a 409 later refers to). */
-  function send(ch: Channel, retryKey: string | undefined, requestId: string, via: 'push' | 'multicast', to: string[], messages: LineMessage[]): Reply {
+  function send(
+    ch: Channel,
+    retryKey: string | undefined,
+    requestId: string,
+    via: 'push' | 'multicast',
+    to: string[],
+    messages: LineMessage[],
+  ): Reply {
     const t = now();
     const prior = retryKey ? ch.retryKeys.get(retryKey) : undefined;
     if (retryKey && prior && t - prior.acceptedAt < RETRY_KEY_TTL) {
-      const body = via === 'push' ? { message: MSG.conflict, sentMessages: prior.sentMessages } : { message: MSG.conflict };
+      const body =
+        via === 'push' ? { message: MSG.conflict, sentMessages: prior.sentMessages } : { message: MSG.conflict };
       return { status: 409, body, headers: { 'x-line-accepted-request-id': prior.requestId } };
     }
     const sentMessages = sentFor(messages);
@@ -149,19 +208,30 @@ export async function startLineEmulator(opts: LineEmulatorOptions = {}): Promise
     return { status: 200, body: via === 'push' ? { sentMessages } : {} };
   }
 
-  function messagingApi(ch: Channel, route: Route, req: IncomingMessage, body: unknown, raw: Buffer, requestId: string): Reply {
+  function messagingApi(
+    ch: Channel,
+    route: Route,
+    req: IncomingMessage,
+    body: unknown,
+    raw: Buffer,
+    requestId: string,
+  ): Reply {
     const b = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
     const retryKey = header(req, 'x-line-retry-key');
     if (retryKey !== undefined && route.name !== 'push' && route.name !== 'multicast') {
       return error(400, 'The X-Line-Retry-Key header is not supported for this endpoint');
     }
-    if (retryKey !== undefined && !UUID.test(retryKey)) return error(400, 'The value of the X-Line-Retry-Key header is invalid');
+    if (retryKey !== undefined && !UUID.test(retryKey))
+      return error(400, 'The value of the X-Line-Retry-Key header is invalid');
     switch (route.name) {
       case 'push': {
         if (typeof b.to !== 'string' || !LINE_USER_ID.test(b.to)) {
           return error(400, "The property, 'to', in the request body is invalid (line: -, column: -)");
         }
-        return bodyErrors(validateMessages(b.messages)) ?? send(ch, retryKey, requestId, 'push', [b.to], b.messages as LineMessage[]);
+        return (
+          bodyErrors(validateMessages(b.messages)) ??
+          send(ch, retryKey, requestId, 'push', [b.to], b.messages as LineMessage[])
+        );
       }
       case 'multicast': {
         const invalid = bodyErrors([...validateMulticastTo(b.to), ...validateMessages(b.messages)]);
@@ -189,14 +259,18 @@ export async function startLineEmulator(opts: LineEmulatorOptions = {}): Promise
         return { status: 200, body: { richMenuId } };
       }
       case 'richmenu.list':
-        return { status: 200, body: { richmenus: [...ch.richMenus.values()].map((m) => ({ richMenuId: m.richMenuId, ...m.body })) } };
+        return {
+          status: 200,
+          body: { richmenus: [...ch.richMenus.values()].map((m) => ({ richMenuId: m.richMenuId, ...m.body })) },
+        };
     }
     const menu = ch.richMenus.get(route.params[0] ?? '');
     if (!menu) return error(404, MSG.notFound);
     switch (route.name) {
       case 'richmenu.content': {
         const contentType = header(req, 'content-type')?.split(';')[0]?.trim() ?? '';
-        if (contentType !== 'image/png' && contentType !== 'image/jpeg') return error(400, 'The content type must be image/jpeg or image/png');
+        if (contentType !== 'image/png' && contentType !== 'image/jpeg')
+          return error(400, 'The content type must be image/jpeg or image/png');
         if (raw.length > MAX_RICH_MENU_IMAGE) return error(400, 'The image must be 1 MB or smaller');
         if (menu.image) return error(400, 'An image has already been uploaded to the rich menu');
         menu.image = { contentType, bytes: raw.length };
@@ -215,7 +289,14 @@ export async function startLineEmulator(opts: LineEmulatorOptions = {}): Promise
   }
 
   /** Auth, faults, rate limits, then the endpoint: the order a client of the real platform would observe. */
-  function api(req: IncomingMessage, path: string, raw: Buffer, tooLarge: boolean, requestId: string, record: RecordedRequest): Reply {
+  function api(
+    req: IncomingMessage,
+    path: string,
+    raw: Buffer,
+    tooLarge: boolean,
+    requestId: string,
+    record: RecordedRequest,
+  ): Reply {
     const route = matchRoute(req.method ?? 'GET', path);
     if (!route) return error(404, MSG.notFound);
     const ch = byToken(header(req, 'authorization'));
@@ -242,7 +323,8 @@ export async function startLineEmulator(opts: LineEmulatorOptions = {}): Promise
       if (roll < rate429 + rate500) return error(500, MSG.internal);
       if (roll < rate429 + rate500 + rateTimeout) delayMs = timeoutMs;
     }
-    const limited = route.name in RATE_LIMIT_PER_SECOND ? route.name as keyof typeof RATE_LIMIT_PER_SECOND : undefined;
+    const limited =
+      route.name in RATE_LIMIT_PER_SECOND ? (route.name as keyof typeof RATE_LIMIT_PER_SECOND) : undefined;
     if (limited && overRateLimit(ch, limited)) return error(429, MSG.rateLimit);
     return { ...messagingApi(ch, route, req, body, raw, requestId), delayMs };
   }
@@ -251,14 +333,24 @@ export async function startLineEmulator(opts: LineEmulatorOptions = {}): Promise
     if (!c.channelSecret || !c.accessToken) throw new Error('channelSecret and accessToken are required');
     let channelId = c.channelId;
     // Several test processes may share one emulator: never hand out an id someone registered explicitly.
-    for (let n = channels.size + 1; !channelId; n++) if (!channels.has(String(2000000000 + n))) channelId = String(2000000000 + n);
+    for (let n = channels.size + 1; !channelId; n++)
+      if (!channels.has(String(2000000000 + n))) channelId = String(2000000000 + n);
     const clash = [...channels.values()].find((o) => o.accessToken === c.accessToken && o.channelId !== channelId);
     if (clash) throw new Error(`access token already used by channel ${clash.channelId}`);
     const ch: Channel = {
-      channelId, channelSecret: c.channelSecret, accessToken: c.accessToken, webhookUrl: c.webhookUrl,
+      channelId,
+      channelSecret: c.channelSecret,
+      accessToken: c.accessToken,
+      webhookUrl: c.webhookUrl,
       botUserId: `U${createHash('md5').update(`bot:${channelId}`).digest('hex')}`,
-      retryKeys: new Map(), windows: new Map(), following: new Map(), deliveries: new Map(), chats: new Map(),
-      replyTokens: new Map(), events: new Map(), richMenus: new Map(),
+      retryKeys: new Map(),
+      windows: new Map(),
+      following: new Map(),
+      deliveries: new Map(),
+      chats: new Map(),
+      replyTokens: new Map(),
+      events: new Map(),
+      richMenus: new Map(),
     };
     channels.set(channelId, ch);
     return { channelId };
@@ -272,7 +364,11 @@ export async function startLineEmulator(opts: LineEmulatorOptions = {}): Promise
       if (!ch.webhookUrl) throw new Error(`channel ${channelId} has no webhook URL`);
       append(ch.chats, userId, { at: iso(), from: 'user', ...entry });
     };
-    const emit = async (type: string, fields: Record<string, unknown>, withReplyToken: boolean): Promise<WebhookResult> => {
+    const emit = async (
+      type: string,
+      fields: Record<string, unknown>,
+      withReplyToken: boolean,
+    ): Promise<WebhookResult> => {
       const replyToken = withReplyToken ? randomBytes(16).toString('hex') : undefined;
       if (replyToken) ch.replyTokens.set(replyToken, { userId, issuedAt: now(), used: false });
       const event = createWebhookEvent(type, userId, now(), replyToken, fields);
@@ -293,7 +389,11 @@ export async function startLineEmulator(opts: LineEmulatorOptions = {}): Promise
       },
       sendText: async (text) => {
         act({ action: 'text', text });
-        return emit('message', { message: { id: nextMessageId(), type: 'text', quoteToken: quoteToken(), text } }, true);
+        return emit(
+          'message',
+          { message: { id: nextMessageId(), type: 'text', quoteToken: quoteToken(), text } },
+          true,
+        );
       },
       postback: async (data, params?: PostbackParams) => {
         const displayText = findPostbackDisplay(ch.chats.get(userId) ?? [], data, params);
@@ -332,29 +432,44 @@ export async function startLineEmulator(opts: LineEmulatorOptions = {}): Promise
   async function admin(method: string, url: URL, raw: Buffer): Promise<Reply> {
     const body = raw.length ? JSON.parse(raw.toString('utf8')) : {};
     const q = (k: string) => url.searchParams.get(k) ?? undefined;
-    const need = (k: string) => q(k) ?? (() => { throw new Error(`query parameter ${k} is required`); })();
+    const need = (k: string) =>
+      q(k) ??
+      (() => {
+        throw new Error(`query parameter ${k} is required`);
+      })();
     const path = url.pathname.replace(/^\/_emulator/, '');
     const ok = (b: unknown = {}): Reply => ({ status: 200, body: b });
     const userAction = path.match(/^\/users\/([^/]+)\/(follow|unfollow|text|postback|redeliver)$/);
     if (method === 'POST' && userAction) {
       const u = user(need('channelId'), decodeURIComponent(userAction[1] ?? ''));
       switch (userAction[2]) {
-        case 'follow': return ok(await u.follow(body));
-        case 'unfollow': return ok(await u.unfollow());
-        case 'text': return ok(await u.sendText(body.text));
-        case 'postback': return ok(await u.postback(body.data, body.params));
-        default: return ok(await u.redeliver(body.webhookEventId));
+        case 'follow':
+          return ok(await u.follow(body));
+        case 'unfollow':
+          return ok(await u.unfollow());
+        case 'text':
+          return ok(await u.sendText(body.text));
+        case 'postback':
+          return ok(await u.postback(body.data, body.params));
+        default:
+          return ok(await u.redeliver(body.webhookEventId));
       }
     }
     const webhook = path.match(/^\/channels\/([^/]+)\/webhook$/);
     if (method === 'POST' && webhook) return ok(emulator.setWebhookUrl(decodeURIComponent(webhook[1] ?? ''), body.url));
     switch (`${method} ${path}`) {
-      case 'POST /channels': return ok(registerChannel(body));
-      case 'POST /faults': return ok(emulator.setFaults(body, q('channelId')));
-      case 'GET /requests': return ok(emulator.requests({ channelId: q('channelId') }));
-      case 'GET /deliveries': return ok(Object.fromEntries(emulator.deliveries(need('channelId'))));
-      case 'GET /chat': return ok(emulator.chat(need('channelId'), need('userId')));
-      case 'POST /reset': return ok(emulator.reset());
+      case 'POST /channels':
+        return ok(registerChannel(body));
+      case 'POST /faults':
+        return ok(emulator.setFaults(body, q('channelId')));
+      case 'GET /requests':
+        return ok(emulator.requests({ channelId: q('channelId') }));
+      case 'GET /deliveries':
+        return ok(Object.fromEntries(emulator.deliveries(need('channelId'))));
+      case 'GET /chat':
+        return ok(emulator.chat(need('channelId'), need('userId')));
+      case 'POST /reset':
+        return ok(emulator.reset());
     }
     return error(404, MSG.notFound);
   }
@@ -376,10 +491,22 @@ export async function startLineEmulator(opts: LineEmulatorOptions = {}): Promise
     }
     const requestId = randomUUID();
     const headers = Object.fromEntries(
-      Object.entries(req.headers).filter(([k]) => k !== 'authorization').map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : v ?? '']),
+      Object.entries(req.headers)
+        .filter(([k]) => k !== 'authorization')
+        .map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : (v ?? '')]),
     );
-    const body = raw.length && !header(req, 'content-type')?.includes('json') ? { contentType: header(req, 'content-type'), bytes: raw.length } : undefined;
-    const record: RecordedRequest = { at: iso(), method: req.method ?? 'GET', path: url.pathname + url.search, headers, body, status: 0 };
+    const body =
+      raw.length && !header(req, 'content-type')?.includes('json')
+        ? { contentType: header(req, 'content-type'), bytes: raw.length }
+        : undefined;
+    const record: RecordedRequest = {
+      at: iso(),
+      method: req.method ?? 'GET',
+      path: url.pathname + url.search,
+      headers,
+      body,
+      status: 0,
+    };
     let reply: Reply;
     try {
       reply = api(req, url.pathname, raw, tooLarge, requestId, record);
@@ -415,7 +542,11 @@ export async function startLineEmulator(opts: LineEmulatorOptions = {}): Promise
   };
 }
 
-interface Route { name: string; params: string[]; json: boolean }
+interface Route {
+  name: string;
+  params: string[];
+  json: boolean;
+}
 const ROUTES: [string, RegExp, string, boolean][] = [
   ['POST', /^\/v2\/bot\/message\/push$/, 'push', true],
   ['POST', /^\/v2\/bot\/message\/multicast$/, 'multicast', true],

@@ -9,7 +9,18 @@ export interface ErrorDetail {
 export const LINE_USER_ID = /^U[0-9a-f]{32}$/;
 export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-const MESSAGE_TYPES = ['text', 'textV2', 'sticker', 'image', 'video', 'audio', 'location', 'imagemap', 'template', 'flex'];
+const MESSAGE_TYPES = [
+  'text',
+  'textV2',
+  'sticker',
+  'image',
+  'video',
+  'audio',
+  'location',
+  'imagemap',
+  'template',
+  'flex',
+];
 // Template and imagemap alt text are capped at 400 characters; flex at 1,500.
 const ALT_TEXT_MAX: Record<string, number> = { template: 400, imagemap: 400, flex: 1500 };
 const TEXT_MAX = 5000;
@@ -31,13 +42,17 @@ function validateMessage(m: unknown, at: string): ErrorDetail[] {
   const errors: ErrorDetail[] = [];
   if (m.type === 'text' || m.type === 'textV2') {
     // JS string length is UTF-16 code units, which is how LINE counts (an emoji outside the BMP counts 2).
-    if (typeof m.text !== 'string' || m.text.length === 0) errors.push({ message: 'May not be empty', property: `${at}.text` });
-    else if (m.text.length > TEXT_MAX) errors.push({ message: `Length must be between 0 and ${TEXT_MAX}`, property: `${at}.text` });
+    if (typeof m.text !== 'string' || m.text.length === 0)
+      errors.push({ message: 'May not be empty', property: `${at}.text` });
+    else if (m.text.length > TEXT_MAX)
+      errors.push({ message: `Length must be between 0 and ${TEXT_MAX}`, property: `${at}.text` });
   }
   const altMax = ALT_TEXT_MAX[m.type];
   if (altMax !== undefined) {
-    if (typeof m.altText !== 'string' || m.altText.length === 0) errors.push({ message: 'May not be empty', property: `${at}.altText` });
-    else if (m.altText.length > altMax) errors.push({ message: `Length must be between 0 and ${altMax}`, property: `${at}.altText` });
+    if (typeof m.altText !== 'string' || m.altText.length === 0)
+      errors.push({ message: 'May not be empty', property: `${at}.altText` });
+    else if (m.altText.length > altMax)
+      errors.push({ message: `Length must be between 0 and ${altMax}`, property: `${at}.altText` });
   }
   if (m.quickReply !== undefined) {
     const items = isObject(m.quickReply) ? m.quickReply.items : undefined;
@@ -55,8 +70,11 @@ function validateMessage(m: unknown, at: string): ErrorDetail[] {
 }
 
 export function validateMulticastTo(to: unknown): ErrorDetail[] {
-  if (!Array.isArray(to) || to.length < 1 || to.length > 500) return [{ message: 'Size must be between 1 and 500', property: 'to' }];
-  return to.flatMap((id, i) => (typeof id === 'string' && LINE_USER_ID.test(id) ? [] : [{ message: 'Invalid user ID', property: `to[${i}]` }]));
+  if (!Array.isArray(to) || to.length < 1 || to.length > 500)
+    return [{ message: 'Size must be between 1 and 500', property: 'to' }];
+  return to.flatMap((id, i) =>
+    typeof id === 'string' && LINE_USER_ID.test(id) ? [] : [{ message: 'Invalid user ID', property: `to[${i}]` }],
+  );
 }
 
 export function validateRichMenu(body: unknown): ErrorDetail[] {
@@ -77,7 +95,8 @@ export function validateRichMenu(body: unknown): ErrorDetail[] {
     errors.push({ message: 'Size must be between 1 and 20', property: 'areas' });
   } else {
     body.areas.forEach((a, i) => {
-      if (!isObject(a) || !isObject(a.bounds) || !isObject(a.action)) errors.push({ message: 'May not be null', property: `areas[${i}]` });
+      if (!isObject(a) || !isObject(a.bounds) || !isObject(a.action))
+        errors.push({ message: 'May not be null', property: `areas[${i}]` });
     });
   }
   return errors;

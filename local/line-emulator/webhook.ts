@@ -22,14 +22,27 @@ export function ulid(ms: number): string {
   return time + [...randomBytes(16)].map((b) => CROCKFORD[b % 32]).join('');
 }
 
-export function createWebhookEvent(type: string, userId: string, timestamp: number, replyToken: string | undefined, fields: Record<string, unknown>): WebhookEvent {
+export function createWebhookEvent(
+  type: string,
+  userId: string,
+  timestamp: number,
+  replyToken: string | undefined,
+  fields: Record<string, unknown>,
+): WebhookEvent {
   return {
-    type, ...fields, mode: 'active', timestamp, source: { type: 'user', userId },
-    webhookEventId: ulid(timestamp), deliveryContext: { isRedelivery: false }, ...(replyToken ? { replyToken } : {}),
+    type,
+    ...fields,
+    mode: 'active',
+    timestamp,
+    source: { type: 'user', userId },
+    webhookEventId: ulid(timestamp),
+    deliveryContext: { isRedelivery: false },
+    ...(replyToken ? { replyToken } : {}),
   };
 }
 
-export const signature = (channelSecret: string, body: string) => createHmac('sha256', channelSecret).update(body).digest('base64');
+export const signature = (channelSecret: string, body: string) =>
+  createHmac('sha256', channelSecret).update(body).digest('base64');
 
 export async function sendWebhook(
   ch: { channelId: string; channelSecret: string; botUserId: string; webhookUrl?: string },
@@ -49,7 +62,9 @@ export async function sendWebhook(
   });
   const text = await res.text();
   return {
-    status: res.status, body: text, webhookEventId: event.webhookEventId,
+    status: res.status,
+    body: text,
+    webhookEventId: event.webhookEventId,
     ...(event.replyToken ? { replyToken: event.replyToken } : {}),
     durationMs: Math.round(performance.now() - started),
   };
@@ -63,7 +78,8 @@ export function findPostbackDisplay(chat: ChatEntry[], data: string, params?: Po
   if (params) return undefined;
   for (const entry of [...chat].reverse()) {
     if (entry.from !== 'bot') continue;
-    const items = (entry.message.quickReply as { items?: { action?: Record<string, unknown> }[] } | undefined)?.items ?? [];
+    const items =
+      (entry.message.quickReply as { items?: { action?: Record<string, unknown> }[] } | undefined)?.items ?? [];
     const action = items.map((i) => i.action).find((a) => a?.type === 'postback' && a.data === data);
     if (action) return (action.displayText ?? action.text) as string | undefined;
   }

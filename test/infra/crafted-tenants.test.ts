@@ -46,7 +46,8 @@ beforeAll(() => {
 });
 afterAll(removeTempDirs);
 
-const schedules = () => resourcesOfType(built.statelessTemplate, 'AWS::Scheduler::Schedule').map(([, s]) => s.Properties);
+const schedules = () =>
+  resourcesOfType(built.statelessTemplate, 'AWS::Scheduler::Schedule').map(([, s]) => s.Properties);
 const policyStatementsOf = (rolePrefix: string) =>
   resourcesOfType(built.statelessTemplate, 'AWS::IAM::Policy')
     .filter(([id]) => id.startsWith(rolePrefix))
@@ -62,7 +63,12 @@ describe('crafted tenants', () => {
   it.each([
     { label: '07:30 Tokyo (alpha, beta)', timeZone: 'Asia/Tokyo', deliveryTime: '07:30', cron: 'cron(30 7 * * ? *)' },
     { label: '18:05 Tokyo (gamma)', timeZone: 'Asia/Tokyo', deliveryTime: '18:05', cron: 'cron(5 18 * * ? *)' },
-    { label: '07:30 New York (delta)', timeZone: 'America/New_York', deliveryTime: '07:30', cron: 'cron(30 7 * * ? *)' },
+    {
+      label: '07:30 New York (delta)',
+      timeZone: 'America/New_York',
+      deliveryTime: '07:30',
+      cron: 'cron(30 7 * * ? *)',
+    },
   ])('schedules $label once', ({ timeZone, deliveryTime, cron }) => {
     const matching = schedules().filter(
       (s) => s.ScheduleExpressionTimezone === timeZone && JSON.parse(s.Target.Input).deliveryTime === deliveryTime,
@@ -111,11 +117,17 @@ describe('crafted tenants', () => {
   });
 
   it('gives the webhook no SES permission', () => {
-    expect(policyStatementsOf('LineWebhookRole').flatMap((s) => [s.Action].flat()).filter((a) => a.startsWith('ses:'))).toEqual([]);
+    expect(
+      policyStatementsOf('LineWebhookRole')
+        .flatMap((s) => [s.Action].flat())
+        .filter((a) => a.startsWith('ses:')),
+    ).toEqual([]);
   });
 
   it('routes the webhooks of LINE-enabled tenants only', () => {
-    const keys = resourcesOfType(built.statelessTemplate, 'AWS::ApiGatewayV2::Route').map(([, r]) => r.Properties.RouteKey);
+    const keys = resourcesOfType(built.statelessTemplate, 'AWS::ApiGatewayV2::Route').map(
+      ([, r]) => r.Properties.RouteKey,
+    );
     expect(keys.sort()).toEqual(['POST /line/alpha/webhook', 'POST /line/delta/webhook', 'POST /line/gamma/webhook']);
   });
 

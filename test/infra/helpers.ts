@@ -87,16 +87,21 @@ export function nagViolations(scope: IConstruct): { rule: string; severity: stri
 
 /** Every rule acknowledged anywhere under `scope`, with its reason and where it was acknowledged. */
 export function acknowledgements(scope: IConstruct): { id: string; reason: string; path: string }[] {
-  return scope.node.findAll().flatMap((c) =>
-    c.node.metadata
-      .filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
-      .flatMap((m) =>
-        Object.entries(m.data as Record<string, string>).map(([id, reason]) => ({ id, reason, path: c.node.path })),
-      ),
-  );
+  return scope.node
+    .findAll()
+    .flatMap((c) =>
+      c.node.metadata
+        .filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+        .flatMap((m) =>
+          Object.entries(m.data as Record<string, string>).map(([id, reason]) => ({ id, reason, path: c.node.path })),
+        ),
+    );
 }
 
 /** Resources of one type as [logicalId, resource] pairs. */
-export function resourcesOfType(template: Template, type: string): [string, { Properties: Record<string, any>; [k: string]: any }][] {
+export function resourcesOfType(
+  template: Template,
+  type: string,
+): [string, { Properties: Record<string, any>; [k: string]: any }][] {
   return Object.entries(template.findResources(type)) as [string, { Properties: Record<string, any> }][];
 }

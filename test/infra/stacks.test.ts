@@ -3,20 +3,9 @@ import { Match } from 'aws-cdk-lib/assertions';
 import type { CfnTable } from 'aws-cdk-lib/aws-dynamodb';
 import { FanOutEventSchema } from '../../schemas/delivery';
 import { ENV, TABLES } from '../../schemas/tables';
-import {
-  SHARD_MAX_RECEIVE_COUNT,
-  SHARD_QUEUE_VISIBILITY,
-  SHARD_WORKER_TIMEOUT,
-} from '../../lib/stateless-stack';
+import { SHARD_MAX_RECEIVE_COUNT, SHARD_QUEUE_VISIBILITY, SHARD_WORKER_TIMEOUT } from '../../lib/stateless-stack';
 import { loadTenants } from '../../lib/tenants';
-import {
-  acknowledgements,
-  buildApp,
-  nagViolations,
-  REAL_TENANTS_DIR,
-  resourcesOfType,
-  type BuiltApp,
-} from './helpers';
+import { acknowledgements, buildApp, nagViolations, REAL_TENANTS_DIR, resourcesOfType, type BuiltApp } from './helpers';
 
 // Built once: bundling the two handlers with esbuild is the slow part.
 let built: BuiltApp;
@@ -80,14 +69,18 @@ describe('stateful stack: tables from schemas/tables.ts', () => {
     ) as string;
 
     for (const { config } of tenants) {
-      const found = resources.filter(([, r]) => JSON.stringify(r.Properties.Create).includes(`{\\"S\\":\\"${config.tenantId}\\"}`));
+      const found = resources.filter(([, r]) =>
+        JSON.stringify(r.Properties.Create).includes(`{\\"S\\":\\"${config.tenantId}\\"}`),
+      );
       expect(found).toHaveLength(1);
       const props = found[0]![1].Properties;
       // Fn::Join [ '', [ '{...TableName":"', {Ref: Content}, '",...}' ] ]: put the table name back to parse it.
       const call = (joined: { 'Fn::Join': [string, unknown[]] }) =>
         JSON.parse(
           joined['Fn::Join'][1]
-            .map((part) => (typeof part === 'string' ? part : (expect(part).toEqual({ Ref: contentLogicalId }), 'CONTENT')))
+            .map((part) =>
+              typeof part === 'string' ? part : (expect(part).toEqual({ Ref: contentLogicalId }), 'CONTENT'),
+            )
             .join(''),
         );
       const create = call(props.Create);
@@ -252,9 +245,7 @@ describe('stateless stack: queue, functions, schedules', () => {
       const input = JSON.parse(match[0]![1].Properties.Target.Input);
       expect(input).toEqual({ deliveryTime, timeZone, scheduledTime: '<aws.scheduler.scheduled-time>' });
       // What the fan-out handler will parse once the scheduler has filled in the time.
-      expect(
-        FanOutEventSchema.safeParse({ ...input, scheduledTime: '2026-04-01T22:30:00Z' }).success,
-      ).toBe(true);
+      expect(FanOutEventSchema.safeParse({ ...input, scheduledTime: '2026-04-01T22:30:00Z' }).success).toBe(true);
     }
     for (const [, schedule] of schedules) {
       expect(schedule.Properties.ScheduleExpressionTimezone).toBe('Asia/Tokyo');
@@ -293,7 +284,7 @@ describe('permissions and secrets', () => {
   const resourcesOfStatement = (s: { Resource: unknown }) => [s.Resource].flat();
 
   it.each([{ role: 'ShardWorkerRole' }, { role: 'LineWebhookRole' }])(
-    'grants $role GetSecretValue only on the LINE-enabled tenants\' secrets, never on `*`',
+    "grants $role GetSecretValue only on the LINE-enabled tenants' secrets, never on `*`",
     ({ role }) => {
       const secretStatements = resourcesOfType(built.statelessTemplate, 'AWS::IAM::Policy')
         .filter(([id]) => id.startsWith(role))
@@ -309,7 +300,9 @@ describe('permissions and secrets', () => {
       }
       for (const { config } of lineTenants) {
         expect(
-          secretStatements.filter((s) => JSON.stringify(s.Resource).includes(`:secret:${config.line.secretName}-??????`)),
+          secretStatements.filter((s) =>
+            JSON.stringify(s.Resource).includes(`:secret:${config.line.secretName}-??????`),
+          ),
         ).toHaveLength(1);
       }
     },
@@ -317,12 +310,16 @@ describe('permissions and secrets', () => {
 
   it('lets no other role read secrets', () => {
     const readers = resourcesOfType(built.statelessTemplate, 'AWS::IAM::Policy')
-      .filter(([, p]) => (p.Properties.PolicyDocument.Statement as any[]).some((s) => actionsOf(s).some((a) => a.startsWith('secretsmanager:'))))
+      .filter(([, p]) =>
+        (p.Properties.PolicyDocument.Statement as any[]).some((s) =>
+          actionsOf(s).some((a) => a.startsWith('secretsmanager:')),
+        ),
+      )
       .map(([id]) => id.replace(/DefaultPolicy.*$/, ''));
     expect(readers.sort()).toEqual(['LineWebhookRole', 'ShardWorkerRole']);
   });
 
-  it('allows SES sends only from the tenants\' sender identities', () => {
+  it("allows SES sends only from the tenants' sender identities", () => {
     const ses = statementsOf(built.statelessTemplate).filter((s) => actionsOf(s).some((a) => a.startsWith('ses:')));
     expect(ses).toHaveLength(1);
     expect(actionsOf(ses[0])).toEqual(['ses:SendEmail', 'ses:SendRawEmail']);

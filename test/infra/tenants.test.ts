@@ -138,7 +138,10 @@ describe('loadTenants', () => {
 
   it.each([
     { label: 'an empty directory', dir: () => makeTempDir('empty') },
-    { label: 'a directory without JSON', dir: () => path.dirname(writeTenantFiles(makeTempDir('txt'), { 'README.md': '# no' })['README.md']!) },
+    {
+      label: 'a directory without JSON',
+      dir: () => path.dirname(writeTenantFiles(makeTempDir('txt'), { 'README.md': '# no' })['README.md']!),
+    },
     { label: 'a missing directory', dir: () => path.join(makeTempDir('missing'), 'nope') },
   ])('fails on $label', ({ dir }) => {
     expect(() => loadTenants(dir())).toThrow(NoTenantFilesError);

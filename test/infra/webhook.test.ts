@@ -31,7 +31,10 @@ beforeAll(() => {
 });
 afterAll(removeTempDirs);
 
-const lineTenants = () => loadTenants(REAL_TENANTS_DIR).filter((t) => t.config.line.enabled).map((t) => t.config);
+const lineTenants = () =>
+  loadTenants(REAL_TENANTS_DIR)
+    .filter((t) => t.config.line.enabled)
+    .map((t) => t.config);
 const logicalId = (construct: { node: { defaultChild?: unknown } }) =>
   built.stateless.resolve((construct.node.defaultChild as CfnTable).logicalId) as string;
 const statefulLogicalId = (construct: { node: { defaultChild?: unknown } }) =>
@@ -90,7 +93,12 @@ describe('LINE webhook function', () => {
     const writes = rendered.filter((s) => s.actions.includes('dynamodb:PutItem'));
     expect(writes).toHaveLength(1);
     expect(writes[0]!.actions).toEqual(
-      expect.arrayContaining(['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem']),
+      expect.arrayContaining([
+        'dynamodb:PutItem',
+        'dynamodb:UpdateItem',
+        'dynamodb:DeleteItem',
+        'dynamodb:BatchWriteItem',
+      ]),
     );
     expect(writes[0]!.resources).toContain(`ExportsOutputFnGetAtt${data}Arn`);
     expect(writes[0]!.resources).not.toContain('/index/');
@@ -102,7 +110,11 @@ describe('LINE webhook function', () => {
 
     expect(rendered.every((s) => s.resources.includes(data) || s.resources.includes(content))).toBe(true);
     expect(rendered.map((s) => s.resources).join()).not.toContain('*');
-    expect(webhookStatements().flatMap(actionsOf).filter((a) => /^(ses|sqs|sns):/.test(a))).toEqual([]);
+    expect(
+      webhookStatements()
+        .flatMap(actionsOf)
+        .filter((a) => /^(ses|sqs|sns):/.test(a)),
+    ).toEqual([]);
   });
 
   it('alarms on function errors and on API 5xx, to the alarm topic', () => {
@@ -130,7 +142,8 @@ describe('LINE webhook function', () => {
 });
 
 describe('LINE webhook HTTP API', () => {
-  const routes = () => resourcesOfType(built.statelessTemplate, 'AWS::ApiGatewayV2::Route').map(([, r]) => r.Properties);
+  const routes = () =>
+    resourcesOfType(built.statelessTemplate, 'AWS::ApiGatewayV2::Route').map(([, r]) => r.Properties);
 
   it('is one HTTP API', () => {
     built.statelessTemplate.resourceCountIs('AWS::ApiGatewayV2::Api', 1);
@@ -138,13 +151,19 @@ describe('LINE webhook HTTP API', () => {
   });
 
   it('has exactly one POST route per LINE-enabled tenant, with the tenant id in the path', () => {
-    const keys = routes().map((r) => r.RouteKey).sort();
-    expect(keys).toEqual(lineTenants().map((t) => `POST /line/${t.tenantId}/webhook`).sort());
+    const keys = routes()
+      .map((r) => r.RouteKey)
+      .sort();
+    expect(keys).toEqual(
+      lineTenants()
+        .map((t) => `POST /line/${t.tenantId}/webhook`)
+        .sort(),
+    );
     expect(keys).toContain('POST /line/demo-minato/webhook');
     for (const route of routes()) expect(route.ApiId).toEqual({ Ref: apiLogicalId() });
   });
 
-  it('has no $default route (unknown paths get API Gateway\'s 404 and never reach the function)', () => {
+  it("has no $default route (unknown paths get API Gateway's 404 and never reach the function)", () => {
     expect(routes().map((r) => r.RouteKey)).not.toContain('$default');
     expect(routes().filter((r) => !/^POST \/line\/[a-z0-9-]+\/webhook$/.test(r.RouteKey))).toEqual([]);
   });
@@ -181,7 +200,10 @@ describe('LINE webhook HTTP API', () => {
       ApiId: { Ref: apiLogicalId() },
       StageName: '$default',
       AutoDeploy: true,
-      DefaultRouteSettings: { ThrottlingRateLimit: WEBHOOK_THROTTLE_RATE, ThrottlingBurstLimit: WEBHOOK_THROTTLE_BURST },
+      DefaultRouteSettings: {
+        ThrottlingRateLimit: WEBHOOK_THROTTLE_RATE,
+        ThrottlingBurstLimit: WEBHOOK_THROTTLE_BURST,
+      },
     });
     expect(WEBHOOK_THROTTLE_RATE).toBeGreaterThan(0);
     expect(WEBHOOK_THROTTLE_BURST).toBeGreaterThanOrEqual(WEBHOOK_THROTTLE_RATE);
@@ -217,7 +239,9 @@ describe('LINE webhook HTTP API', () => {
       });
     }
     built.statelessTemplate.hasOutput('WebhookUrlDemoMinato', {});
-    const urlOutputs = Object.keys(built.statelessTemplate.findOutputs('*')).filter((id) => id.startsWith('WebhookUrl'));
+    const urlOutputs = Object.keys(built.statelessTemplate.findOutputs('*')).filter((id) =>
+      id.startsWith('WebhookUrl'),
+    );
     expect(urlOutputs).toHaveLength(lineTenants().length);
   });
 
@@ -241,7 +265,11 @@ describe('webhook URL output ids', () => {
     writeTenantFiles(dir, { 'town-2.json': validTenant('town-2'), 'town2.json': validTenant('town2') });
     const tenants = loadTenants(dir);
     expect(() => webhookUrlOutputIds(tenants)).toThrow(InvalidTenantFileError);
-    expect(() => webhookUrlOutputIds(tenants)).toThrow(/"town2" and "town-2" .*both give the stack output WebhookUrlTown2/);
-    expect(() => buildApp({ tenantsDir: dir, stage: 'collide' }, { skipBundling: true })).toThrow(InvalidTenantFileError);
+    expect(() => webhookUrlOutputIds(tenants)).toThrow(
+      /"town2" and "town-2" .*both give the stack output WebhookUrlTown2/,
+    );
+    expect(() => buildApp({ tenantsDir: dir, stage: 'collide' }, { skipBundling: true })).toThrow(
+      InvalidTenantFileError,
+    );
   });
 });

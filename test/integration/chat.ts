@@ -4,11 +4,23 @@ import type { Subscription } from '../../schemas/subscription';
 import { SubscriptionSchema } from '../../schemas/subscription';
 import type { TestStack } from './helpers';
 
-type QuickAction = { type: string; label: string; data?: string; uri?: string; min?: string; max?: string; initial?: string };
+type QuickAction = {
+  type: string;
+  label: string;
+  data?: string;
+  uri?: string;
+  min?: string;
+  max?: string;
+  initial?: string;
+};
 
 /** A LINE user in a test: acts through the emulator (signed webhooks) and reads their chat as the app shows it. */
 export class ChatUser {
-  constructor(private readonly stack: TestStack, readonly tenantId: string, readonly userId: string) {}
+  constructor(
+    private readonly stack: TestStack,
+    readonly tenantId: string,
+    readonly userId: string,
+  ) {}
 
   private get channelId(): string {
     return this.stack.channels.get(this.tenantId)!.channelId;
@@ -36,7 +48,9 @@ export class ChatUser {
 
   /** Texts of the bot messages, in order. */
   async botTexts(): Promise<string[]> {
-    return (await this.chat()).flatMap((e) => (e.from === 'bot' ? [String((e.message as { text?: string }).text ?? '')] : []));
+    return (await this.chat()).flatMap((e) =>
+      e.from === 'bot' ? [String((e.message as { text?: string }).text ?? '')] : [],
+    );
   }
 
   async lastBotText(): Promise<string> {
@@ -62,9 +76,15 @@ export class ChatUser {
 
   async subscriptions(): Promise<Subscription[]> {
     const res = await this.stack.db.send(
-      new QueryCommand({ TableName: this.stack.tables.data, KeyConditionExpression: 'pk = :pk AND begins_with(sk, :s)', ExpressionAttributeValues: { ':pk': `T#${this.tenantId}#R#line:${this.userId}`, ':s': 'SUB#' } }),
+      new QueryCommand({
+        TableName: this.stack.tables.data,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :s)',
+        ExpressionAttributeValues: { ':pk': `T#${this.tenantId}#R#line:${this.userId}`, ':s': 'SUB#' },
+      }),
     );
-    return (res.Items ?? []).map(({ pk: _a, sk: _b, gsi1pk: _c, gsi1sk: _d, ...rest }) => SubscriptionSchema.parse(rest));
+    return (res.Items ?? []).map(({ pk: _a, sk: _b, gsi1pk: _c, gsi1sk: _d, ...rest }) =>
+      SubscriptionSchema.parse(rest),
+    );
   }
 }
 
@@ -73,7 +93,9 @@ export async function snapshot(stack: TestStack, table: string): Promise<string>
   const items: unknown[] = [];
   let start: Record<string, unknown> | undefined;
   do {
-    const res = await stack.db.send(new ScanCommand({ TableName: table, ExclusiveStartKey: start, ConsistentRead: true }));
+    const res = await stack.db.send(
+      new ScanCommand({ TableName: table, ExclusiveStartKey: start, ConsistentRead: true }),
+    );
     items.push(...(res.Items ?? []));
     start = res.LastEvaluatedKey;
   } while (start);

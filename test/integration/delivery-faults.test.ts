@@ -1,4 +1,10 @@
-import { ChangeMessageVisibilityCommand, DeleteMessageCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import {
+  ChangeMessageVisibilityCommand,
+  DeleteMessageCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+} from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { loadHandler } from '../../local/handlers';
 import type { IsoDate } from '../../schemas/common';
@@ -14,13 +20,17 @@ const library = testLibrary();
 
 async function seed(stack: TestStack, n: number, date: IsoDate) {
   const seeded = await seedDemo(stack, n, date);
-  return new Map(stack.tenants.map((t) => [t.tenantId, demoSubscriptions(t, seeded.get(t.tenantId) ?? 0, date)] as const));
+  return new Map(
+    stack.tenants.map((t) => [t.tenantId, demoSubscriptions(t, seeded.get(t.tenantId) ?? 0, date)] as const),
+  );
 }
 
 describe('when LINE misbehaves (one attempt per request, so every fault reaches SQS)', () => {
   let stack: TestStack;
   beforeAll(async () => {
-    stack = await startTestStack('faults', { handlerEnv: { LINE_RETRY_ATTEMPTS: '1', LINE_REQUEST_TIMEOUT_MS: '300' } });
+    stack = await startTestStack('faults', {
+      handlerEnv: { LINE_RETRY_ATTEMPTS: '1', LINE_REQUEST_TIMEOUT_MS: '300' },
+    });
   });
 
   it('resumes a shard whose SQS message comes back halfway through, and sends nothing twice', async () => {
@@ -28,22 +38,51 @@ describe('when LINE misbehaves (one attempt per request, so every fault reaches 
     const population = await seed(stack, 300, date);
     const fanOut = loadHandler<unknown, unknown>('fan-out');
     const worker = loadHandler<SQSEvent, SQSBatchResponse>('shard-worker');
-    for (const t of stack.tenants) await fanOut({ deliveryTime: t.deliveryTime, timeZone: t.timeZone, date }, lambdaContext('fan-out'));
+    for (const t of stack.tenants)
+      await fanOut({ deliveryTime: t.deliveryTime, timeZone: t.timeZone, date }, lambdaContext('fan-out'));
 
     // First delivery of each message: half of LINE's answers are lost after LINE accepted the request.
     await stack.line.setFaults({ rateTimeout: 0.5, timeoutMs: 1_000, seed: 7 });
     // Take every shard task once (held invisible meanwhile), run it, and hand the failed ones back to the
     // queue at once, as Lambda does when the visibility timeout of a failed record runs out.
-    const received = await stack.sqs.send(new ReceiveMessageCommand({ QueueUrl: stack.queues.shardQueueUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 60 }));
+    const received = await stack.sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: stack.queues.shardQueueUrl,
+        MaxNumberOfMessages: 10,
+        VisibilityTimeout: 60,
+      }),
+    );
     let failed = 0;
     for (const m of received.Messages ?? []) {
-      const event: SQSEvent = { Records: [{ messageId: m.MessageId!, receiptHandle: m.ReceiptHandle!, body: m.Body!, attributes: {} as never, messageAttributes: {}, md5OfBody: '', eventSource: 'aws:sqs', eventSourceARN: 'arn', awsRegion: 'ap-northeast-1' }] };
+      const event: SQSEvent = {
+        Records: [
+          {
+            messageId: m.MessageId!,
+            receiptHandle: m.ReceiptHandle!,
+            body: m.Body!,
+            attributes: {} as never,
+            messageAttributes: {},
+            md5OfBody: '',
+            eventSource: 'aws:sqs',
+            eventSourceARN: 'arn',
+            awsRegion: 'ap-northeast-1',
+          },
+        ],
+      };
       const out = await worker(event, lambdaContext('shard-worker'));
       failed += out.batchItemFailures.length;
       if (out.batchItemFailures.length > 0) {
-        await stack.sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: stack.queues.shardQueueUrl, ReceiptHandle: m.ReceiptHandle!, VisibilityTimeout: 0 }));
+        await stack.sqs.send(
+          new ChangeMessageVisibilityCommand({
+            QueueUrl: stack.queues.shardQueueUrl,
+            ReceiptHandle: m.ReceiptHandle!,
+            VisibilityTimeout: 0,
+          }),
+        );
       } else {
-        await stack.sqs.send(new DeleteMessageCommand({ QueueUrl: stack.queues.shardQueueUrl, ReceiptHandle: m.ReceiptHandle! }));
+        await stack.sqs.send(
+          new DeleteMessageCommand({ QueueUrl: stack.queues.shardQueueUrl, ReceiptHandle: m.ReceiptHandle! }),
+        );
       }
     }
     expect(received.Messages).toHaveLength(6);
@@ -62,12 +101,40 @@ describe('when LINE misbehaves (one attempt per request, so every fault reaches 
   it('runs two copies of the same shard task at once without a duplicate', async () => {
     const date: IsoDate = '2026-12-03';
     await stack.line.reset();
-    const population = await seed(stack, 0, date).then(() => new Map(stack.tenants.map((t) => [t.tenantId, demoSubscriptions(t, t.tenantId === 'demo-minato' ? 180 : 120, '2026-12-02')] as const)));
+    const population = await seed(stack, 0, date).then(
+      () =>
+        new Map(
+          stack.tenants.map(
+            (t) => [t.tenantId, demoSubscriptions(t, t.tenantId === 'demo-minato' ? 180 : 120, '2026-12-02')] as const,
+          ),
+        ),
+    );
     const worker = loadHandler<SQSEvent, SQSBatchResponse>('shard-worker');
-    const tasks = stack.tenants.flatMap((t) => Array.from({ length: t.shardCount }, (_, shard) => ({ tenantId: t.tenantId, date, shard })));
+    const tasks = stack.tenants.flatMap((t) =>
+      Array.from({ length: t.shardCount }, (_, shard) => ({ tenantId: t.tenantId, date, shard })),
+    );
     const invoke = (body: string, id: string) =>
-      worker({ Records: [{ messageId: id, receiptHandle: id, body, attributes: {} as never, messageAttributes: {}, md5OfBody: '', eventSource: 'aws:sqs', eventSourceARN: 'arn', awsRegion: 'ap-northeast-1' }] }, lambdaContext('shard-worker'));
-    const results = await Promise.all(tasks.flatMap((t, i) => [invoke(JSON.stringify(t), `a${i}`), invoke(JSON.stringify(t), `b${i}`)]));
+      worker(
+        {
+          Records: [
+            {
+              messageId: id,
+              receiptHandle: id,
+              body,
+              attributes: {} as never,
+              messageAttributes: {},
+              md5OfBody: '',
+              eventSource: 'aws:sqs',
+              eventSourceARN: 'arn',
+              awsRegion: 'ap-northeast-1',
+            },
+          ],
+        },
+        lambdaContext('shard-worker'),
+      );
+    const results = await Promise.all(
+      tasks.flatMap((t, i) => [invoke(JSON.stringify(t), `a${i}`), invoke(JSON.stringify(t), `b${i}`)]),
+    );
     expect(results.flatMap((r) => r.batchItemFailures)).toEqual([]);
     await expectExactlyOnce(stack, population, date, library);
   });
@@ -84,18 +151,29 @@ describe('when LINE misbehaves (one attempt per request, so every fault reaches 
       expect(s.thisRun.lineMulticast + s.thisRun.linePush).toBe(0);
       // A shard stops asking LINE once it learns the limit is reached (the requests already in flight, at most
       // SEND_CONCURRENCY = 8 of them, still come back 429) and records the rest without asking.
-      expect(s.thisRun.lineErrors).toBeLessThanOrEqual(stack.tenants.find((t) => t.tenantId === s.tenantId)!.shardCount * 8);
+      expect(s.thisRun.lineErrors).toBeLessThanOrEqual(
+        stack.tenants.find((t) => t.tenantId === s.tenantId)!.shardCount * 8,
+      );
       expect(s.ledger.failures).toBeGreaterThan(s.thisRun.lineErrors);
     }
-    const dlq = await stack.sqs.send(new GetQueueAttributesCommand({ QueueUrl: stack.queues.dlqUrl, AttributeNames: ['ApproximateNumberOfMessages'] }));
+    const dlq = await stack.sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: stack.queues.dlqUrl, AttributeNames: ['ApproximateNumberOfMessages'] }),
+    );
     expect(dlq.Attributes?.ApproximateNumberOfMessages).toBe('0');
   });
 
   it('moves a poison message to the DLQ after five receives and sends nothing for it', async () => {
     const before = (await stack.line.requests()).length;
-    await stack.sqs.send(new SendMessageCommand({ QueueUrl: stack.queues.shardQueueUrl, MessageBody: '{"tenantId":"demo-minato","date":"2026-13-45","shard":0}' }));
+    await stack.sqs.send(
+      new SendMessageCommand({
+        QueueUrl: stack.queues.shardQueueUrl,
+        MessageBody: '{"tenantId":"demo-minato","date":"2026-13-45","shard":0}',
+      }),
+    );
     await runDelivery(stack, { date: '2026-12-05' }).catch(() => undefined);
-    const dlq = await stack.sqs.send(new ReceiveMessageCommand({ QueueUrl: stack.queues.dlqUrl, MaxNumberOfMessages: 10 }));
+    const dlq = await stack.sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: stack.queues.dlqUrl, MaxNumberOfMessages: 10 }),
+    );
     expect(dlq.Messages?.map((m) => m.Body)).toContain('{"tenantId":"demo-minato","date":"2026-13-45","shard":0}');
     const sent = (await stack.line.requests()).slice(before);
     expect(sent.filter((r) => r.body && JSON.stringify(r.body).includes('2026-13-45'))).toEqual([]);

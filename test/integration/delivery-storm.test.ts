@@ -12,8 +12,11 @@ describe('a storm of 429 and 500 answers', () => {
     const stack = await startTestStack('storm', { handlerEnv: { LINE_RETRY_ATTEMPTS: '4', LINE_RETRY_BASE_MS: '2' } });
     const date: IsoDate = '2026-12-01';
     const seeded = await seedDemo(stack, 300, date);
-    const population = new Map(stack.tenants.map((t) => [t.tenantId, demoSubscriptions(t, seeded.get(t.tenantId) ?? 0, date)] as const));
-    for (const channel of stack.channels.values()) await stack.line.setFaults({ rate429: 0.3, rate500: 0.2, seed: 42 }, channel.channelId);
+    const population = new Map(
+      stack.tenants.map((t) => [t.tenantId, demoSubscriptions(t, seeded.get(t.tenantId) ?? 0, date)] as const),
+    );
+    for (const channel of stack.channels.values())
+      await stack.line.setFaults({ rate429: 0.3, rate500: 0.2, seed: 42 }, channel.channelId);
     const summary = await runDelivery(stack, { date });
     await expectExactlyOnce(stack, population, date, testLibrary());
     expect(summary.reduce((n, s) => n + s.thisRun.lineErrors, 0)).toBeGreaterThan(20);

@@ -8,7 +8,12 @@ import type { LineEmulatorClient } from '../../local/line-emulator/client';
 import { sesEmails } from '../../local/stack';
 
 /** What each reader should receive on `date`, computed by the domain from the seeded subscriptions. */
-export function expectedTexts(tenant: TenantConfig, subs: Subscription[], library: ContentLibrary, date: IsoDate): Map<string, { channel: string; address: string; texts: string[] }> {
+export function expectedTexts(
+  tenant: TenantConfig,
+  subs: Subscription[],
+  library: ContentLibrary,
+  date: IsoDate,
+): Map<string, { channel: string; address: string; texts: string[] }> {
   const ctx = { tenant, library: buildLibraryIndex(library.items) };
   const out = new Map<string, { channel: string; address: string; texts: string[] }>();
   for (const group of groupByReader(subs)) {
@@ -20,7 +25,10 @@ export function expectedTexts(tenant: TenantConfig, subs: Subscription[], librar
 }
 
 /** For each LINE user: the requests that delivered to them (a multicast or push counts once per user). */
-export async function lineDeliveriesByUser(line: LineEmulatorClient, channelId: string): Promise<Map<string, { requests: number; texts: string[] }>> {
+export async function lineDeliveriesByUser(
+  line: LineEmulatorClient,
+  channelId: string,
+): Promise<Map<string, { requests: number; texts: string[] }>> {
   const deliveries = await line.deliveries(channelId);
   const out = new Map<string, { requests: number; texts: string[] }>();
   for (const [userId, messages] of deliveries) {
@@ -31,7 +39,11 @@ export async function lineDeliveriesByUser(line: LineEmulatorClient, channelId: 
 }
 
 /** Mail from one sender, optionally only that of one day (by its subject). */
-export async function emailsTo(sesEndpoint: string, from: string, subject?: string): Promise<Map<string, { count: number; text: string }>> {
+export async function emailsTo(
+  sesEndpoint: string,
+  from: string,
+  subject?: string,
+): Promise<Map<string, { count: number; text: string }>> {
   const out = new Map<string, { count: number; text: string }>();
   for (const e of await sesEmails(sesEndpoint)) {
     if (e.from !== from || (subject !== undefined && e.subject !== subject)) continue;
@@ -41,16 +53,22 @@ export async function emailsTo(sesEndpoint: string, from: string, subject?: stri
 }
 
 /** Every due reader got exactly their messages in exactly one request (or one email); nobody else got anything. */
-export async function expectExactlyOnce(stack: TestStack, population: Map<string, Subscription[]>, date: IsoDate, library: ContentLibrary) {
+export async function expectExactlyOnce(
+  stack: TestStack,
+  population: Map<string, Subscription[]>,
+  date: IsoDate,
+  library: ContentLibrary,
+) {
   for (const tenant of stack.tenants) {
     const expected = expectedTexts(tenant, population.get(tenant.tenantId) ?? [], library, date);
     const line = await lineDeliveriesByUser(stack.line, stack.channels.get(tenant.tenantId)?.channelId as string);
     const mail = await emailsTo(stack.endpoints.ses, tenant.email?.from as string, emailSubject(tenant, date));
     const lineWant = [...expected.values()].filter((e) => e.channel === 'line');
-    expect(new Map([...line].sort())).toEqual(new Map(lineWant.map((w) => [w.address, { requests: 1, texts: w.texts }] as const).sort()));
+    expect(new Map([...line].sort())).toEqual(
+      new Map(lineWant.map((w) => [w.address, { requests: 1, texts: w.texts }] as const).sort()),
+    );
     const mailWant = [...expected.values()].filter((e) => e.channel === 'email');
     expect([...mail.keys()].sort()).toEqual(mailWant.map((w) => w.address).sort());
     for (const [, m] of mail) expect(m.count).toBe(1);
   }
 }
-

@@ -8,10 +8,14 @@ import { createInterface } from 'node:readline';
  */
 export default async function globalSetup(): Promise<void> {
   const root = join(__dirname, '..', '..');
-  const child = spawn(process.execPath, [join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(root, 'local', 'emulators-main.ts')], {
-    cwd: root,
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    [join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(root, 'local', 'emulators-main.ts')],
+    {
+      cwd: root,
+      stdio: ['pipe', 'pipe', 'inherit'],
+    },
+  );
   const line = await new Promise<string>((resolve, reject) => {
     const rl = createInterface({ input: child.stdout });
     const timer = setTimeout(() => reject(new Error('emulators did not start within 60 s')), 60_000);

@@ -15,8 +15,14 @@ export function testEndpoints(): Endpoints {
 export function testLibrary(libraryId = 'test-lib'): ContentLibrary {
   const items: ContentItem[] = [];
   for (let day = 28; day <= 293; day++) {
-    items.push({ track: 'maternity', day, audience: 'parent', text: day % 5 === 0 ? `妊娠${day}日目、{nickname}へ` : `妊娠${day}日目のメッセージ` });
-    if (day % 7 === 0) items.push({ track: 'maternity', day, audience: 'partner', text: `パートナーの方へ 妊娠${day}日目` });
+    items.push({
+      track: 'maternity',
+      day,
+      audience: 'parent',
+      text: day % 5 === 0 ? `妊娠${day}日目、{nickname}へ` : `妊娠${day}日目のメッセージ`,
+    });
+    if (day % 7 === 0)
+      items.push({ track: 'maternity', day, audience: 'partner', text: `パートナーの方へ 妊娠${day}日目` });
   }
   const childDays = [
     ...Array.from({ length: 101 }, (_, d) => d),
@@ -24,7 +30,13 @@ export function testLibrary(libraryId = 'test-lib'): ContentLibrary {
     ...Array.from({ length: 52 }, (_, k) => 372 + 7 * k).filter((d) => d <= 730),
     ...Array.from({ length: 26 }, (_, k) => 744 + 14 * k).filter((d) => d <= 1094),
   ];
-  for (const day of childDays) items.push({ track: 'childcare', day, audience: 'parent', text: day % 5 === 0 ? `生後${day}日、{nickname}` : `生後${day}日のメッセージ` });
+  for (const day of childDays)
+    items.push({
+      track: 'childcare',
+      day,
+      audience: 'parent',
+      text: day % 5 === 0 ? `生後${day}日、{nickname}` : `生後${day}日のメッセージ`,
+    });
   return { libraryId, language: 'ja', sample: true, notice: 'test library', items };
 }
 
@@ -46,7 +58,15 @@ export interface TestStack extends Provisioned {
 }
 
 /** A fresh set of tables, queues, tenants and LINE channels on the shared emulators; fast retries. */
-export async function startTestStack(name: string, opts: { library?: ContentLibrary; tenants?: (prefix: string) => TenantConfig[]; handlerEnv?: Record<string, string>; webhook?: boolean } = {}): Promise<TestStack> {
+export async function startTestStack(
+  name: string,
+  opts: {
+    library?: ContentLibrary;
+    tenants?: (prefix: string) => TenantConfig[];
+    handlerEnv?: Record<string, string>;
+    webhook?: boolean;
+  } = {},
+): Promise<TestStack> {
   const endpoints = testEndpoints();
   const prefix = uniquePrefix(name);
   const library = opts.library ?? testLibrary();
@@ -57,7 +77,12 @@ export async function startTestStack(name: string, opts: { library?: ContentLibr
     line,
     tenants: (opts.tenants ?? ((px) => testTenants(px, library.libraryId)))(prefix),
     libraries: [library],
-    handlerEnv: { LINE_RETRY_BASE_MS: '5', LINE_REQUEST_TIMEOUT_MS: '1500', LINE_RETRY_ATTEMPTS: '8', ...opts.handlerEnv },
+    handlerEnv: {
+      LINE_RETRY_BASE_MS: '5',
+      LINE_REQUEST_TIMEOUT_MS: '1500',
+      LINE_RETRY_ATTEMPTS: '8',
+      ...opts.handlerEnv,
+    },
     queue: { visibilityTimeoutSeconds: 1 },
     webhook: opts.webhook,
   });

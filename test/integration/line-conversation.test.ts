@@ -35,7 +35,7 @@ describe('the LINE conversation, through signed webhooks to the real handler', (
     expect((await u.quickReplies()).map((a) => a.label)).toEqual(['妊娠中', '子育て中', 'パートナー・家族として登録']);
   });
 
-  it('registers a pregnancy with a due date and a nickname, confirms, and sends today\'s message at once', async () => {
+  it("registers a pregnancy with a due date and a nickname, confirms, and sends today's message at once", async () => {
     const u = user();
     const due = addDays(today, 100);
     await u.follow();
@@ -51,7 +51,14 @@ describe('the LINE conversation, through signed webhooks to the real handler', (
     // Gestational day 180 on the test library: "妊娠180日目、{nickname}へ" with the nickname filled in.
     expect(texts.slice(confirmation + 1)).toEqual(['妊娠180日目、はなちゃんへ']);
     const [sub] = await u.subscriptions();
-    expect(sub).toMatchObject({ track: 'maternity', anchorDate: due, nickname: 'はなちゃん', status: 'active', audience: 'parent', registeredOn: addDays(today, 1) });
+    expect(sub).toMatchObject({
+      track: 'maternity',
+      anchorDate: due,
+      nickname: 'はなちゃん',
+      status: 'active',
+      audience: 'parent',
+      registeredOn: addDays(today, 1),
+    });
   });
 
   it.each([
@@ -126,7 +133,10 @@ describe('the LINE conversation, through signed webhooks to the real handler', (
     await parent.say('パートナー招待');
     const code = /招待コード：([A-Z0-9]{6})/.exec(await parent.lastBotText())?.[1];
     expect(code).toBeDefined();
-    expect((await parent.quickReplies())[0]).toMatchObject({ type: 'uri', uri: expect.stringContaining('https://line.me/R/share?text=') });
+    expect((await parent.quickReplies())[0]).toMatchObject({
+      type: 'uri',
+      uri: expect.stringContaining('https://line.me/R/share?text='),
+    });
 
     const partner = user();
     await partner.follow();
@@ -137,14 +147,24 @@ describe('the LINE conversation, through signed webhooks to the real handler', (
     expect((await partner.botTexts()).some((t) => t.startsWith('パートナー・家族として登録しました'))).toBe(true);
     const [p] = await partner.subscriptions();
     const [mine] = await parent.subscriptions();
-    expect(p).toMatchObject({ audience: 'partner', familyId: mine!.familyId, track: 'maternity', anchorDate: mine!.anchorDate, nickname: 'ゆう' });
+    expect(p).toMatchObject({
+      audience: 'partner',
+      familyId: mine!.familyId,
+      track: 'maternity',
+      anchorDate: mine!.anchorDate,
+      nickname: 'ゆう',
+    });
 
     const birthday = addDays(today, -2);
     await parent.say('出産のご報告');
     await parent.tap('日付を選ぶ', birthday);
     expect((await parent.botTexts()).some((t) => t.startsWith('ご出産おめでとうございます！'))).toBe(true);
     expect((await parent.subscriptions())[0]).toMatchObject({ track: 'childcare', anchorDate: birthday });
-    expect((await partner.subscriptions())[0]).toMatchObject({ track: 'childcare', anchorDate: birthday, audience: 'partner' });
+    expect((await partner.subscriptions())[0]).toMatchObject({
+      track: 'childcare',
+      anchorDate: birthday,
+      audience: 'partner',
+    });
   });
 
   it('pauses for a week and resumes, without sending the missed days afterwards', async () => {

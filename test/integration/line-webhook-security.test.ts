@@ -26,7 +26,11 @@ describe('the webhook refuses what LINE did not send, and changes nothing for it
   let secret: string;
   let otherSecret: string;
   const post = (path: string, body: string, headers: Record<string, string> = {}) =>
-    fetch(`${stack.api!.url}${path}`, { method: 'POST', body, headers: { 'content-type': 'application/json', ...headers } });
+    fetch(`${stack.api!.url}${path}`, {
+      method: 'POST',
+      body,
+      headers: { 'content-type': 'application/json', ...headers },
+    });
   const tables = async () => [await snapshot(stack, stack.tables.data)].join('');
 
   beforeAll(async () => {
@@ -42,10 +46,30 @@ describe('the webhook refuses what LINE did not send, and changes nothing for it
 
   it.each([
     { label: 'no signature', path: '/line/demo-minato/webhook', sig: () => undefined, status: 401 },
-    { label: 'a forged signature', path: '/line/demo-minato/webhook', sig: () => 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=', status: 401 },
-    { label: "another tenant's secret", path: '/line/demo-minato/webhook', sig: (b: string) => sign(otherSecret, b), status: 401 },
-    { label: 'the right signature on the wrong tenant path', path: '/line/demo-yamabe/webhook', sig: (b: string) => sign(secret, b), status: 401 },
-    { label: 'an unknown tenant', path: '/line/no-such-town/webhook', sig: (b: string) => sign(secret, b), status: 404 },
+    {
+      label: 'a forged signature',
+      path: '/line/demo-minato/webhook',
+      sig: () => 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=',
+      status: 401,
+    },
+    {
+      label: "another tenant's secret",
+      path: '/line/demo-minato/webhook',
+      sig: (b: string) => sign(otherSecret, b),
+      status: 401,
+    },
+    {
+      label: 'the right signature on the wrong tenant path',
+      path: '/line/demo-yamabe/webhook',
+      sig: (b: string) => sign(secret, b),
+      status: 401,
+    },
+    {
+      label: 'an unknown tenant',
+      path: '/line/no-such-town/webhook',
+      sig: (b: string) => sign(secret, b),
+      status: 404,
+    },
     { label: 'a wrong path', path: '/line/demo-minato/hook', sig: (b: string) => sign(secret, b), status: 404 },
   ])('answers $label with $status', async ({ path, sig, status }) => {
     const before = await tables();
@@ -59,9 +83,24 @@ describe('the webhook refuses what LINE did not send, and changes nothing for it
   it.each([
     { label: 'malformed JSON', raw: '{"destination":', status: 400 },
     { label: 'a body that is not a webhook', raw: '{"hello":"world"}', status: 400 },
-    { label: 'an event without webhookEventId', raw: JSON.stringify({ destination: 'x', events: [{ type: 'follow', mode: 'active', timestamp: 1, deliveryContext: { isRedelivery: false } }] }), status: 400 },
-    { label: 'an oversized body', raw: JSON.stringify({ destination: 'x', events: [], pad: 'x'.repeat(1_100_000) }), status: 413 },
-    { label: "LINE's connection check (no events)", raw: JSON.stringify({ destination: 'x', events: [] }), status: 200 },
+    {
+      label: 'an event without webhookEventId',
+      raw: JSON.stringify({
+        destination: 'x',
+        events: [{ type: 'follow', mode: 'active', timestamp: 1, deliveryContext: { isRedelivery: false } }],
+      }),
+      status: 400,
+    },
+    {
+      label: 'an oversized body',
+      raw: JSON.stringify({ destination: 'x', events: [], pad: 'x'.repeat(1_100_000) }),
+      status: 413,
+    },
+    {
+      label: "LINE's connection check (no events)",
+      raw: JSON.stringify({ destination: 'x', events: [] }),
+      status: 200,
+    },
   ])('answers $label, signed correctly, with $status and stores nothing', async ({ raw, status }) => {
     const before = await tables();
     const res = await post('/line/demo-minato/webhook', raw, { 'x-line-signature': sign(secret, raw) });
@@ -83,14 +122,19 @@ describe('the webhook refuses what LINE did not send, and changes nothing for it
     const channelId = stack.channels.get('demo-minato')!.channelId;
     expect((await stack.line.user(channelId, u.userId).redeliver(picked.webhookEventId)).status).toBe(200);
     const replay = body([followEvent(u.userId, { webhookEventId: first.webhookEventId })]);
-    expect((await post('/line/demo-minato/webhook', replay, { 'x-line-signature': sign(secret, replay) })).status).toBe(200);
+    expect((await post('/line/demo-minato/webhook', replay, { 'x-line-signature': sign(secret, replay) })).status).toBe(
+      200,
+    );
     expect(await tables()).toBe(afterPick.tables);
     expect((await u.chat()).length).toBe(afterPick.chat + 0);
   });
 
   it('ignores standby events and events from groups', async () => {
     const before = await tables();
-    const standby = body([followEvent(newUserId(), { mode: 'standby' }), followEvent(newUserId(), { source: { type: 'group', groupId: 'C1' } })]);
+    const standby = body([
+      followEvent(newUserId(), { mode: 'standby' }),
+      followEvent(newUserId(), { source: { type: 'group', groupId: 'C1' } }),
+    ]);
     const res = await post('/line/demo-minato/webhook', standby, { 'x-line-signature': sign(secret, standby) });
     expect(res.status).toBe(200);
     expect(await tables()).toBe(before);
@@ -100,8 +144,15 @@ describe('the webhook refuses what LINE did not send, and changes nothing for it
     const before = await tables();
     await fc.assert(
       fc.asyncProperty(
-        fc.oneof(fc.string({ maxLength: 300 }), fc.json({ maxDepth: 3 }), fc.constant(body([followEvent(newUserId())]))),
-        fc.dictionary(fc.constantFrom('x-line-signature', 'content-type', 'x-other'), fc.string({ maxLength: 60 }).map((s) => s.replace(/[^\x21-\x7e]/g, 'a'))),
+        fc.oneof(
+          fc.string({ maxLength: 300 }),
+          fc.json({ maxDepth: 3 }),
+          fc.constant(body([followEvent(newUserId())])),
+        ),
+        fc.dictionary(
+          fc.constantFrom('x-line-signature', 'content-type', 'x-other'),
+          fc.string({ maxLength: 60 }).map((s) => s.replace(/[^\x21-\x7e]/g, 'a')),
+        ),
         fc.boolean(),
         async (raw, headers, signRandomly) => {
           // Either garbage headers, or a valid signature over a body that is not a usable webhook.

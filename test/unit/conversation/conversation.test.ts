@@ -15,7 +15,12 @@ import {
 import { addDays } from '../../../lambdas/domain/dates';
 import { buildLibraryIndex } from '../../../lambdas/domain/library';
 import { shardOf } from '../../../lambdas/domain/shard';
-import { LINE_MAX_MESSAGES_PER_REQUEST, LINE_QUICK_REPLY_MAX_ITEMS, LINE_TEXT_MAX, type IsoDate } from '../../../schemas/common';
+import {
+  LINE_MAX_MESSAGES_PER_REQUEST,
+  LINE_QUICK_REPLY_MAX_ITEMS,
+  LINE_TEXT_MAX,
+  type IsoDate,
+} from '../../../schemas/common';
 import type { ReaderAction } from '../../../schemas/line-webhook';
 import { SubscriptionSchema, type Subscription } from '../../../schemas/subscription';
 import { TenantConfigSchema, type TenantConfig } from '../../../schemas/tenant';
@@ -89,7 +94,8 @@ const readerStopped = (s: Subscription): Subscription => ({ ...s, status: 'stopp
 const TRACK_CHOICES = ['妊娠中', '子育て中', 'パートナー・家族として登録'];
 const MENU = ['登録内容の確認・変更', '子どもを追加', '出産のご報告', 'パートナー招待', 'その他'];
 const PICK = ['日付を選ぶ'];
-const CONTACTS = '【相談窓口】\n・みなと市 保健センター 03-0000-0000（平日 9:00-17:00）\n・子育て相談ウェブ\n  https://example.org/soudan';
+const CONTACTS =
+  '【相談窓口】\n・みなと市 保健センター 03-0000-0000（平日 9:00-17:00）\n・子育て相談ウェブ\n  https://example.org/soudan';
 const HELP = `${W.help}\n\n${CONTACTS}`;
 
 // ---- actions ----
@@ -97,7 +103,11 @@ const HELP = `${W.help}\n\n${CONTACTS}`;
 const follow = (unblocked = false): ReaderAction => ({ kind: 'follow', unblocked });
 const unfollow: ReaderAction = { kind: 'unfollow' };
 const say = (text: string): ReaderAction => ({ kind: 'text', text });
-const tap = (action: string, params: Record<string, string> = {}, date?: string): ReaderAction => ({ kind: 'postback', data: postbackData(action, params), date });
+const tap = (action: string, params: Record<string, string> = {}, date?: string): ReaderAction => ({
+  kind: 'postback',
+  data: postbackData(action, params),
+  date,
+});
 const pick = (date: string | undefined): ReaderAction => tap('date', {}, date);
 
 // ---- running one turn ----
@@ -147,7 +157,8 @@ function expectWithinLineLimits(out: ConversationOutput) {
       if (action.type !== 'uri') expect(action.data.length).toBeLessThanOrEqual(300);
     }
   }
-  for (const c of out.changes) if (c.type === 'put') expect(SubscriptionSchema.safeParse(c.subscription).error).toBeUndefined();
+  for (const c of out.changes)
+    if (c.type === 'put') expect(SubscriptionSchema.safeParse(c.subscription).error).toBeUndefined();
 }
 
 const lastItems = (out: ConversationOutput): QuickReplyItem[] => out.replies.at(-1)?.quickReply?.items ?? [];
@@ -207,7 +218,10 @@ describe('follow and unfollow', () => {
     },
     {
       label: 'an unblock resumes what the unfollow stopped, from tomorrow, and nothing else',
-      given: { action: follow(true), subscriptions: [unfollowed(preg), readerStopped(child), lost(preg2), ended(support)] },
+      given: {
+        action: follow(true),
+        subscriptions: [unfollowed(preg), readerStopped(child), lost(preg2), ended(support)],
+      },
       want: {
         replies: [W.welcomeBack],
         quick: MENU,
@@ -231,8 +245,13 @@ describe('follow and unfollow', () => {
       want: { replies: [GREETING], quick: TRACK_CHOICES, dialog: { step: 'track' } },
     },
     {
-      label: 'an unfollow stops active subscriptions, leaves paused (until resumed), lost and reader-stopped ones, says nothing',
-      given: { action: unfollow, dialog: { step: 'stop' }, subscriptions: [preg, paused(child), lost(preg2), readerStopped(partnerPreg), support] },
+      label:
+        'an unfollow stops active subscriptions, leaves paused (until resumed), lost and reader-stopped ones, says nothing',
+      given: {
+        action: unfollow,
+        dialog: { step: 'stop' },
+        subscriptions: [preg, paused(child), lost(preg2), readerStopped(partnerPreg), support],
+      },
       want: {
         replies: [],
         dialog: null,
@@ -260,7 +279,12 @@ describe('choosing a track', () => {
     {
       label: 'childcare asks for the birthday with a picker from 1095 days ago to today',
       given: { action: tap('track', { t: 'childcare' }), dialog: { step: 'track' } },
-      want: { replies: [W.askBirthday], quick: PICK, dialog: { step: 'date', track: 'childcare' }, picker: BIRTHDAY_RANGE },
+      want: {
+        replies: [W.askBirthday],
+        quick: PICK,
+        dialog: { step: 'date', track: 'childcare' },
+        picker: BIRTHDAY_RANGE,
+      },
     },
     {
       label: 'a track choice works without a dialog (an old button)',
@@ -303,7 +327,12 @@ describe('answering the date picker of the registration', () => {
 
   it.each<Case>([
     dated('maternity', TODAY, accepted('maternity', TODAY), 'a due date of today (the minimum) is accepted'),
-    dated('maternity', addDays(TODAY, 300), accepted('maternity', addDays(TODAY, 300)), 'a due date 300 days ahead (the maximum) is accepted'),
+    dated(
+      'maternity',
+      addDays(TODAY, 300),
+      accepted('maternity', addDays(TODAY, 300)),
+      'a due date 300 days ahead (the maximum) is accepted',
+    ),
     dated('maternity', DUE, accepted('maternity', DUE), 'a due date in range is accepted'),
     dated('maternity', addDays(TODAY, -1), rejected('maternity'), 'a due date yesterday is rejected'),
     dated('maternity', addDays(TODAY, 301), rejected('maternity'), 'a due date 301 days ahead is rejected'),
@@ -312,7 +341,12 @@ describe('answering the date picker of the registration', () => {
     dated('maternity', '2026-6-10', rejected('maternity'), 'a date without padding is rejected'),
     dated('maternity', '2026-09-09T00:00', rejected('maternity'), 'a date-time is rejected'),
     dated('maternity', 'tomorrow', rejected('maternity'), 'a word is rejected'),
-    dated('childcare', addDays(TODAY, -1095), accepted('childcare', addDays(TODAY, -1095)), 'a birthday 1095 days ago (the minimum) is accepted'),
+    dated(
+      'childcare',
+      addDays(TODAY, -1095),
+      accepted('childcare', addDays(TODAY, -1095)),
+      'a birthday 1095 days ago (the minimum) is accepted',
+    ),
     dated('childcare', TODAY, accepted('childcare', TODAY), 'a birthday of today (the maximum) is accepted'),
     dated('childcare', addDays(TODAY, -1096), rejected('childcare'), 'a birthday 1096 days ago is rejected'),
     dated('childcare', addDays(TODAY, 1), rejected('childcare'), 'a birthday tomorrow is rejected'),
@@ -391,14 +425,22 @@ describe('the nickname', () => {
   it('a text command typed at the nickname step runs the command instead', () => {
     check({
       label: '',
-      given: { action: say('お休み'), dialog: { step: 'nickname', track: 'maternity', anchorDate: DUE }, subscriptions: [child] },
+      given: {
+        action: say('お休み'),
+        dialog: { step: 'nickname', track: 'maternity', anchorDate: DUE },
+        subscriptions: [child],
+      },
       want: { replies: [W.askPause], dialog: null, quick: ['1週間', '1か月', '再開するまで', 'やめる'] },
     });
   });
 });
 
 describe('registering', () => {
-  const nicknameStep = (track: 'maternity' | 'childcare', anchorDate: IsoDate): Dialog => ({ step: 'nickname', track, anchorDate });
+  const nicknameStep = (track: 'maternity' | 'childcare', anchorDate: IsoDate): Dialog => ({
+    step: 'nickname',
+    track,
+    anchorDate,
+  });
   const registered = (over: Partial<Subscription>): Subscription => ({
     tenantId: 'demo-minato',
     readerKey: READER,
@@ -418,24 +460,29 @@ describe('registering', () => {
 
   it.each<{ label: string; given: Given; put: Subscription; replies: string[]; quick: string[] }>([
     {
-      label: 'a pregnancy with a nickname: confirmation, then today\'s message with the nickname',
+      label: "a pregnancy with a nickname: confirmation, then today's message with the nickname",
       given: { action: say('はな'), dialog: nicknameStep('maternity', DUE) },
       put: registered({ nickname: 'はな' }),
       replies: ['登録しました（妊娠中・出産予定日 2026年9月9日）。\n明日から毎朝', '妊娠180日目、はなへ'],
       quick: [],
     },
     {
-      label: 'a skipped nickname: the tenant\'s default word',
+      label: "a skipped nickname: the tenant's default word",
       given: { action: tap('skip-nick'), dialog: nicknameStep('maternity', DUE) },
       put: registered({}),
       replies: ['登録しました（妊娠中・出産予定日 2026年9月9日）', '妊娠180日目、赤ちゃんへ'],
       quick: [],
     },
     {
-      label: 'a first birthday: library text, the tenant\'s overlay and the greeting (4 messages)',
+      label: "a first birthday: library text, the tenant's overlay and the greeting (4 messages)",
       given: { action: say('そら'), dialog: nicknameStep('childcare', ONE_YEAR_AGO) },
       put: registered({ track: 'childcare', anchorDate: ONE_YEAR_AGO, nickname: 'そら' }),
-      replies: ['登録しました（子育て中・誕生日 2025年6月1日）', '生後365日、そら', 'みなと市の1歳児健診のお知らせ', 'そら、1歳おめでとう'],
+      replies: [
+        '登録しました（子育て中・誕生日 2025年6月1日）',
+        '生後365日、そら',
+        'みなと市の1歳児健診のお知らせ',
+        'そら、1歳おめでとう',
+      ],
       quick: [],
     },
     {
@@ -458,7 +505,9 @@ describe('registering', () => {
     const single = TenantConfigSchema.parse({ ...tenant, shardCount: 1 });
     const out = run({ tenant: single, action: tap('skip-nick'), dialog: nicknameStep('childcare', BORN) });
     expect(putsOf(out)[0]?.shard).toBe(0);
-    expect(putsOf(run({ action: tap('skip-nick'), dialog: nicknameStep('childcare', BORN) }))[0]?.shard).toBe(shardOf(READER, 8));
+    expect(putsOf(run({ action: tap('skip-nick'), dialog: nicknameStep('childcare', BORN) }))[0]?.shard).toBe(
+      shardOf(READER, 8),
+    );
   });
 
   it.each<Case>([
@@ -476,7 +525,15 @@ describe('registering', () => {
 });
 
 describe('partner invitations', () => {
-  const invite = (over: Partial<Invite> = {}): Invite => ({ code: CODE, familyId: 'F-S-preg', track: 'maternity', anchorDate: DUE, nickname: 'まめ', expiresOn: addDays(TODAY, 6), ...over });
+  const invite = (over: Partial<Invite> = {}): Invite => ({
+    code: CODE,
+    familyId: 'F-S-preg',
+    track: 'maternity',
+    anchorDate: DUE,
+    nickname: 'まめ',
+    expiresOn: addDays(TODAY, 6),
+    ...over,
+  });
 
   it.each<Case>([
     {
@@ -495,7 +552,19 @@ describe('partner invitations', () => {
       want: {
         replies: ['招待コード：K7WX3P'],
         dialog: null,
-        other: [{ type: 'invite', invite: { code: CODE, familyId: 'F-S-child', track: 'childcare', anchorDate: BORN, nickname: undefined, expiresOn: '2026-06-07' } }],
+        other: [
+          {
+            type: 'invite',
+            invite: {
+              code: CODE,
+              familyId: 'F-S-child',
+              track: 'childcare',
+              anchorDate: BORN,
+              nickname: undefined,
+              expiresOn: '2026-06-07',
+            },
+          },
+        ],
       },
     },
     {
@@ -527,7 +596,10 @@ describe('partner invitations', () => {
       label: 'a valid code registers the partner in the same family',
       given: { action: say('k7wx3p'), dialog: { step: 'invite-code' }, invite: invite() },
       want: {
-        replies: ['パートナー・家族として登録しました（妊娠中・出産予定日 2026年9月9日）', 'パートナーへ、まめは180日目'],
+        replies: [
+          'パートナー・家族として登録しました（妊娠中・出産予定日 2026年9月9日）',
+          'パートナーへ、まめは180日目',
+        ],
         dialog: null,
         puts: [
           {
@@ -551,12 +623,25 @@ describe('partner invitations', () => {
     {
       label: 'a code expiring today is still accepted',
       given: { action: say(CODE), dialog: { step: 'invite-code' }, invite: invite({ expiresOn: TODAY }) },
-      want: { replies: ['パートナー・家族として登録しました', 'パートナーへ'], dialog: null, puts: [{ audience: 'partner', familyId: 'F-S-preg' }] },
+      want: {
+        replies: ['パートナー・家族として登録しました', 'パートナーへ'],
+        dialog: null,
+        puts: [{ audience: 'partner', familyId: 'F-S-preg' }],
+      },
     },
     {
       label: 'a partner with nothing due today gets the menu',
-      given: { action: say(CODE), dialog: { step: 'invite-code' }, invite: invite({ track: 'childcare', anchorDate: addDays(TODAY, -11) }) },
-      want: { replies: ['パートナー・家族として登録しました'], quick: MENU, dialog: null, puts: [{ audience: 'partner', track: 'childcare' }] },
+      given: {
+        action: say(CODE),
+        dialog: { step: 'invite-code' },
+        invite: invite({ track: 'childcare', anchorDate: addDays(TODAY, -11) }),
+      },
+      want: {
+        replies: ['パートナー・家族として登録しました'],
+        quick: MENU,
+        dialog: null,
+        puts: [{ audience: 'partner', track: 'childcare' }],
+      },
     },
     {
       label: 'an expired code is refused and the step kept',
@@ -580,17 +665,32 @@ describe('settings', () => {
   it.each<Case>([
     {
       label: 'lists live registrations with nickname and pause, with buttons to change each',
-      given: { action: say('登録内容の確認・変更'), subscriptions: [preg, paused(child), lost(preg2), readerStopped(partnerPreg)], dialog: { step: 'stop' } },
+      given: {
+        action: say('登録内容の確認・変更'),
+        subscriptions: [preg, paused(child), lost(preg2), readerStopped(partnerPreg)],
+        dialog: { step: 'stop' },
+      },
       want: {
-        replies: ['ご登録の内容です。\n1. 妊娠中・出産予定日 2026年9月9日・まめ\n2. 子育て中・誕生日 2026年5月22日（お休み中）'],
+        replies: [
+          'ご登録の内容です。\n1. 妊娠中・出産予定日 2026年9月9日・まめ\n2. 子育て中・誕生日 2026年5月22日（お休み中）',
+        ],
         quick: ['1. 日付を変更', '1. 呼び名を変更', '2. 日付を変更', '2. 呼び名を変更'],
         dialog: null,
       },
     },
     {
       label: 'a pause until a later date shows as a pause; one that ended today does not',
-      given: { action: say('登録内容'), subscriptions: [{ ...preg, pausedUntil: TOMORROW }, { ...child, pausedUntil: TODAY }] },
-      want: { replies: ['1. 妊娠中・出産予定日 2026年9月9日・まめ（お休み中）\n2. 子育て中・誕生日 2026年5月22日'], dialog: null },
+      given: {
+        action: say('登録内容'),
+        subscriptions: [
+          { ...preg, pausedUntil: TOMORROW },
+          { ...child, pausedUntil: TODAY },
+        ],
+      },
+      want: {
+        replies: ['1. 妊娠中・出産予定日 2026年9月9日・まめ（お休み中）\n2. 子育て中・誕生日 2026年5月22日'],
+        dialog: null,
+      },
     },
     {
       label: 'the support series is listed without change buttons',
@@ -605,7 +705,9 @@ describe('settings', () => {
   ])('$label', check);
 
   it('offers change buttons for at most 6 registrations (12 items)', () => {
-    const many = Array.from({ length: 8 }, (_, i) => sub({ subscriptionId: `S${i}`, track: 'childcare', anchorDate: addDays(TODAY, -i) }));
+    const many = Array.from({ length: 8 }, (_, i) =>
+      sub({ subscriptionId: `S${i}`, track: 'childcare', anchorDate: addDays(TODAY, -i) }),
+    );
     const out = run({ action: say('登録内容'), subscriptions: many });
     expect(out.replies[0]?.text.split('\n')).toHaveLength(9);
     expect(quickLabels(out)).toHaveLength(12);
@@ -625,12 +727,21 @@ describe('changing a date or a nickname', () => {
     {
       label: 'changing a due date asks with the due date picker',
       given: { action: tap('change-date', { s: 'S-preg' }), subscriptions: [preg, child] },
-      want: { replies: [W.askDueDate], quick: PICK, dialog: { step: 'change-date', subscriptionId: 'S-preg' }, picker: DUE_RANGE },
+      want: {
+        replies: [W.askDueDate],
+        quick: PICK,
+        dialog: { step: 'change-date', subscriptionId: 'S-preg' },
+        picker: DUE_RANGE,
+      },
     },
     {
       label: 'changing a birthday asks with the birthday picker',
       given: { action: tap('change-date', { s: 'S-child' }), subscriptions: [preg, child] },
-      want: { replies: [W.askBirthday], dialog: { step: 'change-date', subscriptionId: 'S-child' }, picker: BIRTHDAY_RANGE },
+      want: {
+        replies: [W.askBirthday],
+        dialog: { step: 'change-date', subscriptionId: 'S-child' },
+        picker: BIRTHDAY_RANGE,
+      },
     },
     {
       label: 'the support series has no date to change',
@@ -644,7 +755,11 @@ describe('changing a date or a nickname', () => {
     },
     {
       label: 'a new due date is stored and passed to the family',
-      given: { action: pick(addDays(TODAY, 110)), dialog: { step: 'change-date', subscriptionId: 'S-preg' }, subscriptions: [preg] },
+      given: {
+        action: pick(addDays(TODAY, 110)),
+        dialog: { step: 'change-date', subscriptionId: 'S-preg' },
+        subscriptions: [preg],
+      },
       want: {
         replies: ['変更しました（妊娠中・出産予定日 2026年9月19日）。'],
         quick: MENU,
@@ -655,7 +770,11 @@ describe('changing a date or a nickname', () => {
     },
     {
       label: 'a new birthday is stored and passed to the family',
-      given: { action: pick(addDays(TODAY, -1095)), dialog: { step: 'change-date', subscriptionId: 'S-child' }, subscriptions: [child] },
+      given: {
+        action: pick(addDays(TODAY, -1095)),
+        dialog: { step: 'change-date', subscriptionId: 'S-child' },
+        subscriptions: [child],
+      },
       want: {
         replies: ['変更しました（子育て中・誕生日 2023年6月2日）。'],
         dialog: null,
@@ -665,23 +784,39 @@ describe('changing a date or a nickname', () => {
     },
     {
       label: 'a due date out of range is asked again',
-      given: { action: pick(addDays(TODAY, -1)), dialog: { step: 'change-date', subscriptionId: 'S-preg' }, subscriptions: [preg] },
+      given: {
+        action: pick(addDays(TODAY, -1)),
+        dialog: { step: 'change-date', subscriptionId: 'S-preg' },
+        subscriptions: [preg],
+      },
       want: { replies: [W.dueDateOutOfRange], quick: PICK, dialog: KEEP, picker: DUE_RANGE },
     },
     {
       label: 'a birthday in the future is asked again',
-      given: { action: pick(TOMORROW), dialog: { step: 'change-date', subscriptionId: 'S-child' }, subscriptions: [child] },
+      given: {
+        action: pick(TOMORROW),
+        dialog: { step: 'change-date', subscriptionId: 'S-child' },
+        subscriptions: [child],
+      },
       want: { replies: [W.birthdayOutOfRange], dialog: KEEP, picker: BIRTHDAY_RANGE },
     },
     {
       label: 'a registration that went away meanwhile ends the dialog',
-      given: { action: pick(addDays(TODAY, -3)), dialog: { step: 'change-date', subscriptionId: 'S-preg' }, subscriptions: [lost(preg)] },
+      given: {
+        action: pick(addDays(TODAY, -3)),
+        dialog: { step: 'change-date', subscriptionId: 'S-preg' },
+        subscriptions: [lost(preg)],
+      },
       want: { replies: [HELP], dialog: null },
     },
     {
       label: 'changing a nickname asks for it',
       given: { action: tap('change-nick', { s: 'S-preg' }), subscriptions: [preg] },
-      want: { replies: [W.askNewNickname], quick: ['やめる'], dialog: { step: 'change-nickname', subscriptionId: 'S-preg' } },
+      want: {
+        replies: [W.askNewNickname],
+        quick: ['やめる'],
+        dialog: { step: 'change-nickname', subscriptionId: 'S-preg' },
+      },
     },
     {
       label: 'changing the nickname of an unknown registration gets help',
@@ -690,17 +825,34 @@ describe('changing a date or a nickname', () => {
     },
     {
       label: 'a new nickname is sanitised and stored',
-      given: { action: say(' ﾘﾝ\u0000 '), dialog: { step: 'change-nickname', subscriptionId: 'S-preg' }, subscriptions: [preg] },
-      want: { replies: ['変更しました（妊娠中・出産予定日 2026年9月9日）。'], quick: MENU, dialog: null, puts: [{ ...preg, nickname: 'リン' }] },
+      given: {
+        action: say(' ﾘﾝ\u0000 '),
+        dialog: { step: 'change-nickname', subscriptionId: 'S-preg' },
+        subscriptions: [preg],
+      },
+      want: {
+        replies: ['変更しました（妊娠中・出産予定日 2026年9月9日）。'],
+        quick: MENU,
+        dialog: null,
+        puts: [{ ...preg, nickname: 'リン' }],
+      },
     },
     {
       label: 'an invalid new nickname is refused and the step kept',
-      given: { action: say('\u0000'), dialog: { step: 'change-nickname', subscriptionId: 'S-preg' }, subscriptions: [preg] },
+      given: {
+        action: say('\u0000'),
+        dialog: { step: 'change-nickname', subscriptionId: 'S-preg' },
+        subscriptions: [preg],
+      },
       want: { replies: [W.nicknameInvalid], quick: [], dialog: KEEP },
     },
     {
       label: 'a new nickname for a registration that went away ends the dialog',
-      given: { action: say('りん'), dialog: { step: 'change-nickname', subscriptionId: 'S-preg' }, subscriptions: [readerStopped(preg)] },
+      given: {
+        action: say('りん'),
+        dialog: { step: 'change-nickname', subscriptionId: 'S-preg' },
+        subscriptions: [readerStopped(preg)],
+      },
       want: { replies: [HELP], dialog: null },
     },
   ])('$label', check);
@@ -711,12 +863,22 @@ describe('reporting a birth', () => {
     {
       label: 'one pregnancy: asked for the birthday (up to 180 days ago)',
       given: { action: say('出産のご報告'), subscriptions: [preg, child, lost(preg2)] },
-      want: { replies: [W.askBirthDate], quick: PICK, dialog: { step: 'birth-date', subscriptionId: 'S-preg' }, picker: BIRTH_RANGE },
+      want: {
+        replies: [W.askBirthDate],
+        quick: PICK,
+        dialog: { step: 'birth-date', subscriptionId: 'S-preg' },
+        picker: BIRTH_RANGE,
+      },
     },
     {
       label: 'a partner may report the birth of the pregnancy they follow',
       given: { action: say('出産のご報告'), subscriptions: [partnerPreg] },
-      want: { replies: [W.askBirthDate], quick: PICK, dialog: { step: 'birth-date', subscriptionId: partnerPreg.subscriptionId }, picker: BIRTH_RANGE },
+      want: {
+        replies: [W.askBirthDate],
+        quick: PICK,
+        dialog: { step: 'birth-date', subscriptionId: partnerPreg.subscriptionId },
+        picker: BIRTH_RANGE,
+      },
     },
     {
       label: 'several pregnancies: choose one first',
@@ -726,7 +888,11 @@ describe('reporting a birth', () => {
     {
       label: 'a chosen pregnancy',
       given: { action: tap('birth', { s: 'S-preg2' }), subscriptions: [preg, preg2] },
-      want: { replies: [W.askBirthDate], dialog: { step: 'birth-date', subscriptionId: 'S-preg2' }, picker: BIRTH_RANGE },
+      want: {
+        replies: [W.askBirthDate],
+        dialog: { step: 'birth-date', subscriptionId: 'S-preg2' },
+        picker: BIRTH_RANGE,
+      },
     },
     {
       label: 'no live pregnancy',
@@ -734,10 +900,13 @@ describe('reporting a birth', () => {
       want: { replies: [W.noPregnancy], quick: MENU, dialog: null },
     },
     {
-      label: 'the birthday turns the pregnancy into a child, for the family too, and sends today\'s message',
+      label: "the birthday turns the pregnancy into a child, for the family too, and sends today's message",
       given: { action: pick(BORN), dialog: { step: 'birth-date', subscriptionId: 'S-preg' }, subscriptions: [preg] },
       want: {
-        replies: ['ご出産おめでとうございます！これからは子育てのメッセージをお届けします（子育て中・誕生日 2026年5月22日）。', '生後10日、まめ'],
+        replies: [
+          'ご出産おめでとうございます！これからは子育てのメッセージをお届けします（子育て中・誕生日 2026年5月22日）。',
+          '生後10日、まめ',
+        ],
         dialog: null,
         puts: [{ ...preg, track: 'childcare', anchorDate: BORN, registeredOn: TOMORROW }],
         other: [{ type: 'family', familyId: 'F-S-preg', set: { track: 'childcare', anchorDate: BORN } }],
@@ -745,22 +914,36 @@ describe('reporting a birth', () => {
     },
     {
       label: 'a birthday 180 days ago is accepted',
-      given: { action: pick(addDays(TODAY, -180)), dialog: { step: 'birth-date', subscriptionId: 'S-preg' }, subscriptions: [preg] },
+      given: {
+        action: pick(addDays(TODAY, -180)),
+        dialog: { step: 'birth-date', subscriptionId: 'S-preg' },
+        subscriptions: [preg],
+      },
       want: {
         replies: ['ご出産おめでとうございます！'],
         dialog: null,
         puts: [{ track: 'childcare', anchorDate: addDays(TODAY, -180) }],
-        other: [{ type: 'family', familyId: 'F-S-preg', set: { track: 'childcare', anchorDate: addDays(TODAY, -180) } }],
+        other: [
+          { type: 'family', familyId: 'F-S-preg', set: { track: 'childcare', anchorDate: addDays(TODAY, -180) } },
+        ],
       },
     },
     {
       label: 'a birthday 181 days ago is asked again',
-      given: { action: pick(addDays(TODAY, -181)), dialog: { step: 'birth-date', subscriptionId: 'S-preg' }, subscriptions: [preg] },
+      given: {
+        action: pick(addDays(TODAY, -181)),
+        dialog: { step: 'birth-date', subscriptionId: 'S-preg' },
+        subscriptions: [preg],
+      },
       want: { replies: [W.birthDateOutOfRange], quick: PICK, dialog: KEEP, picker: BIRTH_RANGE },
     },
     {
       label: 'a birthday tomorrow is asked again',
-      given: { action: pick(TOMORROW), dialog: { step: 'birth-date', subscriptionId: 'S-preg' }, subscriptions: [preg] },
+      given: {
+        action: pick(TOMORROW),
+        dialog: { step: 'birth-date', subscriptionId: 'S-preg' },
+        subscriptions: [preg],
+      },
       want: { replies: [W.birthDateOutOfRange], dialog: KEEP, picker: BIRTH_RANGE },
     },
   ])('$label', check);
@@ -789,7 +972,11 @@ describe('pausing and resuming', () => {
     {
       label: 'a month: the same day next month',
       given: { action: tap('pause', { p: 'month' }), subscriptions: [preg] },
-      want: { replies: ['2026年7月1日から再開します'], dialog: null, puts: [{ ...preg, status: 'active', pausedUntil: '2026-07-01' }] },
+      want: {
+        replies: ['2026年7月1日から再開します'],
+        dialog: null,
+        puts: [{ ...preg, status: 'active', pausedUntil: '2026-07-01' }],
+      },
     },
     {
       label: 'a month from Jan 31: the last day of February',
@@ -799,7 +986,11 @@ describe('pausing and resuming', () => {
     {
       label: 'until resumed: paused, any end date dropped',
       given: { action: tap('pause', { p: 'resumed' }), subscriptions: [{ ...preg, pausedUntil: '2026-06-05' }] },
-      want: { replies: [W.pausedIndefinitely], dialog: null, puts: [{ ...preg, status: 'paused', pausedUntil: undefined }] },
+      want: {
+        replies: [W.pausedIndefinitely],
+        dialog: null,
+        puts: [{ ...preg, status: 'paused', pausedUntil: undefined }],
+      },
     },
     {
       label: 'an unknown length changes nothing',
@@ -814,7 +1005,11 @@ describe('pausing and resuming', () => {
     {
       label: '再開 resumes a paused subscription from tomorrow',
       given: { action: say('再開'), subscriptions: [paused(preg)] },
-      want: { replies: [W.resumed], dialog: null, puts: [{ ...preg, status: 'active', pausedUntil: undefined, stoppedReason: undefined, registeredOn: TOMORROW }] },
+      want: {
+        replies: [W.resumed],
+        dialog: null,
+        puts: [{ ...preg, status: 'active', pausedUntil: undefined, stoppedReason: undefined, registeredOn: TOMORROW }],
+      },
     },
     {
       label: '再開 ends a dated pause early',
@@ -824,11 +1019,18 @@ describe('pausing and resuming', () => {
     {
       label: '再開 resumes what the reader stopped',
       given: { action: tap('menu', { m: 'resume' }), subscriptions: [readerStopped(child)] },
-      want: { replies: [W.resumed], dialog: null, puts: [{ ...child, status: 'active', stoppedReason: undefined, registeredOn: TOMORROW }] },
+      want: {
+        replies: [W.resumed],
+        dialog: null,
+        puts: [{ ...child, status: 'active', stoppedReason: undefined, registeredOn: TOMORROW }],
+      },
     },
     {
       label: '再開 leaves lost, ended, unfollow-stopped and plainly active ones alone',
-      given: { action: say('再開'), subscriptions: [lost(preg), ended(preg2), unfollowed(child), support, { ...partnerPreg, pausedUntil: TODAY }] },
+      given: {
+        action: say('再開'),
+        subscriptions: [lost(preg), ended(preg2), unfollowed(child), support, { ...partnerPreg, pausedUntil: TODAY }],
+      },
       want: { replies: [W.nothingToResume], quick: MENU, dialog: null },
     },
   ])('$label', check);
@@ -854,8 +1056,12 @@ describe('stopping and deleting', () => {
       want: { replies: [W.askStop], quick: stopMenu, dialog: { step: 'stop' } },
     },
     {
-      label: 'confirmed: live subscriptions stop by the reader\'s wish',
-      given: { action: tap('stop', { c: 'stop' }), dialog: { step: 'stop' }, subscriptions: [preg, paused(child), lost(preg2), unfollowed(partnerPreg)] },
+      label: "confirmed: live subscriptions stop by the reader's wish",
+      given: {
+        action: tap('stop', { c: 'stop' }),
+        dialog: { step: 'stop' },
+        subscriptions: [preg, paused(child), lost(preg2), unfollowed(partnerPreg)],
+      },
       want: {
         replies: [W.stopped],
         dialog: null,
@@ -903,7 +1109,11 @@ describe('a loss', () => {
     {
       label: 'one registration: asked to confirm',
       given: { action: say('赤ちゃんを亡くされた方へ'), subscriptions: [preg, support] },
-      want: { replies: [W.askLossConfirm], quick: ['止める', 'やめる'], dialog: { step: 'loss', subscriptionId: 'S-preg' } },
+      want: {
+        replies: [W.askLossConfirm],
+        quick: ['止める', 'やめる'],
+        dialog: { step: 'loss', subscriptionId: 'S-preg' },
+      },
     },
     {
       label: 'several registrations: choose one first',
@@ -922,7 +1132,11 @@ describe('a loss', () => {
     },
     {
       label: 'confirmed: lost for the reader and the family, condolences with the contacts, and the support offer',
-      given: { action: tap('loss-confirm', { c: 'yes' }), dialog: { step: 'loss', subscriptionId: 'S-preg' }, subscriptions: [preg, child] },
+      given: {
+        action: tap('loss-confirm', { c: 'yes' }),
+        dialog: { step: 'loss', subscriptionId: 'S-preg' },
+        subscriptions: [preg, child],
+      },
       want: {
         replies: [`${W.lossRecorded}\n\n${CONTACTS}`, W.lossSupportOffer],
         quick: ['受け取る', '受け取らない'],
@@ -933,7 +1147,11 @@ describe('a loss', () => {
     },
     {
       label: 'declined',
-      given: { action: tap('loss-confirm', { c: 'no' }), dialog: { step: 'loss', subscriptionId: 'S-preg' }, subscriptions: [preg] },
+      given: {
+        action: tap('loss-confirm', { c: 'no' }),
+        dialog: { step: 'loss', subscriptionId: 'S-preg' },
+        subscriptions: [preg],
+      },
       want: { replies: [W.cancelled], quick: MENU, dialog: null },
     },
     {
@@ -943,12 +1161,20 @@ describe('a loss', () => {
     },
     {
       label: 'a confirmation for a registration that is no longer live changes nothing',
-      given: { action: tap('loss-confirm', { c: 'yes' }), dialog: { step: 'loss', subscriptionId: 'S-preg' }, subscriptions: [lost(preg)] },
+      given: {
+        action: tap('loss-confirm', { c: 'yes' }),
+        dialog: { step: 'loss', subscriptionId: 'S-preg' },
+        subscriptions: [lost(preg)],
+      },
       want: { replies: [W.cancelled], dialog: null },
     },
     {
       label: 'support accepted: a support subscription of its own family, anchored today, from tomorrow',
-      given: { action: tap('loss-support', { c: 'yes' }), dialog: { step: 'loss-support' }, subscriptions: [lost(preg)] },
+      given: {
+        action: tap('loss-support', { c: 'yes' }),
+        dialog: { step: 'loss-support' },
+        subscriptions: [lost(preg)],
+      },
       want: {
         replies: [W.lossSupportAccepted],
         dialog: null,
@@ -972,7 +1198,11 @@ describe('a loss', () => {
     },
     {
       label: 'support declined',
-      given: { action: tap('loss-support', { c: 'no' }), dialog: { step: 'loss-support' }, subscriptions: [lost(preg)] },
+      given: {
+        action: tap('loss-support', { c: 'no' }),
+        dialog: { step: 'loss-support' },
+        subscriptions: [lost(preg)],
+      },
       want: { replies: [W.lossSupportDeclined], dialog: null },
     },
     {
@@ -991,12 +1221,36 @@ describe('a loss', () => {
 
 describe('anything else', () => {
   it.each<Case>([
-    { label: 'an unknown postback gets help and keeps the dialog', given: { action: tap('launch-rockets'), dialog: { step: 'stop' } }, want: { replies: [HELP], quick: MENU, dialog: KEEP } },
-    { label: 'malformed postback data gets help', given: { action: { kind: 'postback', data: '%%%&&=' } }, want: { replies: [HELP], quick: MENU, dialog: KEEP } },
-    { label: 'an unknown menu entry gets help', given: { action: tap('menu', { m: 'constructor' }) }, want: { replies: [HELP], quick: MENU, dialog: KEEP } },
-    { label: 'unknown text gets help', given: { action: say('こんにちは') }, want: { replies: [HELP], quick: MENU, dialog: KEEP } },
-    { label: 'text during the track choice gets help', given: { action: say('妊娠'), dialog: { step: 'track' } }, want: { replies: [HELP], dialog: KEEP } },
-    { label: 'text during the loss question gets help', given: { action: say('はい'), dialog: { step: 'loss', subscriptionId: 'S-preg' }, subscriptions: [preg] }, want: { replies: [HELP], dialog: KEEP } },
+    {
+      label: 'an unknown postback gets help and keeps the dialog',
+      given: { action: tap('launch-rockets'), dialog: { step: 'stop' } },
+      want: { replies: [HELP], quick: MENU, dialog: KEEP },
+    },
+    {
+      label: 'malformed postback data gets help',
+      given: { action: { kind: 'postback', data: '%%%&&=' } },
+      want: { replies: [HELP], quick: MENU, dialog: KEEP },
+    },
+    {
+      label: 'an unknown menu entry gets help',
+      given: { action: tap('menu', { m: 'constructor' }) },
+      want: { replies: [HELP], quick: MENU, dialog: KEEP },
+    },
+    {
+      label: 'unknown text gets help',
+      given: { action: say('こんにちは') },
+      want: { replies: [HELP], quick: MENU, dialog: KEEP },
+    },
+    {
+      label: 'text during the track choice gets help',
+      given: { action: say('妊娠'), dialog: { step: 'track' } },
+      want: { replies: [HELP], dialog: KEEP },
+    },
+    {
+      label: 'text during the loss question gets help',
+      given: { action: say('はい'), dialog: { step: 'loss', subscriptionId: 'S-preg' }, subscriptions: [preg] },
+      want: { replies: [HELP], dialog: KEEP },
+    },
     {
       label: 'その他 (trimmed) offers pause, resume, stop and the loss entry',
       given: { action: say(' その他 ') },
@@ -1032,7 +1286,7 @@ describe('anything else', () => {
   });
 });
 
-describe('a tenant\'s wording', () => {
+describe("a tenant's wording", () => {
   const worded = TenantConfigSchema.parse({
     ...tenant,
     wording: {
@@ -1049,13 +1303,17 @@ describe('a tenant\'s wording', () => {
   });
 
   it('replaces a button label', () => {
-    expect(quickLabels(run({ tenant: worded, action: pick(DUE), dialog: { step: 'date', track: 'maternity' } }))).toEqual(['あとで']);
+    expect(
+      quickLabels(run({ tenant: worded, action: pick(DUE), dialog: { step: 'date', track: 'maternity' } })),
+    ).toEqual(['あとで']);
   });
 
   it('cuts a long label to 20 characters but keeps the whole text as the display text', () => {
     const [first] = lastItems(run({ tenant: worded, action: follow() }));
     expect(first?.action.label).toBe('おなかに赤ちゃんがいる方（妊娠中の方は…');
-    expect(first?.action.type === 'postback' && first.action.displayText).toBe('おなかに赤ちゃんがいる方（妊娠中の方はこちらを選んでください）');
+    expect(first?.action.type === 'postback' && first.action.displayText).toBe(
+      'おなかに赤ちゃんがいる方（妊娠中の方はこちらを選んでください）',
+    );
     const [picker] = lastItems(run({ tenant: worded, action: tap('track', { t: 'maternity' }) }));
     expect(picker?.action).toMatchObject({ type: 'datetimepicker', label: 'カレンダーから日付を選んでくださいね、こ' });
   });
@@ -1073,13 +1331,64 @@ type Step =
   | { kind: 'tap'; index: number; dateOffset: number }
   | { kind: 'tick'; days: number };
 
-const ACTIONS = ['track', 'partner', 'date', 'skip-nick', 'menu', 'change-date', 'change-nick', 'birth', 'invite', 'loss', 'pause', 'stop', 'delete', 'loss-confirm', 'loss-support', 'cancel', 'nope'];
+const ACTIONS = [
+  'track',
+  'partner',
+  'date',
+  'skip-nick',
+  'menu',
+  'change-date',
+  'change-nick',
+  'birth',
+  'invite',
+  'loss',
+  'pause',
+  'stop',
+  'delete',
+  'loss-confirm',
+  'loss-support',
+  'cancel',
+  'nope',
+];
 const MENUS = ['settings', 'add', 'birth', 'pause', 'resume', 'stop', 'invite', 'loss', 'more', 'toString', ''];
-const COMMANDS = ['登録内容の確認・変更', '登録内容', '子どもを追加', '出産のご報告', 'お休み', '再開', '配信停止', 'パートナー招待', 'その他', '赤ちゃんを亡くされた方へ'];
+const COMMANDS = [
+  '登録内容の確認・変更',
+  '登録内容',
+  '子どもを追加',
+  '出産のご報告',
+  'お休み',
+  '再開',
+  '配信停止',
+  'パートナー招待',
+  'その他',
+  '赤ちゃんを亡くされた方へ',
+];
 const CODES = ['K7WX3P', 'M9QR2T'];
 // Characters that exercise sanitising: kana, half- and full-width forms, spaces, controls, zero-widths, braces,
 // NFKC expansions, astral characters.
-const NICK_CHARS = ['👶', 'あ', 'ハ', 'ﾊ', 'ﾟ', 'Ａ', 'a', '1', ' ', '\u3000', '\t', '\n', '\u0000', '\u007f', '\u200b', '\u202e', '{', '}', '㍿', 'ﷺ', '・'];
+const NICK_CHARS = [
+  '👶',
+  'あ',
+  'ハ',
+  'ﾊ',
+  'ﾟ',
+  'Ａ',
+  'a',
+  '1',
+  ' ',
+  '\u3000',
+  '\t',
+  '\n',
+  '\u0000',
+  '\u007f',
+  '\u200b',
+  '\u202e',
+  '{',
+  '}',
+  '㍿',
+  'ﷺ',
+  '・',
+];
 
 const someDate = fc.oneof(
   fc.integer({ min: -1200, max: 400 }).map((n) => addDays(TODAY, n)),
@@ -1097,7 +1406,11 @@ const somePostback = fc.oneof(
       a: fc.constantFrom(...ACTIONS),
       t: fc.constantFrom('maternity', 'childcare', 'support'),
       m: fc.constantFrom(...MENUS),
-      s: fc.oneof(fc.constant(''), fc.constantFrom('S-preg', 'S-preg2', 'S-child', 'S-sup', 'S-ppreg'), fc.integer({ min: 1, max: 40 }).map((n) => `id-${n}`)),
+      s: fc.oneof(
+        fc.constant(''),
+        fc.constantFrom('S-preg', 'S-preg2', 'S-child', 'S-sup', 'S-ppreg'),
+        fc.integer({ min: 1, max: 40 }).map((n) => `id-${n}`),
+      ),
       p: fc.constantFrom('week', 'month', 'resumed', 'year'),
       c: fc.constantFrom('yes', 'no', 'stop', 'delete'),
       date: someDate,
@@ -1106,7 +1419,10 @@ const somePostback = fc.oneof(
   fc.string({ maxLength: 40 }).map((data): ReaderAction => ({ kind: 'postback', data })),
 );
 const someStep: fc.Arbitrary<Step> = fc.oneof(
-  { weight: 1, arbitrary: fc.boolean().map((unblocked): Step => ({ kind: 'act', action: { kind: 'follow', unblocked } })) },
+  {
+    weight: 1,
+    arbitrary: fc.boolean().map((unblocked): Step => ({ kind: 'act', action: { kind: 'follow', unblocked } })),
+  },
   { weight: 1, arbitrary: fc.constant<Step>({ kind: 'act', action: { kind: 'unfollow' } }) },
   { weight: 3, arbitrary: someText.map((text): Step => ({ kind: 'act', action: { kind: 'text', text } })) },
   { weight: 3, arbitrary: somePostback.map((action): Step => ({ kind: 'act', action })) },
@@ -1116,25 +1432,42 @@ const someStep: fc.Arbitrary<Step> = fc.oneof(
       kind: fc.constant('tap' as const),
       index: fc.nat(12),
       // Mostly dates a picker allows, sometimes forged ones outside its range.
-      dateOffset: fc.oneof({ weight: 4, arbitrary: fc.integer({ min: -180, max: 300 }) }, { weight: 1, arbitrary: fc.integer({ min: -1200, max: 400 }) }),
+      dateOffset: fc.oneof(
+        { weight: 4, arbitrary: fc.integer({ min: -180, max: 300 }) },
+        { weight: 1, arbitrary: fc.integer({ min: -1200, max: 400 }) },
+      ),
     }),
   },
   { weight: 1, arbitrary: fc.integer({ min: 1, max: 40 }).map((days): Step => ({ kind: 'tick', days })) },
 );
 
 /** What the reader already holds when the conversation starts: some of the fixtures, in any status. */
-const someStart: fc.Arbitrary<Subscription[]> = fc.subarray([preg, preg2, child, support, partnerPreg]).chain((subs) =>
-  fc.tuple(
-    ...subs.map((s) =>
-      fc.constantFrom<Subscription>(s, paused(s), lost(s), ended(s), unfollowed(s), readerStopped(s), { ...s, pausedUntil: addDays(TODAY, 3) }),
+const someStart: fc.Arbitrary<Subscription[]> = fc
+  .subarray([preg, preg2, child, support, partnerPreg])
+  .chain((subs) =>
+    fc.tuple(
+      ...subs.map((s) =>
+        fc.constantFrom<Subscription>(s, paused(s), lost(s), ended(s), unfollowed(s), readerStopped(s), {
+          ...s,
+          pausedUntil: addDays(TODAY, 3),
+        }),
+      ),
     ),
-  ),
-);
+  );
 
 describe('random conversations', () => {
-  const IDENTITY: (keyof Subscription)[] = ['tenantId', 'readerKey', 'subscriptionId', 'channel', 'address', 'audience', 'familyId', 'shard'];
+  const IDENTITY: (keyof Subscription)[] = [
+    'tenantId',
+    'readerKey',
+    'subscriptionId',
+    'channel',
+    'address',
+    'audience',
+    'familyId',
+    'shard',
+  ];
 
-  it('never throw, stay within LINE\'s limits, store valid subscriptions, and never revive a loss', () => {
+  it("never throw, stay within LINE's limits, store valid subscriptions, and never revive a loss", () => {
     fc.assert(
       fc.property(someStart, fc.array(someStep, { minLength: 5, maxLength: 60, size: 'max' }), (start, steps) => {
         let today = TODAY;
@@ -1155,14 +1488,20 @@ describe('random conversations', () => {
             const items = last?.replies.flatMap((r) => r.quickReply?.items ?? []) ?? [];
             const item = items[step.index % Math.max(items.length, 1)];
             if (!item || item.action.type === 'uri') continue;
-            action = { kind: 'postback', data: item.action.data, date: item.action.type === 'datetimepicker' ? addDays(today, step.dateOffset) : undefined };
+            action = {
+              kind: 'postback',
+              data: item.action.data,
+              date: item.action.type === 'datetimepicker' ? addDays(today, step.dateOffset) : undefined,
+            };
           } else {
             action = step.action;
           }
 
           // As the webhook service does: the invite is looked up only for text typed at the code step.
           const invite =
-            dialog?.step === 'invite-code' && action.kind === 'text' ? invites.get(action.text.normalize('NFKC').replace(/\s+/g, '').toUpperCase()) ?? null : undefined;
+            dialog?.step === 'invite-code' && action.kind === 'text'
+              ? (invites.get(action.text.normalize('NFKC').replace(/\s+/g, '').toUpperCase()) ?? null)
+              : undefined;
           const out = converse({
             tenant,
             library,
@@ -1204,19 +1543,29 @@ describe('random conversations', () => {
     );
   });
 
-  it('only a reader\'s own stop or unfollow stops a subscription, and only live ones', () => {
+  it("only a reader's own stop or unfollow stops a subscription, and only live ones", () => {
     fc.assert(
-      fc.property(somePostback, fc.constantFrom<Dialog | undefined>(undefined, { step: 'stop' }, { step: 'delete' }, { step: 'loss', subscriptionId: 'S-preg' }, { step: 'loss-support' }), (action, dialog) => {
-        const subscriptions = [preg, paused(child), lost(preg2), unfollowed(partnerPreg)];
-        const out = run({ action, dialog, subscriptions });
-        for (const put of putsOf(out)) {
-          const before = subscriptions.find((s) => s.subscriptionId === put.subscriptionId);
-          if (put.status === 'stopped' && before?.status !== 'stopped') {
-            expect(dialog?.step).toBe('stop');
-            expect(['active', 'paused']).toContain(before?.status);
+      fc.property(
+        somePostback,
+        fc.constantFrom<Dialog | undefined>(
+          undefined,
+          { step: 'stop' },
+          { step: 'delete' },
+          { step: 'loss', subscriptionId: 'S-preg' },
+          { step: 'loss-support' },
+        ),
+        (action, dialog) => {
+          const subscriptions = [preg, paused(child), lost(preg2), unfollowed(partnerPreg)];
+          const out = run({ action, dialog, subscriptions });
+          for (const put of putsOf(out)) {
+            const before = subscriptions.find((s) => s.subscriptionId === put.subscriptionId);
+            if (put.status === 'stopped' && before?.status !== 'stopped') {
+              expect(dialog?.step).toBe('stop');
+              expect(['active', 'paused']).toContain(before?.status);
+            }
           }
-        }
-      }),
+        },
+      ),
     );
   });
 });

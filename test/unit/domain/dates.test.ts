@@ -53,8 +53,18 @@ describe('addDays', () => {
 
 describe('localDate', () => {
   it.each([
-    { label: 'JST midnight is already the next day', instant: '2026-11-30T15:00:00Z', zone: 'Asia/Tokyo', want: '2026-12-01' },
-    { label: 'one ms before JST midnight', instant: '2026-11-30T14:59:59.999Z', zone: 'Asia/Tokyo', want: '2026-11-30' },
+    {
+      label: 'JST midnight is already the next day',
+      instant: '2026-11-30T15:00:00Z',
+      zone: 'Asia/Tokyo',
+      want: '2026-12-01',
+    },
+    {
+      label: 'one ms before JST midnight',
+      instant: '2026-11-30T14:59:59.999Z',
+      zone: 'Asia/Tokyo',
+      want: '2026-11-30',
+    },
     { label: '07:30 JST delivery', instant: '2026-11-30T22:30:00Z', zone: 'Asia/Tokyo', want: '2026-12-01' },
     { label: 'JST new year', instant: '2026-12-31T15:00:00Z', zone: 'Asia/Tokyo', want: '2027-01-01' },
     { label: 'JST leap day', instant: '2028-02-28T15:00:00Z', zone: 'Asia/Tokyo', want: '2028-02-29' },

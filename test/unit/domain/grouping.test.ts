@@ -1,8 +1,18 @@
-import { countRecipients, DuplicateReaderError, planSends, type ReaderDelivery } from '../../../lambdas/domain/grouping';
+import {
+  countRecipients,
+  DuplicateReaderError,
+  planSends,
+  type ReaderDelivery,
+} from '../../../lambdas/domain/grouping';
 import type { PlannedSend } from '../../../schemas/delivery';
 
 const opts = { emailSubject: '【みなと市】今日のメッセージ (2026年12月1日)' };
-const line = (id: string, texts: string[]): ReaderDelivery => ({ readerKey: `line:${id}`, channel: 'line', address: id, texts });
+const line = (id: string, texts: string[]): ReaderDelivery => ({
+  readerKey: `line:${id}`,
+  channel: 'line',
+  address: id,
+  texts,
+});
 const email = (address: string, texts: string[], unsubscribeToken?: string): ReaderDelivery => ({
   readerKey: `email:${address}`,
   channel: 'email',
@@ -17,8 +27,16 @@ describe('planSends', () => {
   it.each<{ label: string; readers: ReaderDelivery[]; want: PlannedSend[] }>([
     { label: 'nobody', readers: [], want: [] },
     { label: 'readers without texts are skipped', readers: [line('U1', []), email('a@example.jp', [])], want: [] },
-    { label: 'empty texts are dropped', readers: [line('U1', ['', 'a'])], want: [{ kind: 'push', to: 'U1', messages: msgs('a') }] },
-    { label: 'a reader alone gets a push', readers: [line('U1', ['a', 'b'])], want: [{ kind: 'push', to: 'U1', messages: msgs('a', 'b') }] },
+    {
+      label: 'empty texts are dropped',
+      readers: [line('U1', ['', 'a'])],
+      want: [{ kind: 'push', to: 'U1', messages: msgs('a') }],
+    },
+    {
+      label: 'a reader alone gets a push',
+      readers: [line('U1', ['a', 'b'])],
+      want: [{ kind: 'push', to: 'U1', messages: msgs('a', 'b') }],
+    },
     {
       label: 'identical lists share a multicast, in reader order',
       readers: [line('U3', ['a']), line('U1', ['a']), line('U2', ['a'])],
@@ -45,15 +63,34 @@ describe('planSends', () => {
       label: 'email readers get one email each, even with identical texts',
       readers: [email('b@example.jp', ['a']), email('a@example.jp', ['a'], 'tok-a')],
       want: [
-        { kind: 'email', to: 'a@example.jp', readerKey: 'email:a@example.jp', subject: opts.emailSubject, texts: ['a'], unsubscribeToken: 'tok-a' },
-        { kind: 'email', to: 'b@example.jp', readerKey: 'email:b@example.jp', subject: opts.emailSubject, texts: ['a'] },
+        {
+          kind: 'email',
+          to: 'a@example.jp',
+          readerKey: 'email:a@example.jp',
+          subject: opts.emailSubject,
+          texts: ['a'],
+          unsubscribeToken: 'tok-a',
+        },
+        {
+          kind: 'email',
+          to: 'b@example.jp',
+          readerKey: 'email:b@example.jp',
+          subject: opts.emailSubject,
+          texts: ['a'],
+        },
       ],
     },
     {
       label: 'email and LINE readers never share a send',
       readers: [line('U1', ['a']), email('a@example.jp', ['a'])],
       want: [
-        { kind: 'email', to: 'a@example.jp', readerKey: 'email:a@example.jp', subject: opts.emailSubject, texts: ['a'] },
+        {
+          kind: 'email',
+          to: 'a@example.jp',
+          readerKey: 'email:a@example.jp',
+          subject: opts.emailSubject,
+          texts: ['a'],
+        },
         { kind: 'push', to: 'U1', messages: msgs('a') },
       ],
     },
@@ -74,14 +111,20 @@ describe('planSends', () => {
     { label: '1001 ids: 334 + 334 + 333', n: 1001, want: [334, 334, 333] },
     { label: '2 ids: one multicast', n: 2, want: [2] },
   ])('balances multicast chunks: $label', ({ n, want }) => {
-    const sends = planSends(ids(n).map((id) => line(id, ['same'])), opts);
+    const sends = planSends(
+      ids(n).map((id) => line(id, ['same'])),
+      opts,
+    );
     expect(sends.map((send) => (send.kind === 'multicast' ? send.to.length : -1))).toEqual(want);
     expect(sends.flatMap((send) => (send.kind === 'multicast' ? send.to : []))).toEqual(ids(n));
   });
 
   it.each([
     { label: 'a reader key twice', readers: [line('U1', ['a']), line('U1', ['b'])] },
-    { label: 'an address under two reader keys', readers: [line('U1', ['a']), { ...line('U1', ['a']), readerKey: 'line:other' }] },
+    {
+      label: 'an address under two reader keys',
+      readers: [line('U1', ['a']), { ...line('U1', ['a']), readerKey: 'line:other' }],
+    },
   ])('refuses $label', ({ readers }) => {
     expect(() => planSends(readers, opts)).toThrow(DuplicateReaderError);
   });
@@ -91,7 +134,11 @@ describe('countRecipients', () => {
   it.each<{ label: string; sends: PlannedSend[]; want: number }>([
     { label: 'nothing', sends: [], want: 0 },
     { label: 'a push is one', sends: [{ kind: 'push', to: 'U1', messages: msgs('a') }], want: 1 },
-    { label: 'a multicast counts its ids', sends: [{ kind: 'multicast', to: ['U1', 'U2', 'U3'], messages: msgs('a', 'b') }], want: 3 },
+    {
+      label: 'a multicast counts its ids',
+      sends: [{ kind: 'multicast', to: ['U1', 'U2', 'U3'], messages: msgs('a', 'b') }],
+      want: 3,
+    },
     {
       label: 'mixed',
       sends: [

@@ -2,8 +2,19 @@ import fc from 'fast-check';
 import { addDays } from '../../../lambdas/domain/dates';
 import { countRecipients, planSends, type ReaderDelivery } from '../../../lambdas/domain/grouping';
 import { buildLibraryIndex } from '../../../lambdas/domain/library';
-import { compareSubscriptions, MessageTooLongError, packMessages, resolveReader, resolveSubscription } from '../../../lambdas/domain/resolve';
-import { childcareEndDate, gestationalDay, MATERNITY_FIRST_DAY, MATERNITY_LAST_DAY } from '../../../lambdas/domain/stage';
+import {
+  compareSubscriptions,
+  MessageTooLongError,
+  packMessages,
+  resolveReader,
+  resolveSubscription,
+} from '../../../lambdas/domain/resolve';
+import {
+  childcareEndDate,
+  gestationalDay,
+  MATERNITY_FIRST_DAY,
+  MATERNITY_LAST_DAY,
+} from '../../../lambdas/domain/stage';
 import { LINE_MAX_MESSAGES_PER_REQUEST, LINE_MULTICAST_MAX_RECIPIENTS, LINE_TEXT_MAX } from '../../../schemas/common';
 import type { ContentItem } from '../../../schemas/content';
 import { PlannedSendSchema } from '../../../schemas/delivery';
@@ -31,7 +42,8 @@ for (let day = MATERNITY_FIRST_DAY; day <= MATERNITY_LAST_DAY; day++) {
   everyMaternityDay.push({ track: 'maternity', day, audience: 'parent', text: `m${day} {nickname}` });
 }
 const everyChildcareDay: ContentItem[] = [];
-for (let day = 0; day <= 1100; day++) everyChildcareDay.push({ track: 'childcare', day, audience: 'parent', text: `c${day}` });
+for (let day = 0; day <= 1100; day++)
+  everyChildcareDay.push({ track: 'childcare', day, audience: 'parent', text: `c${day}` });
 const fullLibrary = buildLibraryIndex([...everyMaternityDay, ...everyChildcareDay]);
 
 const isoDate = fc.integer({ min: 0, max: 365 * 80 }).map((n) => addDays('2000-01-01', n));
@@ -91,7 +103,9 @@ describe('resolve properties', () => {
     fc.assert(
       fc.property(subscription, fc.integer({ min: 1, max: 2000 }), (s, daysEarly) => {
         const sub = asSubscription(s);
-        expect(resolveSubscription(sub, addDays(sub.registeredOn, -daysEarly), { tenant, library: fullLibrary })).toEqual([]);
+        expect(
+          resolveSubscription(sub, addDays(sub.registeredOn, -daysEarly), { tenant, library: fullLibrary }),
+        ).toEqual([]);
       }),
     );
   });
@@ -100,7 +114,10 @@ describe('resolve properties', () => {
     fc.assert(
       fc.property(subscription, fc.integer({ min: 1, max: 2000 }), (s, daysLate) => {
         const sub = asSubscription({ ...s, registeredOn: '2000-01-01' });
-        const lastDay = sub.track === 'maternity' ? addDays(sub.anchorDate, MATERNITY_LAST_DAY - 280) : childcareEndDate(sub.anchorDate);
+        const lastDay =
+          sub.track === 'maternity'
+            ? addDays(sub.anchorDate, MATERNITY_LAST_DAY - 280)
+            : childcareEndDate(sub.anchorDate);
         const today = addDays(lastDay, daysLate);
         expect(resolveSubscription(sub, today, { tenant, library: fullLibrary })).toEqual([]);
         expect(resolveSubscription(sub, lastDay, { tenant, library: fullLibrary }).length).toBeGreaterThan(0);
@@ -123,7 +140,12 @@ describe('resolve properties', () => {
             ...everyChildcareDay.map((item) => ({ ...item, text: 'c'.repeat(textLength) })),
           ]);
           const reader = subs.map((s, i) =>
-            asSubscription({ ...s, subscriptionId: `S${i}`, registeredOn: '2000-01-01', anchorDate: addDays(base, s.track === 'maternity' ? age + (i % 200) : i % 30) }),
+            asSubscription({
+              ...s,
+              subscriptionId: `S${i}`,
+              registeredOn: '2000-01-01',
+              anchorDate: addDays(base, s.track === 'maternity' ? age + (i % 200) : i % 30),
+            }),
           );
           const all = [...reader]
             .sort(compareSubscriptions)
@@ -163,18 +185,20 @@ describe('planSends properties', () => {
   const texts = fc.array(fc.constantFrom('a', 'b', 'c', 'd', 'e', 'f', 'g'), { maxLength: 7 });
   const readers = fc
     .uniqueArray(
-      fc.record({ id: fc.integer({ min: 0, max: 100_000 }), channel: fc.constantFrom('line' as const, 'email' as const), texts }),
+      fc.record({
+        id: fc.integer({ min: 0, max: 100_000 }),
+        channel: fc.constantFrom('line' as const, 'email' as const),
+        texts,
+      }),
       { selector: (r) => r.id, maxLength: 1500 },
     )
     .map((rs) =>
-      rs.map(
-        ({ id, channel, texts }): ReaderDelivery => ({
-          readerKey: `${channel}:${id}`,
-          channel,
-          address: channel === 'line' ? `U${id}` : `r${id}@example.jp`,
-          texts,
-        }),
-      ),
+      rs.map(({ id, channel, texts }): ReaderDelivery => ({
+        readerKey: `${channel}:${id}`,
+        channel,
+        address: channel === 'line' ? `U${id}` : `r${id}@example.jp`,
+        texts,
+      })),
     );
 
   it('never more than 500 ids or 5 messages per request; every reader with texts exactly once', () => {
@@ -191,11 +215,23 @@ describe('planSends properties', () => {
           }
           if (send.kind !== 'email') expect(send.messages.length).toBeLessThanOrEqual(LINE_MAX_MESSAGES_PER_REQUEST);
         }
-        const lineIds = sends.flatMap((send) => (send.kind === 'multicast' ? send.to : send.kind === 'push' ? [send.to] : []));
+        const lineIds = sends.flatMap((send) =>
+          send.kind === 'multicast' ? send.to : send.kind === 'push' ? [send.to] : [],
+        );
         const emails = sends.flatMap((send) => (send.kind === 'email' ? [send.to] : []));
         const due = input.filter((r) => r.texts.length > 0);
-        expect([...lineIds].sort()).toEqual(due.filter((r) => r.channel === 'line').map((r) => r.address).sort());
-        expect([...emails].sort()).toEqual(due.filter((r) => r.channel === 'email').map((r) => r.address).sort());
+        expect([...lineIds].sort()).toEqual(
+          due
+            .filter((r) => r.channel === 'line')
+            .map((r) => r.address)
+            .sort(),
+        );
+        expect([...emails].sort()).toEqual(
+          due
+            .filter((r) => r.channel === 'email')
+            .map((r) => r.address)
+            .sort(),
+        );
         expect(countRecipients(sends)).toBe(due.length);
         expect(planSends([...input].reverse(), { emailSubject: 's' })).toEqual(sends);
       }),

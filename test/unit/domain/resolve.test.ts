@@ -65,7 +65,13 @@ const pregnancy: Subscription = {
   familyId: 'F1',
   shard: 0,
 };
-const child: Subscription = { ...pregnancy, subscriptionId: 'S-child', track: 'childcare', anchorDate: '2026-06-15', nickname: 'たろう' };
+const child: Subscription = {
+  ...pregnancy,
+  subscriptionId: 'S-child',
+  track: 'childcare',
+  anchorDate: '2026-06-15',
+  nickname: 'たろう',
+};
 
 describe('resolveSubscription', () => {
   it.each<{ label: string; sub: Subscription; today: string; want: string[] }>([
@@ -75,36 +81,141 @@ describe('resolveSubscription', () => {
     { label: 'last slot 41w6d', sub: pregnancy, today: '2026-12-21', want: ['m293'] },
     { label: 'one past the last slot: nothing', sub: pregnancy, today: '2026-12-22', want: [] },
     { label: 'before 4w0d: nothing', sub: pregnancy, today: '2026-03-30', want: [] },
-    { label: 'default nickname when none given', sub: { ...pregnancy, nickname: undefined }, today: '2026-12-08', want: ['m280 赤ちゃん'] },
-    { label: 'default nickname when blank', sub: { ...pregnancy, nickname: '  ' }, today: '2026-12-08', want: ['m280 赤ちゃん'] },
-    { label: 'replacement patterns in a nickname stay literal', sub: { ...pregnancy, nickname: "$&$'" }, today: '2026-12-08', want: ["m280 $&$'"] },
-    { label: 'partner variant', sub: { ...pregnancy, audience: 'partner' }, today: '2026-12-08', want: ['m280 partner まめちゃん'] },
-    { label: 'partner falls back to the parent text', sub: { ...pregnancy, audience: 'partner' }, today: '2026-12-21', want: ['m293'] },
+    {
+      label: 'default nickname when none given',
+      sub: { ...pregnancy, nickname: undefined },
+      today: '2026-12-08',
+      want: ['m280 赤ちゃん'],
+    },
+    {
+      label: 'default nickname when blank',
+      sub: { ...pregnancy, nickname: '  ' },
+      today: '2026-12-08',
+      want: ['m280 赤ちゃん'],
+    },
+    {
+      label: 'replacement patterns in a nickname stay literal',
+      sub: { ...pregnancy, nickname: "$&$'" },
+      today: '2026-12-08',
+      want: ["m280 $&$'"],
+    },
+    {
+      label: 'partner variant',
+      sub: { ...pregnancy, audience: 'partner' },
+      today: '2026-12-08',
+      want: ['m280 partner まめちゃん'],
+    },
+    {
+      label: 'partner falls back to the parent text',
+      sub: { ...pregnancy, audience: 'partner' },
+      today: '2026-12-21',
+      want: ['m293'],
+    },
     { label: 'overlay append', sub: pregnancy, today: '2026-07-21', want: ['m140', 'append 140'] },
     { label: 'overlay replace', sub: pregnancy, today: '2026-07-22', want: ['replace 141'] },
     { label: 'general overlay for the parent', sub: pregnancy, today: '2026-07-23', want: ['m142', 'general 142'] },
-    { label: 'partner overlay wins over the general one', sub: { ...pregnancy, audience: 'partner' }, today: '2026-07-23', want: ['partner 142'] },
-    { label: 'parent-only overlay for the parent', sub: pregnancy, today: '2026-07-24', want: ['m143', 'parent-only 143'] },
-    { label: 'parent-only overlay skips the partner', sub: { ...pregnancy, audience: 'partner' }, today: '2026-07-24', want: ['m143'] },
-    { label: 'replace on a day without library text', sub: pregnancy, today: '2026-07-31', want: ['replace on an empty day 150'] },
-    { label: 'append on a day without library text', sub: pregnancy, today: '2026-08-01', want: ['append on an empty day 151'] },
+    {
+      label: 'partner overlay wins over the general one',
+      sub: { ...pregnancy, audience: 'partner' },
+      today: '2026-07-23',
+      want: ['partner 142'],
+    },
+    {
+      label: 'parent-only overlay for the parent',
+      sub: pregnancy,
+      today: '2026-07-24',
+      want: ['m143', 'parent-only 143'],
+    },
+    {
+      label: 'parent-only overlay skips the partner',
+      sub: { ...pregnancy, audience: 'partner' },
+      today: '2026-07-24',
+      want: ['m143'],
+    },
+    {
+      label: 'replace on a day without library text',
+      sub: pregnancy,
+      today: '2026-07-31',
+      want: ['replace on an empty day 150'],
+    },
+    {
+      label: 'append on a day without library text',
+      sub: pregnancy,
+      today: '2026-08-01',
+      want: ['append on an empty day 151'],
+    },
     { label: 'childcare birthday is day 0', sub: child, today: '2026-06-15', want: ['c0 たろう'] },
     { label: 'unknown placeholders stay', sub: child, today: '2026-07-30', want: ['c45 たろう {unknown}'] },
-    { label: '1st birthday: library, overlay, greeting', sub: child, today: '2027-06-15', want: ['c365', 'childcare 365 たろう', 'たろう 1歳'] },
+    {
+      label: '1st birthday: library, overlay, greeting',
+      sub: child,
+      today: '2027-06-15',
+      want: ['c365', 'childcare 365 たろう', 'たろう 1歳'],
+    },
     { label: '2nd birthday (day 731 over a leap day)', sub: child, today: '2028-06-15', want: ['c731', 'たろう 2歳'] },
     { label: '3rd birthday, the last day', sub: child, today: '2029-06-15', want: ['c1096', 'たろう 3歳'] },
     { label: 'after the 3rd birthday: nothing', sub: child, today: '2029-06-16', want: [] },
     { label: 'before the birthday: nothing', sub: child, today: '2026-06-14', want: [] },
-    { label: 'birthday greeting with the default nickname', sub: { ...child, nickname: undefined }, today: '2028-06-15', want: ['c731', '赤ちゃん 2歳'] },
-    { label: 'birthday greeting for the partner too', sub: { ...child, audience: 'partner' }, today: '2028-06-15', want: ['c731', 'たろう 2歳'] },
-    { label: 'Feb 29 child greeted on Feb 28 2027', sub: { ...child, anchorDate: '2024-02-29' }, today: '2027-02-28', want: ['たろう 3歳'] },
-    { label: 'Feb 29 child not on Mar 1 2027', sub: { ...child, anchorDate: '2024-02-29' }, today: '2027-03-01', want: [] },
-    { label: 'Feb 29 child: Feb 28 2027 is the last day', sub: { ...child, anchorDate: '2024-02-29', nickname: 'はな' }, today: '2027-02-28', want: ['はな 3歳'] },
-    { label: 'paused until a later date: nothing', sub: { ...pregnancy, pausedUntil: '2026-12-09' }, today: '2026-12-08', want: [] },
-    { label: 'paused until today: delivered', sub: { ...pregnancy, pausedUntil: '2026-12-08' }, today: '2026-12-08', want: ['m280 まめちゃん'] },
-    { label: 'paused until an earlier date: delivered', sub: { ...pregnancy, pausedUntil: '2026-11-01' }, today: '2026-12-08', want: ['m280 まめちゃん'] },
-    { label: 'before registration: nothing', sub: { ...pregnancy, registeredOn: '2026-12-09' }, today: '2026-12-08', want: [] },
-    { label: 'registered today: delivered', sub: { ...pregnancy, registeredOn: '2026-12-08' }, today: '2026-12-08', want: ['m280 まめちゃん'] },
+    {
+      label: 'birthday greeting with the default nickname',
+      sub: { ...child, nickname: undefined },
+      today: '2028-06-15',
+      want: ['c731', '赤ちゃん 2歳'],
+    },
+    {
+      label: 'birthday greeting for the partner too',
+      sub: { ...child, audience: 'partner' },
+      today: '2028-06-15',
+      want: ['c731', 'たろう 2歳'],
+    },
+    {
+      label: 'Feb 29 child greeted on Feb 28 2027',
+      sub: { ...child, anchorDate: '2024-02-29' },
+      today: '2027-02-28',
+      want: ['たろう 3歳'],
+    },
+    {
+      label: 'Feb 29 child not on Mar 1 2027',
+      sub: { ...child, anchorDate: '2024-02-29' },
+      today: '2027-03-01',
+      want: [],
+    },
+    {
+      label: 'Feb 29 child: Feb 28 2027 is the last day',
+      sub: { ...child, anchorDate: '2024-02-29', nickname: 'はな' },
+      today: '2027-02-28',
+      want: ['はな 3歳'],
+    },
+    {
+      label: 'paused until a later date: nothing',
+      sub: { ...pregnancy, pausedUntil: '2026-12-09' },
+      today: '2026-12-08',
+      want: [],
+    },
+    {
+      label: 'paused until today: delivered',
+      sub: { ...pregnancy, pausedUntil: '2026-12-08' },
+      today: '2026-12-08',
+      want: ['m280 まめちゃん'],
+    },
+    {
+      label: 'paused until an earlier date: delivered',
+      sub: { ...pregnancy, pausedUntil: '2026-11-01' },
+      today: '2026-12-08',
+      want: ['m280 まめちゃん'],
+    },
+    {
+      label: 'before registration: nothing',
+      sub: { ...pregnancy, registeredOn: '2026-12-09' },
+      today: '2026-12-08',
+      want: [],
+    },
+    {
+      label: 'registered today: delivered',
+      sub: { ...pregnancy, registeredOn: '2026-12-08' },
+      today: '2026-12-08',
+      want: ['m280 まめちゃん'],
+    },
     { label: 'status paused: nothing', sub: { ...pregnancy, status: 'paused' }, today: '2026-12-08', want: [] },
     { label: 'status stopped: nothing', sub: { ...pregnancy, status: 'stopped' }, today: '2026-12-08', want: [] },
     { label: 'status lost: nothing', sub: { ...pregnancy, status: 'lost' }, today: '2026-12-08', want: [] },
@@ -122,7 +233,12 @@ describe('resolveReader', () => {
 
   it.each<{ label: string; subs: Subscription[]; today: string; want: string[] }>([
     { label: 'nothing due', subs: [twinA, twinB], today: '2026-06-16', want: [] },
-    { label: 'twins with different nicknames, by subscription id', subs: [twinB, twinA], today: '2026-06-15', want: ['c0 ゆい', 'c0 あお'] },
+    {
+      label: 'twins with different nicknames, by subscription id',
+      subs: [twinB, twinA],
+      today: '2026-06-15',
+      want: ['c0 ゆい', 'c0 あお'],
+    },
     {
       label: 'twins on their 1st birthday: six texts merged into five within a twin',
       subs: [twinA, twinB],
@@ -136,7 +252,12 @@ describe('resolveReader', () => {
       today: '2026-12-08',
       want: ['m280 赤ちゃん', 'c365', 'childcare 365 けん', 'けん 1歳'],
     },
-    { label: 'a stopped subscription adds nothing', subs: [{ ...twinA, status: 'stopped' }, twinB], today: '2026-06-15', want: ['c0 あお'] },
+    {
+      label: 'a stopped subscription adds nothing',
+      subs: [{ ...twinA, status: 'stopped' }, twinB],
+      today: '2026-06-15',
+      want: ['c0 あお'],
+    },
   ])('$label', ({ subs, today, want }) => {
     expect(resolveReader(subs, today, ctx)).toEqual(want);
     expect(resolveReader([...subs].reverse(), today, ctx)).toEqual(want);
@@ -148,7 +269,10 @@ describe('resolveReader', () => {
       { track: 'childcare', day: 0, audience: 'parent', text: 'c0 {nickname}' },
       { track: 'childcare', day: 1, audience: 'parent', text: 'c1 {nickname}' },
     ]);
-    expect(resolveReader([child, older], '2026-06-15', { tenant, library: libraryWithDay1 })).toEqual(['c1 あに', 'c0 たろう']);
+    expect(resolveReader([child, older], '2026-06-15', { tenant, library: libraryWithDay1 })).toEqual([
+      'c1 あに',
+      'c0 たろう',
+    ]);
   });
 
   it('throws when a reader has more text than five LINE messages hold', () => {
@@ -165,7 +289,11 @@ describe('packMessages', () => {
     { label: 'none', texts: [], want: [] },
     { label: 'five stay as they are', texts: ['a', 'b', 'c', 'd', 'e'], want: ['a', 'b', 'c', 'd', 'e'] },
     { label: 'exactly 5,000 units is allowed', texts: [x(5000)], want: [x(5000)] },
-    { label: 'six equal texts: the last two merged', texts: ['a', 'b', 'c', 'd', 'e', 'f'], want: ['a', 'b', 'c', 'd', 'e\n\nf'] },
+    {
+      label: 'six equal texts: the last two merged',
+      texts: ['a', 'b', 'c', 'd', 'e', 'f'],
+      want: ['a', 'b', 'c', 'd', 'e\n\nf'],
+    },
     {
       label: 'seven: the merges that keep the longest message shortest',
       texts: ['aaaa', 'b', 'c', 'dddd', 'eeee', 'ffff', 'gggg'],

@@ -16,7 +16,10 @@ beforeEach(() => emu.reset());
 describe('accepted sends', () => {
   it('push returns sentMessages and a request id, is recorded without the token, and is delivered', async () => {
     const key = randomUUID();
-    const { httpResponse, body } = await line.pushMessageWithHttpInfo({ to: userId(1), messages: [text('おはよう')] }, key);
+    const { httpResponse, body } = await line.pushMessageWithHttpInfo(
+      { to: userId(1), messages: [text('おはよう')] },
+      key,
+    );
 
     expect(body.sentMessages).toEqual([{ id: expect.stringMatching(/^\d+$/), quoteToken: expect.any(String) }]);
     expect(httpResponse.headers.get('x-line-request-id')).toMatch(/^[0-9a-f-]{36}$/);
@@ -25,40 +28,118 @@ describe('accepted sends', () => {
     expect(req?.headers['x-line-retry-key']).toBe(key);
     expect(req?.headers).not.toHaveProperty('authorization');
     expect(emu.deliveries(channelId).get(userId(1))).toEqual([
-      expect.objectContaining({ via: 'push', retryKey: key, message: text('おはよう'), requestId: httpResponse.headers.get('x-line-request-id') }),
+      expect.objectContaining({
+        via: 'push',
+        retryKey: key,
+        message: text('おはよう'),
+        requestId: httpResponse.headers.get('x-line-request-id'),
+      }),
     ]);
-    expect(emu.chat(channelId, userId(1))).toEqual([expect.objectContaining({ from: 'bot', via: 'push', message: text('おはよう') })]);
+    expect(emu.chat(channelId, userId(1))).toEqual([
+      expect.objectContaining({ from: 'bot', via: 'push', message: text('おはよう') }),
+    ]);
   });
 
   it('multicast answers {} and delivers every message to every recipient, in order', async () => {
-    expect(await line.multicast({ to: [userId(1), userId(2)], messages: [text('a'), text('b')] }, randomUUID())).toEqual({});
-    for (const u of [userId(1), userId(2)]) expect(emu.deliveries(channelId).get(u)?.map((d) => d.message)).toEqual([text('a'), text('b')]);
+    expect(
+      await line.multicast({ to: [userId(1), userId(2)], messages: [text('a'), text('b')] }, randomUUID()),
+    ).toEqual({});
+    for (const u of [userId(1), userId(2)])
+      expect(
+        emu
+          .deliveries(channelId)
+          .get(u)
+          ?.map((d) => d.message),
+      ).toEqual([text('a'), text('b')]);
   });
 
   it.each([
-    ['500 recipients', () => line.multicast({ to: Array.from({ length: 500 }, (_, i) => userId(i)), messages: [text('x')] })],
+    [
+      '500 recipients',
+      () => line.multicast({ to: Array.from({ length: 500 }, (_, i) => userId(i)), messages: [text('x')] }),
+    ],
     ['5 messages', () => line.pushMessage({ to: userId(1), messages: Array.from({ length: 5 }, () => text('x')) })],
     ['5,000 UTF-16 code units', () => line.pushMessage({ to: userId(1), messages: [text('👶'.repeat(2500))] })],
-    ['13 quick reply items', () => line.pushMessage({ to: userId(1), messages: [{ ...text('x'), quickReply: { items: Array.from({ length: 13 }, (_, i) => ({ type: 'action', action: { type: 'postback', label: `${i}`, data: `${i}` } })) } }] })],
+    [
+      '13 quick reply items',
+      () =>
+        line.pushMessage({
+          to: userId(1),
+          messages: [
+            {
+              ...text('x'),
+              quickReply: {
+                items: Array.from({ length: 13 }, (_, i) => ({
+                  type: 'action',
+                  action: { type: 'postback', label: `${i}`, data: `${i}` },
+                })),
+              },
+            },
+          ],
+        }),
+    ],
   ])('accepts the documented maximum: %s', async (_label, send) => {
     await expect(send()).resolves.toBeDefined();
   });
 });
 
 describe('LINE rules', () => {
-  const quickReplies = (n: number) => ({ items: Array.from({ length: n }, (_, i) => ({ type: 'action' as const, action: { type: 'message' as const, label: `${i}`, text: `${i}` } })) });
+  const quickReplies = (n: number) => ({
+    items: Array.from({ length: n }, (_, i) => ({
+      type: 'action' as const,
+      action: { type: 'message' as const, label: `${i}`, text: `${i}` },
+    })),
+  });
   it.each([
-    ['501 multicast recipients', () => line.multicast({ to: Array.from({ length: 501 }, (_, i) => userId(i)), messages: [text('x')] }), 'to'],
+    [
+      '501 multicast recipients',
+      () => line.multicast({ to: Array.from({ length: 501 }, (_, i) => userId(i)), messages: [text('x')] }),
+      'to',
+    ],
     ['a malformed multicast id', () => line.multicast({ to: [userId(1), 'U123'], messages: [text('x')] }), 'to[1]'],
-    ['6 messages', () => line.pushMessage({ to: userId(1), messages: Array.from({ length: 6 }, () => text('x')) }), 'messages'],
+    [
+      '6 messages',
+      () => line.pushMessage({ to: userId(1), messages: Array.from({ length: 6 }, () => text('x')) }),
+      'messages',
+    ],
     ['no messages', () => line.multicast({ to: [userId(1)], messages: [] }), 'messages'],
-    ['5,001-character text', () => line.pushMessage({ to: userId(1), messages: [text('あ'.repeat(5001))] }), 'messages[0].text'],
+    [
+      '5,001-character text',
+      () => line.pushMessage({ to: userId(1), messages: [text('あ'.repeat(5001))] }),
+      'messages[0].text',
+    ],
     ['empty text', () => line.pushMessage({ to: userId(1), messages: [text('')] }), 'messages[0].text'],
-    ['14 quick reply items', () => line.pushMessage({ to: userId(1), messages: [{ ...text('x'), quickReply: quickReplies(14) }] }), 'messages[0].quickReply.items'],
-    ['an unknown message type', () => line.pushMessage({ to: userId(1), messages: [{ type: 'fax' } as never] }), 'messages[0].type'],
-    ['a 401-character template altText', () => line.pushMessage({ to: userId(1), messages: [{ type: 'template', altText: 'a'.repeat(401), template: { type: 'confirm', text: 'x', actions: [] } }] }), 'messages[0].altText'],
-    ['a push to a non-LINE id', () => line.pushMessage({ to: 'someone@example.com', messages: [text('x')] }), undefined],
-    ['a retry key that is not a UUID', () => line.pushMessage({ to: userId(1), messages: [text('x')] }, 'retry-1'), undefined],
+    [
+      '14 quick reply items',
+      () => line.pushMessage({ to: userId(1), messages: [{ ...text('x'), quickReply: quickReplies(14) }] }),
+      'messages[0].quickReply.items',
+    ],
+    [
+      'an unknown message type',
+      () => line.pushMessage({ to: userId(1), messages: [{ type: 'fax' } as never] }),
+      'messages[0].type',
+    ],
+    [
+      'a 401-character template altText',
+      () =>
+        line.pushMessage({
+          to: userId(1),
+          messages: [
+            { type: 'template', altText: 'a'.repeat(401), template: { type: 'confirm', text: 'x', actions: [] } },
+          ],
+        }),
+      'messages[0].altText',
+    ],
+    [
+      'a push to a non-LINE id',
+      () => line.pushMessage({ to: 'someone@example.com', messages: [text('x')] }),
+      undefined,
+    ],
+    [
+      'a retry key that is not a UUID',
+      () => line.pushMessage({ to: userId(1), messages: [text('x')] }, 'retry-1'),
+      undefined,
+    ],
   ])('rejects %s with 400 and delivers nothing', async (_label, send, property) => {
     const e = await lineError(send());
     expect(e.status).toBe(400);
@@ -69,7 +150,11 @@ describe('LINE rules', () => {
   it('rejects X-Line-Retry-Key on reply', async () => {
     const res = await fetch(`${emu.url}/v2/bot/message/reply`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json', 'x-line-retry-key': randomUUID() },
+      headers: {
+        authorization: `Bearer ${TOKEN}`,
+        'content-type': 'application/json',
+        'x-line-retry-key': randomUUID(),
+      },
       body: JSON.stringify({ replyToken: 'a'.repeat(32), messages: [text('x')] }),
     });
     expect(res.status).toBe(400);
@@ -79,9 +164,15 @@ describe('LINE rules', () => {
     ['a missing token', undefined],
     ['an unknown token', 'Bearer nope'],
   ])('answers 401 for %s', async (_label, authorization) => {
-    const res = await fetch(`${emu.url}/v2/bot/message/push`, { method: 'POST', headers: authorization ? { authorization } : {}, body: '{}' });
+    const res = await fetch(`${emu.url}/v2/bot/message/push`, {
+      method: 'POST',
+      headers: authorization ? { authorization } : {},
+      body: '{}',
+    });
     expect(res.status).toBe(401);
-    expect(await res.json()).toEqual({ message: 'Authentication failed. Confirm that the access token in the authorization header is valid.' });
+    expect(await res.json()).toEqual({
+      message: 'Authentication failed. Confirm that the access token in the authorization header is valid.',
+    });
     const recorded = emu.requests().at(-1);
     expect([recorded?.status, recorded?.channelId]).toEqual([401, undefined]);
     expect(recorded?.headers).not.toHaveProperty('authorization');
@@ -89,7 +180,9 @@ describe('LINE rules', () => {
 
   it('answers 404 for endpoints it does not implement and 413 above 2 MB', async () => {
     expect((await lineError(line.broadcast({ messages: [text('x')] }))).json).toEqual({ message: 'Not found' });
-    expect((await lineError(line.pushMessage({ to: userId(1), messages: [text('x'.repeat(2 * 1024 * 1024))] }))).status).toBe(413);
+    expect(
+      (await lineError(line.pushMessage({ to: userId(1), messages: [text('x'.repeat(2 * 1024 * 1024))] }))).status,
+    ).toBe(413);
   });
 });
 
@@ -99,7 +192,10 @@ describe('X-Line-Retry-Key', () => {
     const first = await line.pushMessageWithHttpInfo({ to: userId(1), messages: [text('once')] }, key);
     const e = await lineError(line.pushMessage({ to: userId(1), messages: [text('once')] }, key));
     expect(e.status).toBe(409);
-    expect(e.json).toMatchObject({ message: 'The retry key is already accepted', sentMessages: first.body.sentMessages });
+    expect(e.json).toMatchObject({
+      message: 'The retry key is already accepted',
+      sentMessages: first.body.sentMessages,
+    });
     expect(e.headers.get('x-line-accepted-request-id')).toBe(first.httpResponse.headers.get('x-line-request-id'));
     expect((await lineError(line.multicast({ to: [userId(2)], messages: [text('other')] }, key))).status).toBe(409);
     expect(delivered()).toHaveLength(1);
@@ -120,14 +216,19 @@ describe('limits and faults', () => {
   it('allows 200 multicasts per second per channel, then answers 429', async () => {
     const send = () => line.multicast({ to: [userId(1)], messages: [text('x')] });
     await Promise.all(Array.from({ length: 200 }, send));
-    expect((await lineError(send())).json).toEqual({ message: 'The API rate limit has been exceeded. Try again later.' });
+    expect((await lineError(send())).json).toEqual({
+      message: 'The API rate limit has been exceeded. Try again later.',
+    });
     clock.advance(1000);
     await expect(send()).resolves.toEqual({});
   });
 
   it('answers every push and multicast with the monthly limit, which is not retryable', async () => {
     emu.setFaults({ monthlyLimit: true });
-    for (const send of [() => line.pushMessage({ to: userId(1), messages: [text('x')] }), () => line.multicast({ to: [userId(1)], messages: [text('x')] })]) {
+    for (const send of [
+      () => line.pushMessage({ to: userId(1), messages: [text('x')] }),
+      () => line.multicast({ to: [userId(1)], messages: [text('x')] }),
+    ]) {
       const e = await lineError(send());
       expect([e.status, e.json.message]).toEqual([429, 'You have reached your monthly limit.']);
     }
@@ -141,7 +242,8 @@ describe('limits and faults', () => {
       const statuses: number[] = [];
       for (let i = 0; i < 300; i++) {
         const res = await fetch(`${emu.url}/v2/bot/message/push`, {
-          method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+          method: 'POST',
+          headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
           body: JSON.stringify({ to: userId(1), messages: [text(`${i}`)] }),
         });
         statuses.push(res.status);
@@ -161,7 +263,9 @@ describe('limits and faults', () => {
   it('does not accept a 500: the same retry key succeeds afterwards', async () => {
     const key = randomUUID();
     emu.setFaults({ rate500: 1 }, channelId);
-    expect((await lineError(line.pushMessage({ to: userId(1), messages: [text('x')] }, key))).json).toEqual({ message: 'Internal server error' });
+    expect((await lineError(line.pushMessage({ to: userId(1), messages: [text('x')] }, key))).json).toEqual({
+      message: 'Internal server error',
+    });
     emu.setFaults({});
     await line.pushMessage({ to: userId(1), messages: [text('x')] }, key);
     expect(delivered()).toHaveLength(1);
@@ -171,8 +275,10 @@ describe('limits and faults', () => {
     const key = randomUUID();
     emu.setFaults({ rateTimeout: 1, timeoutMs: 400 });
     const aborted = fetch(`${emu.url}/v2/bot/message/push`, {
-      method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json', 'x-line-retry-key': key },
-      body: JSON.stringify({ to: userId(1), messages: [text('x')] }), signal: AbortSignal.timeout(100),
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json', 'x-line-retry-key': key },
+      body: JSON.stringify({ to: userId(1), messages: [text('x')] }),
+      signal: AbortSignal.timeout(100),
     });
     await expect(aborted).rejects.toThrow();
     expect(delivered()).toHaveLength(1);
@@ -183,10 +289,18 @@ describe('limits and faults', () => {
 });
 
 describe('rich menus', () => {
-  const menu = { size: { width: 2500, height: 843 }, selected: true, name: 'main', chatBarText: 'メニュー', areas: [{ bounds: { x: 0, y: 0, width: 2500, height: 843 }, action: { type: 'postback' as const, data: 'menu' } }] };
+  const menu = {
+    size: { width: 2500, height: 843 },
+    selected: true,
+    name: 'main',
+    chatBarText: 'メニュー',
+    areas: [{ bounds: { x: 0, y: 0, width: 2500, height: 843 }, action: { type: 'postback' as const, data: 'menu' } }],
+  };
 
   it('rejects a menu outside LINE limits', async () => {
-    const e = await lineError(line.createRichMenu({ ...menu, size: { width: 1200, height: 810 }, chatBarText: 'あ'.repeat(15) }));
+    const e = await lineError(
+      line.createRichMenu({ ...menu, size: { width: 1200, height: 810 }, chatBarText: 'あ'.repeat(15) }),
+    );
     expect(e.json.details?.map((d) => d.property)).toEqual(['size', 'chatBarText']);
   });
 
@@ -194,7 +308,10 @@ describe('rich menus', () => {
     const blob = new messagingApi.MessagingApiBlobClient({ channelAccessToken: TOKEN, baseURL: emu.url });
     const { richMenuId } = await line.createRichMenu(menu);
     expect((await lineError(line.setDefaultRichMenu(richMenuId))).status).toBe(400);
-    await blob.setRichMenuImage(richMenuId, new Blob([new Uint8Array([0x89, 0x50, 0x4e, 0x47])], { type: 'image/png' }));
+    await blob.setRichMenuImage(
+      richMenuId,
+      new Blob([new Uint8Array([0x89, 0x50, 0x4e, 0x47])], { type: 'image/png' }),
+    );
     await line.setDefaultRichMenu(richMenuId);
     expect((await line.getRichMenuList()).richmenus).toEqual([{ richMenuId, ...menu }]);
     await line.deleteRichMenu(richMenuId);

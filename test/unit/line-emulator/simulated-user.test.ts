@@ -1,7 +1,16 @@
 import { messagingApi, validateSignature } from '@line/bot-sdk';
 import { LineEmulatorClient } from '../../../local/line-emulator/client';
 import type { LineEmulator } from '../../../local/line-emulator';
-import { fakeClock, lineError, SECRET, startWebhookReceiver, startWithChannel, text, userId, type ReceivedWebhook } from './support';
+import {
+  fakeClock,
+  lineError,
+  SECRET,
+  startWebhookReceiver,
+  startWithChannel,
+  text,
+  userId,
+  type ReceivedWebhook,
+} from './support';
 
 const clock = fakeClock();
 const parent = userId(0xabc);
@@ -31,21 +40,56 @@ it('signs a follow event the way LINE does, with LINE-shaped fields', async () =
 
   expect(validateSignature(raw, SECRET, headers['x-line-signature'] as string)).toBe(true);
   expect(validateSignature(raw, 'another-secret', headers['x-line-signature'] as string)).toBe(false);
-  expect(headers).toMatchObject({ 'content-type': 'application/json; charset=utf-8', 'user-agent': 'LineBotWebhook/2.0' });
+  expect(headers).toMatchObject({
+    'content-type': 'application/json; charset=utf-8',
+    'user-agent': 'LineBotWebhook/2.0',
+  });
   expect(body.destination).toMatch(/^U[0-9a-f]{32}$/);
-  expect(body.events).toEqual([{
-    type: 'follow', mode: 'active', timestamp: clock.now(), source: { type: 'user', userId: parent },
-    webhookEventId: expect.stringMatching(/^[0-9A-HJKMNP-TV-Z]{26}$/), deliveryContext: { isRedelivery: false },
-    replyToken: expect.stringMatching(/^[0-9a-f]{32}$/), follow: { isUnblocked: false },
-  }]);
-  expect(result).toMatchObject({ status: 200, body: 'OK', webhookEventId: lastEvent().webhookEventId, replyToken: lastEvent().replyToken });
+  expect(body.events).toEqual([
+    {
+      type: 'follow',
+      mode: 'active',
+      timestamp: clock.now(),
+      source: { type: 'user', userId: parent },
+      webhookEventId: expect.stringMatching(/^[0-9A-HJKMNP-TV-Z]{26}$/),
+      deliveryContext: { isRedelivery: false },
+      replyToken: expect.stringMatching(/^[0-9a-f]{32}$/),
+      follow: { isUnblocked: false },
+    },
+  ]);
+  expect(result).toMatchObject({
+    status: 200,
+    body: 'OK',
+    webhookEventId: lastEvent().webhookEventId,
+    replyToken: lastEvent().replyToken,
+  });
   expect(await line.getProfile(parent)).toEqual({ userId: parent, displayName: expect.any(String), language: 'ja' });
 });
 
 it.each([
-  ['text message', () => emu.user(channelId, parent).sendText('予定日は4月1日'), { type: 'message', message: { id: expect.stringMatching(/^\d+$/), type: 'text', quoteToken: expect.any(String), text: '予定日は4月1日' } }],
-  ['date picker postback', () => emu.user(channelId, parent).postback('due-date', { date: '2025-10-01' }), { type: 'postback', postback: { data: 'due-date', params: { date: '2025-10-01' } } }],
-  ['plain postback', () => emu.user(channelId, parent).postback('menu=today'), { type: 'postback', postback: { data: 'menu=today' } }],
+  [
+    'text message',
+    () => emu.user(channelId, parent).sendText('予定日は4月1日'),
+    {
+      type: 'message',
+      message: {
+        id: expect.stringMatching(/^\d+$/),
+        type: 'text',
+        quoteToken: expect.any(String),
+        text: '予定日は4月1日',
+      },
+    },
+  ],
+  [
+    'date picker postback',
+    () => emu.user(channelId, parent).postback('due-date', { date: '2025-10-01' }),
+    { type: 'postback', postback: { data: 'due-date', params: { date: '2025-10-01' } } },
+  ],
+  [
+    'plain postback',
+    () => emu.user(channelId, parent).postback('menu=today'),
+    { type: 'postback', postback: { data: 'menu=today' } },
+  ],
 ])('sends a %s event with a reply token', async (_label, act, expected) => {
   await act();
   expect(lastEvent()).toMatchObject({ ...expected, replyToken: expect.stringMatching(/^[0-9a-f]{32}$/) });
@@ -55,7 +99,14 @@ it('shows the conversation in the chat: user actions and the bot replies, in ord
   onEvent = async ({ body }) => {
     const [e] = body.events;
     if (e?.replyToken) {
-      const quickReply = { items: [{ type: 'action' as const, action: { type: 'postback' as const, label: 'はい', data: 'ok=yes', displayText: 'はい、登録します' } }] };
+      const quickReply = {
+        items: [
+          {
+            type: 'action' as const,
+            action: { type: 'postback' as const, label: 'はい', data: 'ok=yes', displayText: 'はい、登録します' },
+          },
+        ],
+      };
       await line.replyMessage({ replyToken: e.replyToken, messages: [{ ...text(`re:${e.type}`), quickReply }] });
     }
   };
@@ -63,10 +114,26 @@ it('shows the conversation in the chat: user actions and the bot replies, in ord
   await user.follow();
   await user.sendText('こんにちは');
   await user.postback('ok=yes');
-  expect(emu.chat(channelId, parent).map((c) => (c.from === 'bot' ? `bot ${c.message.text}` : `user ${c.action} ${c.text ?? c.displayText ?? ''}`.trim()))).toEqual([
-    'user follow', 'bot re:follow', 'user text こんにちは', 'bot re:message', 'user postback はい、登録します', 'bot re:postback',
+  expect(
+    emu
+      .chat(channelId, parent)
+      .map((c) =>
+        c.from === 'bot' ? `bot ${c.message.text}` : `user ${c.action} ${c.text ?? c.displayText ?? ''}`.trim(),
+      ),
+  ).toEqual([
+    'user follow',
+    'bot re:follow',
+    'user text こんにちは',
+    'bot re:message',
+    'user postback はい、登録します',
+    'bot re:postback',
   ]);
-  expect(emu.deliveries(channelId).get(parent)?.every((d) => d.via === 'reply')).toBe(true);
+  expect(
+    emu
+      .deliveries(channelId)
+      .get(parent)
+      ?.every((d) => d.via === 'reply'),
+  ).toBe(true);
 });
 
 it('accepts a reply token once, and only within a minute', async () => {
@@ -113,11 +180,21 @@ it('refuses user ids that are not LINE ids', () => {
 
 it('offers the same controls over HTTP for tests in another process', async () => {
   const client = new LineEmulatorClient(emu.url);
-  const { channelId: other } = await client.registerChannel({ channelSecret: 's2', accessToken: 't2', channelId: '1234567890' });
+  const { channelId: other } = await client.registerChannel({
+    channelSecret: 's2',
+    accessToken: 't2',
+    channelId: '1234567890',
+  });
   await client.setWebhookUrl(other, receiver.url);
   const followed = await client.user(other, parent).follow({ isUnblocked: false });
   expect(followed.status).toBe(200);
-  expect(validateSignature(receiver.received.at(-1)!.raw, 's2', receiver.received.at(-1)!.headers['x-line-signature'] as string)).toBe(true);
+  expect(
+    validateSignature(
+      receiver.received.at(-1)!.raw,
+      's2',
+      receiver.received.at(-1)!.headers['x-line-signature'] as string,
+    ),
+  ).toBe(true);
 
   const line2 = new messagingApi.MessagingApiClient({ channelAccessToken: 't2', baseURL: client.url });
   await client.setFaults({ monthlyLimit: true }, channelId);

@@ -22,7 +22,9 @@ export async function startWithChannel(now?: () => number) {
 }
 
 /** The SDK throws on every non-2xx; tests want the error to look at its status, headers and body. */
-export async function lineError(p: Promise<unknown>): Promise<HTTPFetchError & { json: { message: string; details?: { message: string; property: string }[] } }> {
+export async function lineError(
+  p: Promise<unknown>,
+): Promise<HTTPFetchError & { json: { message: string; details?: { message: string; property: string }[] } }> {
   try {
     await p;
   } catch (e) {
@@ -32,7 +34,11 @@ export async function lineError(p: Promise<unknown>): Promise<HTTPFetchError & {
   throw new Error('expected the LINE call to fail');
 }
 
-export interface ReceivedWebhook { headers: IncomingMessage['headers']; raw: string; body: { destination: string; events: Record<string, any>[] } }
+export interface ReceivedWebhook {
+  headers: IncomingMessage['headers'];
+  raw: string;
+  body: { destination: string; events: Record<string, any>[] };
+}
 
 /** Our stand-in for the webhook Lambda: records what LINE sent and lets a test react (e.g. reply). */
 export async function startWebhookReceiver(onEvent: (w: ReceivedWebhook) => Promise<void> | void = () => {}) {

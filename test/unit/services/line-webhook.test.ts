@@ -2,7 +2,12 @@ import { createHmac } from 'node:crypto';
 import { addDays } from '../../../lambdas/domain/dates';
 import { postbackData, type Dialog, type Invite } from '../../../lambdas/domain/conversation';
 import { lineReaderKey, shardOf } from '../../../lambdas/domain/shard';
-import { handleLineWebhook, MAX_BODY_BYTES, type LineWebhookDeps, type WebhookRequest } from '../../../lambdas/services/line-webhook';
+import {
+  handleLineWebhook,
+  MAX_BODY_BYTES,
+  type LineWebhookDeps,
+  type WebhookRequest,
+} from '../../../lambdas/services/line-webhook';
 import type {
   Clock,
   ContentSource,
@@ -94,7 +99,10 @@ class FakeContentSource implements ContentSource {
 
 class FakeCredentials implements LineCredentialsSource {
   async get(tenant: TenantConfig): Promise<LineCredentials> {
-    return { channelSecret: tenant.tenantId === 'demo-minato' ? SECRET : 'another-secret', channelAccessToken: 'token' };
+    return {
+      channelSecret: tenant.tenantId === 'demo-minato' ? SECRET : 'another-secret',
+      channelAccessToken: 'token',
+    };
   }
 }
 
@@ -122,7 +130,9 @@ class InMemoryReaderStore implements ReaderStore {
     return this;
   }
   subscriptionsOf(userId: string, tenantId = 'demo-minato'): Subscription[] {
-    return [...this.subscriptions.values()].filter((s) => s.tenantId === tenantId && s.readerKey === lineReaderKey(userId));
+    return [...this.subscriptions.values()].filter(
+      (s) => s.tenantId === tenantId && s.readerKey === lineReaderKey(userId),
+    );
   }
   dialogOf(userId: string, tenantId = 'demo-minato'): Dialog | undefined {
     return this.dialogs.get(`${tenantId}|${lineReaderKey(userId)}`);
@@ -137,7 +147,9 @@ class InMemoryReaderStore implements ReaderStore {
   async load(tenantId: string, readerKey: string): Promise<ReaderState> {
     await Promise.resolve();
     return {
-      subscriptions: [...this.subscriptions.values()].filter((s) => s.tenantId === tenantId && s.readerKey === readerKey).map((s) => structuredClone(s)),
+      subscriptions: [...this.subscriptions.values()]
+        .filter((s) => s.tenantId === tenantId && s.readerKey === readerKey)
+        .map((s) => structuredClone(s)),
       dialog: structuredClone(this.dialogs.get(`${tenantId}|${readerKey}`)),
     };
   }
@@ -149,7 +161,9 @@ class InMemoryReaderStore implements ReaderStore {
     return structuredClone(this.invites.get(`${tenantId}|${code}`)) ?? null;
   }
   async familyMembers(tenantId: string, familyId: string) {
-    return [...this.subscriptions.values()].filter((s) => s.tenantId === tenantId && s.familyId === familyId).map((s) => structuredClone(s));
+    return [...this.subscriptions.values()]
+      .filter((s) => s.tenantId === tenantId && s.familyId === familyId)
+      .map((s) => structuredClone(s));
   }
   async commit(w: ReaderWrite): Promise<boolean> {
     await Promise.resolve();
@@ -160,7 +174,8 @@ class InMemoryReaderStore implements ReaderStore {
     const readerKey = `${w.tenantId}|${w.readerKey}`;
     this.events.add(eventKey);
     if (w.deleteReader) {
-      for (const [k, s] of this.subscriptions) if (s.tenantId === w.tenantId && s.readerKey === w.readerKey) this.subscriptions.delete(k);
+      for (const [k, s] of this.subscriptions)
+        if (s.tenantId === w.tenantId && s.readerKey === w.readerKey) this.subscriptions.delete(k);
       this.dialogs.delete(readerKey);
     }
     for (const s of puts) this.subscriptions.set(this.subKey(s), s);
@@ -239,15 +254,24 @@ function lineEvent(type: string, userId: string, over: EventOver = {}): Record<s
     ...over,
   };
 }
-const followEvent = (userId: string, over: EventOver = {}) => lineEvent('follow', userId, { follow: { isUnblocked: false }, ...over });
+const followEvent = (userId: string, over: EventOver = {}) =>
+  lineEvent('follow', userId, { follow: { isUnblocked: false }, ...over });
 const unfollowEvent = (userId: string) => lineEvent('unfollow', userId, { replyToken: undefined });
-const textEvent = (userId: string, text: string) => lineEvent('message', userId, { message: { type: 'text', id: `m${eventNo}`, text } });
+const textEvent = (userId: string, text: string) =>
+  lineEvent('message', userId, { message: { type: 'text', id: `m${eventNo}`, text } });
 const postbackEvent = (userId: string, action: string, params: Record<string, string> = {}, date?: string) =>
-  lineEvent('postback', userId, { postback: { data: postbackData(action, params), ...(date ? { params: { date } } : {}) } });
+  lineEvent('postback', userId, {
+    postback: { data: postbackData(action, params), ...(date ? { params: { date } } : {}) },
+  });
 
 const bodyOf = (...events: Record<string, unknown>[]) => JSON.stringify({ destination: `U${'d'.repeat(32)}`, events });
 const sign = (rawBody: string, secret = SECRET) => createHmac('sha256', secret).update(rawBody).digest('base64');
-const signed = (rawBody: string, over: Partial<WebhookRequest> = {}): WebhookRequest => ({ tenantId: 'demo-minato', rawBody, signature: sign(rawBody), ...over });
+const signed = (rawBody: string, over: Partial<WebhookRequest> = {}): WebhookRequest => ({
+  tenantId: 'demo-minato',
+  rawBody,
+  signature: sign(rawBody),
+  ...over,
+});
 
 const texts = (r: SentReply | undefined) => r?.messages.map((m) => m.text) ?? [];
 
@@ -259,23 +283,67 @@ describe('handleLineWebhook: requests refused before anything is stored', () => 
 
   it.each<{ label: string; req: WebhookRequest; status: number; tenantLookedUp?: boolean }>([
     { label: 'an unknown tenant', req: signed(follow, { tenantId: 'demo-nowhere' }), status: 404 },
-    { label: 'a malformed tenant id', req: signed(follow, { tenantId: '../demo-minato' }), status: 404, tenantLookedUp: false },
-    { label: 'an upper-case tenant id', req: signed(follow, { tenantId: 'Demo-Minato' }), status: 404, tenantLookedUp: false },
+    {
+      label: 'a malformed tenant id',
+      req: signed(follow, { tenantId: '../demo-minato' }),
+      status: 404,
+      tenantLookedUp: false,
+    },
+    {
+      label: 'an upper-case tenant id',
+      req: signed(follow, { tenantId: 'Demo-Minato' }),
+      status: 404,
+      tenantLookedUp: false,
+    },
     { label: 'an empty tenant id', req: signed(follow, { tenantId: '' }), status: 404, tenantLookedUp: false },
-    { label: 'a tenant with LINE disabled', req: { tenantId: 'demo-mailonly', rawBody: follow, signature: sign(follow, 'another-secret') }, status: 404 },
+    {
+      label: 'a tenant with LINE disabled',
+      req: { tenantId: 'demo-mailonly', rawBody: follow, signature: sign(follow, 'another-secret') },
+      status: 404,
+    },
     { label: 'a missing signature', req: signed(follow, { signature: undefined }), status: 401 },
     { label: 'an empty signature', req: signed(follow, { signature: '' }), status: 401 },
-    { label: 'a signature made with another secret', req: signed(follow, { signature: sign(follow, 'not-the-secret') }), status: 401 },
-    { label: 'a signature of another body', req: signed(follow, { signature: sign(bodyOf(followEvent(PARENT))) }), status: 401 },
+    {
+      label: 'a signature made with another secret',
+      req: signed(follow, { signature: sign(follow, 'not-the-secret') }),
+      status: 401,
+    },
+    {
+      label: 'a signature of another body',
+      req: signed(follow, { signature: sign(bodyOf(followEvent(PARENT))) }),
+      status: 401,
+    },
     { label: 'a signature that is not base64', req: signed(follow, { signature: '!!!not base64!!!' }), status: 401 },
-    { label: 'a hex signature of the right HMAC', req: signed(follow, { signature: createHmac('sha256', SECRET).update(follow).digest('hex') }), status: 401 },
+    {
+      label: 'a hex signature of the right HMAC',
+      req: signed(follow, { signature: createHmac('sha256', SECRET).update(follow).digest('hex') }),
+      status: 401,
+    },
     { label: 'a body over 1 MB (counted in bytes, not characters)', req: signed(oversized), status: 413 },
     { label: 'a body that is not JSON', req: signed('{"destination":'), status: 400 },
     { label: 'JSON that is not an object', req: signed('[]'), status: 400 },
-    { label: 'events that is not an array', req: signed(JSON.stringify({ destination: 'U1', events: {} })), status: 400 },
-    { label: 'an event without a webhookEventId', req: signed(JSON.stringify({ destination: 'U1', events: [{ ...followEvent(PARENT), webhookEventId: undefined }] })), status: 400 },
-    { label: 'an event with an unknown mode', req: signed(bodyOf(followEvent(PARENT, { mode: 'passive' }))), status: 400 },
-    { label: 'more than 100 events', req: signed(bodyOf(...Array.from({ length: 101 }, () => followEvent(PARENT)))), status: 400 },
+    {
+      label: 'events that is not an array',
+      req: signed(JSON.stringify({ destination: 'U1', events: {} })),
+      status: 400,
+    },
+    {
+      label: 'an event without a webhookEventId',
+      req: signed(
+        JSON.stringify({ destination: 'U1', events: [{ ...followEvent(PARENT), webhookEventId: undefined }] }),
+      ),
+      status: 400,
+    },
+    {
+      label: 'an event with an unknown mode',
+      req: signed(bodyOf(followEvent(PARENT, { mode: 'passive' }))),
+      status: 400,
+    },
+    {
+      label: 'more than 100 events',
+      req: signed(bodyOf(...Array.from({ length: 101 }, () => followEvent(PARENT)))),
+      status: 400,
+    },
   ])('$label: $status', async ({ req, status, tenantLookedUp }) => {
     const { deps, store, replies, tenants } = setup();
     const res = await handleLineWebhook(req, deps);
@@ -302,7 +370,7 @@ describe('handleLineWebhook: requests refused before anything is stored', () => 
 });
 
 describe('handleLineWebhook: events', () => {
-  it('an empty events array (LINE\'s connection check) is a 200 that stores nothing', async () => {
+  it("an empty events array (LINE's connection check) is a 200 that stores nothing", async () => {
     const { deps, store, replies } = setup();
     expect(await handleLineWebhook(signed(bodyOf()), deps)).toEqual({ status: 200, message: 'ok', handled: 0 });
     expect(store.isEmpty).toBe(true);
@@ -316,22 +384,41 @@ describe('handleLineWebhook: events', () => {
     expect(replies.sent).toHaveLength(1);
     expect(replies.sent[0]).toMatchObject({ tenantId: 'demo-minato', replyToken: event.replyToken });
     expect(texts(replies.sent[0])[0]).toContain('みなと市の子育て応援メッセージ');
-    expect(replies.sent[0]?.messages[0]?.quickReply?.items.map((i) => i.action.label)).toEqual(['妊娠中', '子育て中', 'パートナー・家族として登録']);
+    expect(replies.sent[0]?.messages[0]?.quickReply?.items.map((i) => i.action.label)).toEqual([
+      '妊娠中',
+      '子育て中',
+      'パートナー・家族として登録',
+    ]);
     expect(store.dialogOf(PARENT)).toEqual({ step: 'track' });
     expect(store.commits).toEqual([
-      { tenantId: 'demo-minato', readerKey: lineReaderKey(PARENT), webhookEventId: event.webhookEventId, puts: [], invites: [], dialog: { step: 'track' }, deleteReader: false },
+      {
+        tenantId: 'demo-minato',
+        readerKey: lineReaderKey(PARENT),
+        webhookEventId: event.webhookEventId,
+        puts: [],
+        invites: [],
+        dialog: { step: 'track' },
+        deleteReader: false,
+      },
     ]);
     expect(content.asked).toEqual(['sample-ja']);
   });
 
   it.each([
     { label: 'sent again', again: (e: Record<string, unknown>) => e },
-    { label: 'redelivered by LINE', again: (e: Record<string, unknown>) => ({ ...e, deliveryContext: { isRedelivery: true } }) },
+    {
+      label: 'redelivered by LINE',
+      again: (e: Record<string, unknown>) => ({ ...e, deliveryContext: { isRedelivery: true } }),
+    },
   ])('the same event $label is handled and answered once', async ({ again }) => {
     const { deps, store, replies } = setup();
     const event = followEvent(PARENT);
     expect((await handleLineWebhook(signed(bodyOf(event)), deps)).handled).toBe(1);
-    expect(await handleLineWebhook(signed(bodyOf(again(event))), deps)).toEqual({ status: 200, message: 'ok', handled: 0 });
+    expect(await handleLineWebhook(signed(bodyOf(again(event))), deps)).toEqual({
+      status: 200,
+      message: 'ok',
+      handled: 0,
+    });
     expect(replies.sent).toHaveLength(1);
     expect(store.commits).toHaveLength(1);
   });
@@ -348,11 +435,28 @@ describe('handleLineWebhook: events', () => {
 
   it.each([
     { label: 'a standby event', event: () => followEvent(PARENT, { mode: 'standby' }) },
-    { label: 'an event from a group', event: () => lineEvent('message', PARENT, { source: { type: 'group', groupId: 'C1', userId: PARENT }, message: { type: 'text', text: '登録内容' } }) },
-    { label: 'an event from a room', event: () => lineEvent('message', PARENT, { source: { type: 'room', roomId: 'R1' }, message: { type: 'text', text: '登録内容' } }) },
+    {
+      label: 'an event from a group',
+      event: () =>
+        lineEvent('message', PARENT, {
+          source: { type: 'group', groupId: 'C1', userId: PARENT },
+          message: { type: 'text', text: '登録内容' },
+        }),
+    },
+    {
+      label: 'an event from a room',
+      event: () =>
+        lineEvent('message', PARENT, {
+          source: { type: 'room', roomId: 'R1' },
+          message: { type: 'text', text: '登録内容' },
+        }),
+    },
     { label: 'an event without a user id', event: () => lineEvent('follow', PARENT, { source: { type: 'user' } }) },
     { label: 'an event without a source', event: () => lineEvent('follow', PARENT, { source: undefined }) },
-    { label: 'a sticker message', event: () => lineEvent('message', PARENT, { message: { type: 'sticker', id: '1' } }) },
+    {
+      label: 'a sticker message',
+      event: () => lineEvent('message', PARENT, { message: { type: 'sticker', id: '1' } }),
+    },
     { label: 'a postback without data', event: () => lineEvent('postback', PARENT) },
     { label: 'an event type we do not handle', event: () => lineEvent('beacon', PARENT) },
   ])('$label is ignored: not stored, not answered, not counted', async ({ event }) => {
@@ -366,7 +470,11 @@ describe('handleLineWebhook: events', () => {
     const { deps, store, replies, replyFailures } = setup();
     const failure = new Error('Invalid reply token');
     replies.failure = failure;
-    expect(await handleLineWebhook(signed(bodyOf(followEvent(PARENT))), deps)).toEqual({ status: 200, message: 'ok', handled: 1 });
+    expect(await handleLineWebhook(signed(bodyOf(followEvent(PARENT))), deps)).toEqual({
+      status: 200,
+      message: 'ok',
+      handled: 1,
+    });
     expect(store.dialogOf(PARENT)).toEqual({ step: 'track' });
     expect(replyFailures).toEqual([failure]);
   });
@@ -380,14 +488,26 @@ describe('handleLineWebhook: events', () => {
 
   it('an event without a reply token is applied and not answered', async () => {
     const { deps, store, replies } = setup();
-    expect((await handleLineWebhook(signed(bodyOf(lineEvent('message', PARENT, { replyToken: undefined, message: { type: 'text', text: 'x' } }))), deps)).handled).toBe(1);
+    expect(
+      (
+        await handleLineWebhook(
+          signed(bodyOf(lineEvent('message', PARENT, { replyToken: undefined, message: { type: 'text', text: 'x' } }))),
+          deps,
+        )
+      ).handled,
+    ).toBe(1);
     expect(store.commits).toHaveLength(1);
     expect(replies.sent).toEqual([]);
   });
 
-  it('registers through a body of several events, in order, on the tenant\'s date', async () => {
+  it("registers through a body of several events, in order, on the tenant's date", async () => {
     const { deps, store, replies } = setup();
-    const raw = bodyOf(followEvent(PARENT), postbackEvent(PARENT, 'track', { t: 'maternity' }), postbackEvent(PARENT, 'date', {}, DUE), textEvent(PARENT, ' はな '));
+    const raw = bodyOf(
+      followEvent(PARENT),
+      postbackEvent(PARENT, 'track', { t: 'maternity' }),
+      postbackEvent(PARENT, 'date', {}, DUE),
+      textEvent(PARENT, ' はな '),
+    );
     expect(await handleLineWebhook(signed(raw), deps)).toEqual({ status: 200, message: 'ok', handled: 4 });
     expect(replies.sent).toHaveLength(4);
     expect(texts(replies.sent[3])).toEqual([expect.stringContaining('登録しました'), '妊娠180日目、はなへ']);
@@ -411,33 +531,48 @@ describe('handleLineWebhook: events', () => {
     expect(store.dialogOf(PARENT)).toBeUndefined();
   });
 
-  it('an unfollow stops the reader\'s subscriptions without a reply', async () => {
+  it("an unfollow stops the reader's subscriptions without a reply", async () => {
     const store = new InMemoryReaderStore().seed(sub(PARENT, { subscriptionId: 'S1' }));
     const { deps, replies } = setup(store);
     expect((await handleLineWebhook(signed(bodyOf(unfollowEvent(PARENT))), deps)).handled).toBe(1);
-    expect(store.subscriptionsOf(PARENT)).toEqual([expect.objectContaining({ status: 'stopped', stoppedReason: 'unfollow' })]);
+    expect(store.subscriptionsOf(PARENT)).toEqual([
+      expect.objectContaining({ status: 'stopped', stoppedReason: 'unfollow' }),
+    ]);
     expect(replies.sent).toEqual([]);
   });
 
   it('keeps readers and tenants apart', async () => {
-    const store = new InMemoryReaderStore().seed(sub(PARENT, { subscriptionId: 'S1' }), sub(OTHER, { subscriptionId: 'S2', familyId: 'F2' }));
+    const store = new InMemoryReaderStore().seed(
+      sub(PARENT, { subscriptionId: 'S1' }),
+      sub(OTHER, { subscriptionId: 'S2', familyId: 'F2' }),
+    );
     const { deps } = setup(store);
     await handleLineWebhook(signed(bodyOf(unfollowEvent(PARENT))), deps);
     expect(store.subscriptionsOf(OTHER)).toEqual([sub(OTHER, { subscriptionId: 'S2', familyId: 'F2' })]);
   });
 });
 
-describe('handleLineWebhook: the family and the reader\'s data', () => {
+describe("handleLineWebhook: the family and the reader's data", () => {
   const parentPreg = sub(PARENT, { subscriptionId: 'S-parent', familyId: 'F1', nickname: 'まめ' });
-  const partnerPreg = sub(PARTNER, { subscriptionId: 'S-partner', familyId: 'F1', audience: 'partner', nickname: 'まめ', registeredOn: '2026-02-01' });
+  const partnerPreg = sub(PARTNER, {
+    subscriptionId: 'S-partner',
+    familyId: 'F1',
+    audience: 'partner',
+    nickname: 'まめ',
+    registeredOn: '2026-02-01',
+  });
   const unrelated = sub(OTHER, { subscriptionId: 'S-other', familyId: 'F2' });
 
-  it('a birth updates the partner\'s subscription through the family', async () => {
+  it("a birth updates the partner's subscription through the family", async () => {
     const born = addDays(TODAY, -2);
-    const store = new InMemoryReaderStore().seed(parentPreg, partnerPreg, unrelated).seedDialog('demo-minato', PARENT, { step: 'birth-date', subscriptionId: 'S-parent' });
+    const store = new InMemoryReaderStore()
+      .seed(parentPreg, partnerPreg, unrelated)
+      .seedDialog('demo-minato', PARENT, { step: 'birth-date', subscriptionId: 'S-parent' });
     const { deps, replies } = setup(store);
     expect((await handleLineWebhook(signed(bodyOf(postbackEvent(PARENT, 'date', {}, born))), deps)).handled).toBe(1);
-    expect(store.subscriptionsOf(PARENT)).toEqual([{ ...parentPreg, track: 'childcare', anchorDate: born, registeredOn: TOMORROW }]);
+    expect(store.subscriptionsOf(PARENT)).toEqual([
+      { ...parentPreg, track: 'childcare', anchorDate: born, registeredOn: TOMORROW },
+    ]);
     expect(store.subscriptionsOf(PARTNER)).toEqual([{ ...partnerPreg, track: 'childcare', anchorDate: born }]);
     expect(store.subscriptionsOf(OTHER)).toEqual([unrelated]);
     expect(texts(replies.sent[0])).toEqual([expect.stringContaining('ご出産おめでとうございます！'), '生後2日、まめ']);
@@ -445,16 +580,29 @@ describe('handleLineWebhook: the family and the reader\'s data', () => {
 
   it('a date change reaches the partner, a stopped one too (so a resume resumes the right stage), but never a lost one', async () => {
     const newDue = addDays(TODAY, 120);
-    const partnerStopped = sub(PARTNER, { subscriptionId: 'S-partner-old', familyId: 'F1', audience: 'partner', status: 'stopped', stoppedReason: 'unfollow' });
-    const store = new InMemoryReaderStore().seed(parentPreg, partnerPreg, partnerStopped).seedDialog('demo-minato', PARENT, { step: 'change-date', subscriptionId: 'S-parent' });
+    const partnerStopped = sub(PARTNER, {
+      subscriptionId: 'S-partner-old',
+      familyId: 'F1',
+      audience: 'partner',
+      status: 'stopped',
+      stoppedReason: 'unfollow',
+    });
+    const store = new InMemoryReaderStore()
+      .seed(parentPreg, partnerPreg, partnerStopped)
+      .seedDialog('demo-minato', PARENT, { step: 'change-date', subscriptionId: 'S-parent' });
     const { deps } = setup(store);
     await handleLineWebhook(signed(bodyOf(postbackEvent(PARENT, 'date', {}, newDue))), deps);
     expect(store.subscriptionsOf(PARENT)).toEqual([{ ...parentPreg, anchorDate: newDue }]);
-    expect(store.subscriptionsOf(PARTNER)).toEqual([{ ...partnerPreg, anchorDate: newDue }, { ...partnerStopped, anchorDate: newDue }]);
+    expect(store.subscriptionsOf(PARTNER)).toEqual([
+      { ...partnerPreg, anchorDate: newDue },
+      { ...partnerStopped, anchorDate: newDue },
+    ]);
   });
 
-  it('a loss reported by the partner stops the parent\'s paused subscription too', async () => {
-    const store = new InMemoryReaderStore().seed({ ...parentPreg, status: 'paused' }, partnerPreg).seedDialog('demo-minato', PARTNER, { step: 'loss', subscriptionId: 'S-partner' });
+  it("a loss reported by the partner stops the parent's paused subscription too", async () => {
+    const store = new InMemoryReaderStore()
+      .seed({ ...parentPreg, status: 'paused' }, partnerPreg)
+      .seedDialog('demo-minato', PARTNER, { step: 'loss', subscriptionId: 'S-partner' });
     const { deps, replies } = setup(store);
     await handleLineWebhook(signed(bodyOf(postbackEvent(PARTNER, 'loss-confirm', { c: 'yes' }))), deps);
     expect(store.subscriptionsOf(PARTNER).map((s) => s.status)).toEqual(['lost']);
@@ -464,16 +612,33 @@ describe('handleLineWebhook: the family and the reader\'s data', () => {
   });
 
   it('an invite is stored, and a partner typing the code loosely joins the family', async () => {
-    const store = new InMemoryReaderStore().seed(parentPreg).seedDialog('demo-minato', PARTNER, { step: 'invite-code' });
+    const store = new InMemoryReaderStore()
+      .seed(parentPreg)
+      .seedDialog('demo-minato', PARTNER, { step: 'invite-code' });
     const { deps, replies } = setup(store);
     await handleLineWebhook(signed(bodyOf(textEvent(PARENT, 'パートナー招待'))), deps);
-    expect(store.invite('demo-minato', 'K7WX3P')).toEqual({ code: 'K7WX3P', familyId: 'F1', track: 'maternity', anchorDate: DUE, nickname: 'まめ', expiresOn: addDays(TODAY, 6) });
+    expect(store.invite('demo-minato', 'K7WX3P')).toEqual({
+      code: 'K7WX3P',
+      familyId: 'F1',
+      track: 'maternity',
+      anchorDate: DUE,
+      nickname: 'まめ',
+      expiresOn: addDays(TODAY, 6),
+    });
     expect(texts(replies.sent[0])[0]).toContain('招待コード：K7WX3P');
 
     // Full-width letters and spaces, lower case: as a person might type what they were told.
     await handleLineWebhook(signed(bodyOf(textEvent(PARTNER, ' ｋ７ｗ　x3p '))), deps);
     expect(store.subscriptionsOf(PARTNER)).toEqual([
-      expect.objectContaining({ audience: 'partner', familyId: 'F1', track: 'maternity', anchorDate: DUE, nickname: 'まめ', registeredOn: TOMORROW, shard: shardOf(lineReaderKey(PARTNER), 4) }),
+      expect.objectContaining({
+        audience: 'partner',
+        familyId: 'F1',
+        track: 'maternity',
+        anchorDate: DUE,
+        nickname: 'まめ',
+        registeredOn: TOMORROW,
+        shard: shardOf(lineReaderKey(PARTNER), 4),
+      }),
     ]);
     expect(store.dialogOf(PARTNER)).toBeUndefined();
   });
@@ -488,12 +653,22 @@ describe('handleLineWebhook: the family and the reader\'s data', () => {
   });
 
   it('deleting passes deleteReader: true and erases only the reader', async () => {
-    const store = new InMemoryReaderStore().seed(parentPreg, { ...parentPreg, subscriptionId: 'S-parent-2', familyId: 'F3' }, partnerPreg).seedDialog('demo-minato', PARENT, { step: 'delete' });
+    const store = new InMemoryReaderStore()
+      .seed(parentPreg, { ...parentPreg, subscriptionId: 'S-parent-2', familyId: 'F3' }, partnerPreg)
+      .seedDialog('demo-minato', PARENT, { step: 'delete' });
     const { deps, replies } = setup(store);
     const event = postbackEvent(PARENT, 'delete', { c: 'yes' });
     expect((await handleLineWebhook(signed(bodyOf(event)), deps)).handled).toBe(1);
     expect(store.commits).toEqual([
-      { tenantId: 'demo-minato', readerKey: lineReaderKey(PARENT), webhookEventId: event.webhookEventId, puts: [], invites: [], dialog: undefined, deleteReader: true },
+      {
+        tenantId: 'demo-minato',
+        readerKey: lineReaderKey(PARENT),
+        webhookEventId: event.webhookEventId,
+        puts: [],
+        invites: [],
+        dialog: undefined,
+        deleteReader: true,
+      },
     ]);
     expect(store.subscriptionsOf(PARENT)).toEqual([]);
     expect(store.dialogOf(PARENT)).toBeUndefined();
@@ -503,9 +678,11 @@ describe('handleLineWebhook: the family and the reader\'s data', () => {
 
   // BUG: familyPuts only updates the partner's active or paused subscriptions, so a partner who had stopped
   // (or unfollowed) keeps a maternity subscription for the lost pregnancy, and 再開 (or a re-follow) revives it.
-  it('a loss also reaches the partner\'s stopped subscription, which 再開 cannot revive', async () => {
+  it("a loss also reaches the partner's stopped subscription, which 再開 cannot revive", async () => {
     const partnerStopped = { ...partnerPreg, status: 'stopped' as const, stoppedReason: 'reader' as const };
-    const store = new InMemoryReaderStore().seed(parentPreg, partnerStopped).seedDialog('demo-minato', PARENT, { step: 'loss', subscriptionId: 'S-parent' });
+    const store = new InMemoryReaderStore()
+      .seed(parentPreg, partnerStopped)
+      .seedDialog('demo-minato', PARENT, { step: 'loss', subscriptionId: 'S-parent' });
     const { deps } = setup(store);
     await handleLineWebhook(signed(bodyOf(postbackEvent(PARENT, 'loss-confirm', { c: 'yes' }))), deps);
     await handleLineWebhook(signed(bodyOf(textEvent(PARTNER, '再開'))), deps);
