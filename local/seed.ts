@@ -6,7 +6,7 @@ import type { TenantConfig } from '../schemas/tenant';
 import { batchPut } from '../lambdas/adapters/batch-write';
 import { subscriptionItem } from '../lambdas/adapters/subscription-repository';
 import { addDays } from '../lambdas/domain';
-import { emailReaderKey, lineReaderKey, shardOf } from '../lambdas/domain/shard';
+import { bucketOf, emailReaderKey, lineReaderKey } from '../lambdas/domain/shard';
 
 /** Deterministic pseudo-random numbers (mulberry32), so a seed gives the same demo population every time. */
 export function prng(seed: number): () => number {
@@ -70,7 +70,8 @@ export function demoSubscriptions(tenant: TenantConfig, count: number, date: Iso
       registeredOn: addDays(date, -Math.floor(rnd() * 30)),
       pausedUntil: r > 0.97 ? addDays(date, 1 + Math.floor(rnd() * 14)) : undefined,
       familyId: `demo-family-${family++}`,
-      shard: shardOf(readerKey, tenant.shardCount),
+      bucket: bucketOf(readerKey),
+      version: 0,
       unsubscribeToken: email ? hex(`unsub:${address}`) : undefined,
     };
     out.push(base);
@@ -104,7 +105,7 @@ export function demoSubscriptions(tenant: TenantConfig, count: number, date: Iso
         channel: 'line',
         subscriptionId: `demo-${i}-partner`,
         audience: 'partner',
-        shard: shardOf(partnerKey, tenant.shardCount),
+        bucket: bucketOf(partnerKey),
         unsubscribeToken: undefined,
       });
     }

@@ -21,6 +21,8 @@ export const ShardTaskSchema = z.object({
   tenantId: TenantIdSchema,
   date: IsoDateSchema,
   shard: z.number().int().min(0),
+  /** The day's shard layout (fixed by the first fan-out of the date): buckets with `bucket % shardCount === shard`. */
+  shardCount: z.number().int().min(1).max(256),
 });
 export type ShardTask = z.infer<typeof ShardTaskSchema>;
 

@@ -29,7 +29,10 @@ export const SubscriptionSchema = z.object({
   pausedUntil: IsoDateSchema.optional(),
   /** Shared by the parent's and the partner's subscriptions to the same pregnancy or child. */
   familyId: z.string().min(1),
-  shard: z.number().int().min(0),
+  /** Fixed for life (`bucketOf(readerKey)`); the day's layout groups buckets into shards. */
+  bucket: z.number().int().min(0).max(255),
+  /** Optimistic lock: every write is conditional on the version it read, and increments it. */
+  version: z.number().int().min(0),
   /** Why a `stopped` subscription stopped: an unfollow is undone by following again, a reader's own stop is not. */
   stoppedReason: z.enum(['unfollow', 'reader']).optional(),
   /** For email readers: the opaque token of the one-click unsubscribe link. */

@@ -17,8 +17,8 @@ export const dataKeys = {
   inviteSk: 'INV',
   familyPk: (tenantId: string, familyId: string) => `T#${tenantId}#FAM#${familyId}`,
   familySk: (readerKey: string, subscriptionId: string) => `${readerKey}#${subscriptionId}`,
-  shardPk: (tenantId: string, shard: number) => `T#${tenantId}#SH#${pad(shard, 3)}`,
-  shardSk: (readerKey: string, subscriptionId: string) => `${readerKey}#${subscriptionId}`,
+  bucketPk: (tenantId: string, bucket: number) => `T#${tenantId}#B#${pad(bucket, 3)}`,
+  bucketSk: (readerKey: string, subscriptionId: string) => `${readerKey}#${subscriptionId}`,
 };
 
 export const deliveryKeys = {
@@ -26,7 +26,18 @@ export const deliveryKeys = {
   planSk: (t: ShardTask) => `SH#${pad(t.shard, 3)}#PLAN`,
   batchPrefix: (t: ShardTask, planId: string) => `SH#${pad(t.shard, 3)}#P#${planId}#B#`,
   batchSk: (t: ShardTask, planId: string, batchNo: number) => `SH#${pad(t.shard, 3)}#P#${planId}#B#${pad(batchNo, 5)}`,
-  emailSk: (t: ShardTask, readerKey: string) => `SH#${pad(t.shard, 3)}#EMAIL#${readerKey}`,
+  /** Per reader and date, not per shard: erasure deletes it by key. */
+  emailSk: (readerKey: string) => `EMAIL#${readerKey}`,
+  /** The shard layout of the day, fixed by the first fan-out (`attribute_not_exists`). */
+  layoutSk: 'LAYOUT',
+  /**
+   * A reader's subscriptions changed on this (tenant-local) date: written in the same transaction as the
+   * change. The shard worker re-reads those readers (strongly consistent) right before each batch, so a stop,
+   * loss or deletion made after planning is honoured at send time and a change the eventually consistent
+   * shard index has not seen yet is not missed.
+   */
+  changePrefix: 'CHG#',
+  changeSk: (readerKey: string) => `CHG#${readerKey}`,
   countersPrefix: 'SUMMARY#SH#',
   countersSk: (shard: number) => `SUMMARY#SH#${pad(shard, 3)}`,
 };

@@ -122,7 +122,7 @@ export class PlanRepository implements PlanStore {
           TableName: this.tableName,
           Item: {
             pk: deliveryKeys.pk(task.tenantId, task.date),
-            sk: deliveryKeys.emailSk(task, readerKey),
+            sk: deliveryKeys.emailSk(readerKey),
             expiresAt: expiresAfter(task.date, PLAN_RETENTION_DAYS),
           },
           ConditionExpression: 'attribute_not_exists(pk)',
@@ -139,7 +139,7 @@ export class PlanRepository implements PlanStore {
     await this.db.send(
       new DeleteCommand({
         TableName: this.tableName,
-        Key: { pk: deliveryKeys.pk(task.tenantId, task.date), sk: deliveryKeys.emailSk(task, readerKey) },
+        Key: { pk: deliveryKeys.pk(task.tenantId, task.date), sk: deliveryKeys.emailSk(readerKey) },
       }),
     );
   }

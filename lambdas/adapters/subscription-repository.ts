@@ -2,6 +2,8 @@ import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { queryAll } from './query-all';
 import { SubscriptionSchema, type Subscription } from '../../schemas/subscription';
 import type { SubscriptionReader } from '../services/ports';
+import { bucketsOfShard } from '../domain/shard';
+import { mapLimit } from '../services/concurrency';
 import { dataKeys } from './keys';
 
 export const SHARD_INDEX = 'byShard';
@@ -14,7 +16,7 @@ export function subscriptionItem(s: Subscription): Record<string, unknown> {
     pk: dataKeys.readerPk(s.tenantId, s.readerKey),
     sk: dataKeys.subscriptionSk(s.subscriptionId),
     ...(inShardIndex(s)
-      ? { gsi1pk: dataKeys.shardPk(s.tenantId, s.shard), gsi1sk: dataKeys.shardSk(s.readerKey, s.subscriptionId) }
+      ? { gsi1pk: dataKeys.bucketPk(s.tenantId, s.bucket), gsi1sk: dataKeys.bucketSk(s.readerKey, s.subscriptionId) }
       : {}),
     ...s,
   };
@@ -31,14 +33,17 @@ export class SubscriptionRepository implements SubscriptionReader {
     private readonly tableName: string,
   ) {}
 
-  async listShard(tenantId: string, shard: number): Promise<Subscription[]> {
-    const items = await queryAll(this.db, {
-      TableName: this.tableName,
-      IndexName: SHARD_INDEX,
-      KeyConditionExpression: 'gsi1pk = :pk',
-      ExpressionAttributeValues: { ':pk': dataKeys.shardPk(tenantId, shard) },
-    });
-    return items.map(toSubscription);
+  async listShard(tenantId: string, shard: number, shardCount: number): Promise<Subscription[]> {
+    // One query per bucket, a few at a time; a reader's subscriptions share a bucket, so they stay together.
+    const perBucket = await mapLimit(bucketsOfShard(shard, shardCount), 8, (bucket) =>
+      queryAll(this.db, {
+        TableName: this.tableName,
+        IndexName: SHARD_INDEX,
+        KeyConditionExpression: 'gsi1pk = :pk',
+        ExpressionAttributeValues: { ':pk': dataKeys.bucketPk(tenantId, bucket) },
+      }),
+    );
+    return perBucket.flat().map(toSubscription);
   }
 
   async put(s: Subscription): Promise<void> {

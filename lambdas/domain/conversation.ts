@@ -6,7 +6,7 @@ import { DEFAULT_WORDING, type Wording } from '../../schemas/wording';
 import { addDays, parseIsoDate } from './dates';
 import type { LibraryIndex } from './library';
 import { packMessages, resolveSubscription } from './resolve';
-import { shardOf } from './shard';
+import { bucketOf } from './shard';
 
 /**
  * The LINE conversation as a pure function: (what the reader did, what we know) -> (replies, new dialog state,
@@ -335,7 +335,8 @@ class Conversation {
       address: this.i.userId,
       status: 'active',
       registeredOn: this.tomorrow,
-      shard: shardOf(this.i.readerKey, this.i.tenant.shardCount),
+      bucket: bucketOf(this.i.readerKey),
+      version: 0,
       ...fields,
       familyId: fields.familyId ?? this.i.newId(),
     };

@@ -95,7 +95,7 @@ export async function deliverShard(task: ShardTask, deps: DeliverShardDeps): Pro
 
 async function makePlan(task: ShardTask, tenant: TenantConfig, deps: DeliverShardDeps) {
   const [subs, items] = await Promise.all([
-    deps.subscriptions.listShard(task.tenantId, task.shard),
+    deps.subscriptions.listShard(task.tenantId, task.shard, task.shardCount),
     deps.content.getLibrary(tenant.library),
   ]);
   const ctx = { tenant, library: libraryIndexFor(items) };

@@ -28,7 +28,8 @@ export async function fanOut(event: FanOutEvent, deps: FanOutDeps): Promise<FanO
   const summary: FanOutResult['tenants'] = [];
   for (const tenant of due) {
     const date = event.date ?? localDate(instant, tenant.timeZone);
-    for (let shard = 0; shard < tenant.shardCount; shard++) tasks.push({ tenantId: tenant.tenantId, date, shard });
+    for (let shard = 0; shard < tenant.shardCount; shard++)
+      tasks.push({ tenantId: tenant.tenantId, date, shard, shardCount: tenant.shardCount });
     summary.push({ tenantId: tenant.tenantId, date, shards: tenant.shardCount });
   }
   await deps.queue.enqueue(tasks);

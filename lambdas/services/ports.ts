@@ -18,8 +18,8 @@ export interface ContentSource {
 }
 
 export interface SubscriptionReader {
-  /** Subscriptions of one shard that may be delivered (the sparse shard index), ordered by reader. */
-  listShard(tenantId: string, shard: number): Promise<Subscription[]>;
+  /** Subscriptions of one shard that may be delivered (the sparse bucket index), grouped by reader. */
+  listShard(tenantId: string, shard: number, shardCount: number): Promise<Subscription[]>;
 }
 
 export interface ShardQueue {

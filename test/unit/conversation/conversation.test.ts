@@ -14,7 +14,7 @@ import {
 } from '../../../lambdas/domain/conversation';
 import { addDays } from '../../../lambdas/domain/dates';
 import { buildLibraryIndex } from '../../../lambdas/domain/library';
-import { shardOf } from '../../../lambdas/domain/shard';
+import { bucketOf } from '../../../lambdas/domain/shard';
 import {
   LINE_MAX_MESSAGES_PER_REQUEST,
   LINE_QUICK_REPLY_MAX_ITEMS,
@@ -38,7 +38,7 @@ const BORN: IsoDate = addDays(TODAY, -10);
 const ONE_YEAR_AGO: IsoDate = addDays(TODAY, -365);
 const USER = 'U0123456789abcdef0123456789abcdef';
 const READER = `line:${USER}`;
-const SHARD = shardOf(READER, 8);
+const BUCKET = bucketOf(READER);
 const CODE = 'K7WX3P';
 /** A kept dialog: the output's `undefined` leaves the stored dialog as it was. */
 const KEEP = undefined;
@@ -77,7 +77,8 @@ const sub = (over: Partial<Subscription> & Pick<Subscription, 'subscriptionId'>)
   status: 'active',
   registeredOn: '2026-01-10',
   familyId: `F-${over.subscriptionId}`,
-  shard: SHARD,
+  bucket: BUCKET,
+  version: 0,
   ...over,
 });
 const preg = sub({ subscriptionId: 'S-preg', nickname: 'まめ' });
@@ -454,7 +455,8 @@ describe('registering', () => {
     status: 'active',
     registeredOn: TOMORROW,
     familyId: 'id-2',
-    shard: SHARD,
+    bucket: BUCKET,
+    version: 0,
     ...over,
   });
 
@@ -501,13 +503,11 @@ describe('registering', () => {
     expect(quickLabels(out)).toEqual(quick);
   });
 
-  it('puts the subscription in the shard of its reader', () => {
+  it('puts the subscription in the bucket of its reader, whatever the shard count', () => {
     const single = TenantConfigSchema.parse({ ...tenant, shardCount: 1 });
     const out = run({ tenant: single, action: tap('skip-nick'), dialog: nicknameStep('childcare', BORN) });
-    expect(putsOf(out)[0]?.shard).toBe(0);
-    expect(putsOf(run({ action: tap('skip-nick'), dialog: nicknameStep('childcare', BORN) }))[0]?.shard).toBe(
-      shardOf(READER, 8),
-    );
+    expect(putsOf(out)[0]?.bucket).toBe(BUCKET);
+    expect(putsOf(run({ action: tap('skip-nick'), dialog: nicknameStep('childcare', BORN) }))[0]?.bucket).toBe(BUCKET);
   });
 
   it.each<Case>([
@@ -615,7 +615,8 @@ describe('partner invitations', () => {
             status: 'active',
             registeredOn: TOMORROW,
             familyId: 'F-S-preg',
-            shard: SHARD,
+            bucket: BUCKET,
+            version: 0,
           },
         ],
       },
@@ -1191,7 +1192,8 @@ describe('a loss', () => {
             status: 'active',
             registeredOn: TOMORROW,
             familyId: 'id-2',
-            shard: SHARD,
+            bucket: BUCKET,
+            version: 0,
           },
         ],
       },
@@ -1442,18 +1444,16 @@ const someStep: fc.Arbitrary<Step> = fc.oneof(
 );
 
 /** What the reader already holds when the conversation starts: some of the fixtures, in any status. */
-const someStart: fc.Arbitrary<Subscription[]> = fc
-  .subarray([preg, preg2, child, support, partnerPreg])
-  .chain((subs) =>
-    fc.tuple(
-      ...subs.map((s) =>
-        fc.constantFrom<Subscription>(s, paused(s), lost(s), ended(s), unfollowed(s), readerStopped(s), {
-          ...s,
-          pausedUntil: addDays(TODAY, 3),
-        }),
-      ),
+const someStart: fc.Arbitrary<Subscription[]> = fc.subarray([preg, preg2, child, support, partnerPreg]).chain((subs) =>
+  fc.tuple(
+    ...subs.map((s) =>
+      fc.constantFrom<Subscription>(s, paused(s), lost(s), ended(s), unfollowed(s), readerStopped(s), {
+        ...s,
+        pausedUntil: addDays(TODAY, 3),
+      }),
     ),
-  );
+  ),
+);
 
 describe('random conversations', () => {
   const IDENTITY: (keyof Subscription)[] = [
@@ -1464,7 +1464,7 @@ describe('random conversations', () => {
     'address',
     'audience',
     'familyId',
-    'shard',
+    'bucket',
   ];
 
   it("never throw, stay within LINE's limits, store valid subscriptions, and never revive a loss", () => {

@@ -64,7 +64,8 @@ const asSubscription = (s: SubscriptionFields): Subscription => ({
   address: 'U1',
   status: 'active',
   familyId: 'F1',
-  shard: 0,
+  bucket: 0,
+  version: 0,
   ...s,
 });
 

@@ -63,7 +63,8 @@ const pregnancy: Subscription = {
   status: 'active',
   registeredOn: '2026-01-01',
   familyId: 'F1',
-  shard: 0,
+  bucket: 0,
+  version: 0,
 };
 const child: Subscription = {
   ...pregnancy,

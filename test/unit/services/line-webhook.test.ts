@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { addDays } from '../../../lambdas/domain/dates';
 import { postbackData, type Dialog, type Invite } from '../../../lambdas/domain/conversation';
-import { lineReaderKey, shardOf } from '../../../lambdas/domain/shard';
+import { bucketOf, lineReaderKey } from '../../../lambdas/domain/shard';
 import {
   handleLineWebhook,
   MAX_BODY_BYTES,
@@ -71,7 +71,8 @@ const sub = (userId: string, over: Partial<Subscription> & Pick<Subscription, 's
   status: 'active',
   registeredOn: '2026-01-10',
   familyId: 'F1',
-  shard: shardOf(lineReaderKey(userId), 4),
+  bucket: bucketOf(lineReaderKey(userId)),
+  version: 0,
   ...over,
 });
 
@@ -525,7 +526,8 @@ describe('handleLineWebhook: events', () => {
         status: 'active',
         registeredOn: TOMORROW,
         familyId: 'id-2',
-        shard: shardOf(lineReaderKey(PARENT), 4),
+        bucket: bucketOf(lineReaderKey(PARENT)),
+        version: 0,
       },
     ]);
     expect(store.dialogOf(PARENT)).toBeUndefined();
@@ -637,7 +639,8 @@ describe("handleLineWebhook: the family and the reader's data", () => {
         anchorDate: DUE,
         nickname: 'まめ',
         registeredOn: TOMORROW,
-        shard: shardOf(lineReaderKey(PARTNER), 4),
+        bucket: bucketOf(lineReaderKey(PARTNER)),
+        version: 0,
       }),
     ]);
     expect(store.dialogOf(PARTNER)).toBeUndefined();
