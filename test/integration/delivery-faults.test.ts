@@ -111,7 +111,12 @@ describe('when LINE misbehaves (one attempt per request, so every fault reaches 
     );
     const worker = loadHandler<SQSEvent, SQSBatchResponse>('shard-worker');
     const tasks = stack.tenants.flatMap((t) =>
-      Array.from({ length: t.shardCount }, (_, shard) => ({ tenantId: t.tenantId, date, shard, shardCount: t.shardCount })),
+      Array.from({ length: t.shardCount }, (_, shard) => ({
+        tenantId: t.tenantId,
+        date,
+        shard,
+        shardCount: t.shardCount,
+      })),
     );
     const invoke = (body: string, id: string) =>
       worker(
