@@ -35,6 +35,11 @@ export const SubscriptionSchema = z.object({
   version: z.number().int().min(0),
   /** Why a `stopped` subscription stopped: an unfollow is undone by following again, a reader's own stop is not. */
   stoppedReason: z.enum(['unfollow', 'reader']).optional(),
+  /**
+   * Set when the subscription stops, is lost or ends (that date + the tenant's `retentionDays`); cleared when it
+   * becomes active again. The item (and its family link) carries the matching TTL, so nothing outlives its purpose.
+   */
+  eraseOn: IsoDateSchema.optional(),
   /** For email readers: the opaque token of the one-click unsubscribe link. */
   unsubscribeToken: z.string().optional(),
 });

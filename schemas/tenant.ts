@@ -41,6 +41,11 @@ export const TenantConfigSchema = z
     deliveryTime: HhMmSchema,
     /** Subscribers are spread over this many shards, each one SQS message and one worker invocation. */
     shardCount: z.number().int().min(1).max(256),
+    /**
+     * Days a stopped, lost or ended subscription's personal data is kept (for questions and a change of mind)
+     * before DynamoDB's TTL deletes it.
+     */
+    retentionDays: z.number().int().min(1).max(3650).default(90),
     /** Which content library this tenant sends (libraryId). */
     library: z.string().regex(/^[a-z0-9-]{2,40}$/),
     /** Word used for `{nickname}` when a subscriber gave none. */

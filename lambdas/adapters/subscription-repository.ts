@@ -4,7 +4,7 @@ import { SubscriptionSchema, type Subscription } from '../../schemas/subscriptio
 import type { SubscriptionReader } from '../services/ports';
 import { bucketsOfShard } from '../domain/shard';
 import { mapLimit } from '../services/concurrency';
-import { dataKeys } from './keys';
+import { dataKeys, expiresAfter } from './keys';
 
 export const SHARD_INDEX = 'byShard';
 
@@ -18,12 +18,13 @@ export function subscriptionItem(s: Subscription): Record<string, unknown> {
     ...(inShardIndex(s)
       ? { gsi1pk: dataKeys.bucketPk(s.tenantId, s.bucket), gsi1sk: dataKeys.bucketSk(s.readerKey, s.subscriptionId) }
       : {}),
+    ...(s.eraseOn ? { expiresAt: expiresAfter(s.eraseOn, 0) } : {}),
     ...s,
   };
 }
 
 export function toSubscription(item: Record<string, unknown>): Subscription {
-  const { pk: _pk, sk: _sk, gsi1pk: _g1, gsi1sk: _g2, ...rest } = item;
+  const { pk: _pk, sk: _sk, gsi1pk: _g1, gsi1sk: _g2, expiresAt: _ttl, ...rest } = item;
   return SubscriptionSchema.parse(rest);
 }
 
