@@ -140,7 +140,7 @@ export class StatelessStack extends Stack {
 
     this.webhookApi = new LineWebhookApi(this, 'LineWebhookApi', {
       handler: this.lineWebhook.fn,
-      tenantIds: lineTenants.map((t) => t.config.tenantId),
+      tenants: lineTenants.map((t) => ({ tenantId: t.config.tenantId, throttle: t.config.line.webhookThrottle })),
       apiName: `${this.stackName}-line-webhook`,
     });
 

@@ -56,6 +56,17 @@ export const TenantConfigSchema = z
       secretName: z.string().regex(/^[A-Za-z0-9/_+=.@-]{1,512}$/),
       /** The account's add-friend URL (https://line.me/R/ti/p/@...), put into partner invitations. */
       friendUrl: z.url().optional(),
+      /**
+       * API Gateway throttle of this tenant's webhook route alone (requests/s and burst), so a flood at one tenant
+       * cannot use up another's. LINE sends events in bursts (a broadcast's replies, redelivery after an outage).
+       */
+      webhookThrottle: z
+        .object({
+          rateLimit: z.number().int().min(1).max(10_000).default(200),
+          burstLimit: z.number().int().min(1).max(5_000).default(400),
+        })
+        .refine((t) => t.burstLimit >= t.rateLimit, { message: 'burstLimit must be at least rateLimit' })
+        .default({ rateLimit: 200, burstLimit: 400 }),
     }),
     email: z
       .object({

@@ -1,14 +1,39 @@
 import { RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
-import { HttpApi, HttpMethod, HttpStage, LogGroupLogDestination, type HttpRoute } from 'aws-cdk-lib/aws-apigatewayv2';
+import {
+  CfnStage,
+  HttpApi,
+  HttpMethod,
+  HttpStage,
+  LogGroupLogDestination,
+  type HttpRoute,
+} from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 
-/** Steady-state requests per second over all tenants; LINE sends one request per batch of a channel's events. */
+/**
+ * Stage default (requests/s, burst), for any route without its own settings. Every tenant route gets its own
+ * limits (`TenantRoute.throttle`, default the same figures) so a flood at one tenant's route is refused there
+ * and never uses up another tenant's share. LINE sends one request per batch of a channel's events.
+ */
 export const WEBHOOK_THROTTLE_RATE = 200;
 export const WEBHOOK_THROTTLE_BURST = 400;
+
+export interface RouteThrottle {
+  readonly rateLimit: number;
+  readonly burstLimit: number;
+}
+
+export interface TenantRoute {
+  readonly tenantId: string;
+  readonly throttle: RouteThrottle;
+}
+
+export function webhookRouteKey(tenantId: string): string {
+  return `POST ${webhookPath(tenantId)}`;
+}
 
 /**
  * One access log line per request, as JSON. Only API Gateway's own context: never the body (readers' messages)
@@ -31,8 +56,8 @@ export function webhookPath(tenantId: string): string {
 export interface LineWebhookApiProps {
   /** The function behind every route. */
   readonly handler: IFunction;
-  /** LINE-enabled tenant ids: one route each. */
-  readonly tenantIds: readonly string[];
+  /** LINE-enabled tenants: one route each, with its own throttle. */
+  readonly tenants: readonly TenantRoute[];
   readonly apiName: string;
 }
 
@@ -78,9 +103,19 @@ export class LineWebhookApi extends Construct {
       // capped at 20 KB, which a few dozen per-tenant statements would reach. The API has no route but these.
       scopePermissionToRoute: false,
     });
-    for (const tenantId of props.tenantIds) {
+    // CloudFormation's RouteSettings is plain JSON (route key -> settings), passed through as written.
+    const routeSettings: Record<string, { ThrottlingRateLimit: number; ThrottlingBurstLimit: number }> = {};
+    const cfnStage = this.stage.node.defaultChild as CfnStage;
+    for (const { tenantId, throttle } of props.tenants) {
       const [route] = this.api.addRoutes({ path: webhookPath(tenantId), methods: [HttpMethod.POST], integration });
       this.routes.set(tenantId, route!);
+      // HttpStage has no per-route option; the L1 stage takes RouteSettings keyed by route key. CloudFormation
+      // refuses settings for a route key that does not exist yet, hence the explicit dependency.
+      routeSettings[webhookRouteKey(tenantId)] = {
+        ThrottlingRateLimit: throttle.rateLimit,
+        ThrottlingBurstLimit: throttle.burstLimit,
+      };
+      this.stage.node.addDependency(route!);
       // On the route resource itself: the first route also holds the shared integration and invoke permission.
       Validations.of(route!.node.defaultChild!).acknowledge({
         id: 'AwsSolutions-APIG4',
@@ -88,6 +123,7 @@ export class LineWebhookApi extends Construct {
           "LINE calls the webhook without AWS credentials or tokens; each request is authenticated by the function, which checks the x-line-signature header (HMAC-SHA256 of the raw body with the tenant's channel secret) before acting.",
       });
     }
+    cfnStage.routeSettings = routeSettings;
   }
 
   /** The URL to enter as the webhook URL of the tenant's channel in the LINE Developers console. */

@@ -209,6 +209,62 @@ describe('LINE webhook HTTP API', () => {
     expect(WEBHOOK_THROTTLE_BURST).toBeGreaterThanOrEqual(WEBHOOK_THROTTLE_RATE);
   });
 
+  it('gives every tenant route its own throttle (200/s, burst 400 unless the tenant file says otherwise)', () => {
+    const [stageId, stage] = resourcesOfType(built.statelessTemplate, 'AWS::ApiGatewayV2::Stage')[0]!;
+    const routeResources = resourcesOfType(built.statelessTemplate, 'AWS::ApiGatewayV2::Route');
+    const expected = Object.fromEntries(
+      lineTenants().map((t) => [
+        `POST /line/${t.tenantId}/webhook`,
+        { ThrottlingRateLimit: 200, ThrottlingBurstLimit: 400 },
+      ]),
+    );
+    expect(Object.keys(expected).length).toBeGreaterThanOrEqual(2);
+    expect(stage.Properties.RouteSettings).toEqual(expected);
+    expect(Object.keys(stage.Properties.RouteSettings).sort()).toEqual(
+      routeResources.map(([, r]) => r.Properties.RouteKey).sort(),
+    );
+    // CloudFormation refuses route settings for a route key that does not exist yet.
+    const stageResource = built.statelessTemplate.toJSON().Resources[stageId];
+    for (const [routeId] of routeResources) expect(stageResource.DependsOn).toContain(routeId);
+  });
+
+  it("takes a tenant's own webhook throttle from its file, route by route", () => {
+    const dir = makeTempDir('throttle');
+    writeTenantFiles(dir, {
+      'busy-town.json': validTenant('busy-town', {
+        line: {
+          enabled: true,
+          secretName: 'hagukumi/busy-town/line',
+          webhookThrottle: { rateLimit: 50, burstLimit: 120 },
+        },
+      }),
+      'calm-town.json': validTenant('calm-town'),
+      'mail-town.json': validTenant('mail-town', { line: { enabled: false, secretName: 'hagukumi/mail-town/line' } }),
+    });
+    const crafted = buildApp({ tenantsDir: dir, stage: 'throttle' }, { skipBundling: true });
+    const [, stage] = resourcesOfType(crafted.statelessTemplate, 'AWS::ApiGatewayV2::Stage')[0]!;
+    expect(stage.Properties.RouteSettings).toEqual({
+      'POST /line/busy-town/webhook': { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 120 },
+      'POST /line/calm-town/webhook': { ThrottlingRateLimit: 200, ThrottlingBurstLimit: 400 },
+    });
+  });
+
+  it('refuses a webhook throttle whose burst is below its rate, naming the file and field', () => {
+    const dir = makeTempDir('throttle-bad');
+    writeTenantFiles(dir, {
+      'odd-town.json': validTenant('odd-town', {
+        line: {
+          enabled: true,
+          secretName: 'hagukumi/odd-town/line',
+          webhookThrottle: { rateLimit: 300, burstLimit: 100 },
+        },
+      }),
+    });
+    expect(() => loadTenants(dir)).toThrow(
+      /odd-town\.json: line\.webhookThrottle: burstLimit must be at least rateLimit/,
+    );
+  });
+
   it('writes JSON access logs to a log group with retention, never bodies or headers', () => {
     const [, stage] = resourcesOfType(built.statelessTemplate, 'AWS::ApiGatewayV2::Stage')[0]!;
     const { DestinationArn, Format } = stage.Properties.AccessLogSettings;
