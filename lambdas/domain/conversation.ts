@@ -56,6 +56,12 @@ export type Change =
   /** Apply to every other reader's subscription of the family (the partner's): a birth, a date change, a loss. */
   | { type: 'family'; familyId: string; set: Partial<Pick<Subscription, 'track' | 'anchorDate' | 'status'>> }
   | { type: 'invite'; invite: Invite }
+  /**
+   * One message for every OTHER live reader of the family (the partner when the parent acted, the parent when
+   * the partner did): a loss, a birth, a changed date. The text is channel-neutral (the other member may read it
+   * in an email); LINE shows the quick reply, if any, under it.
+   */
+  | { type: 'notify'; familyId: string; message: BotMessage }
   | { type: 'delete-reader' };
 
 export interface QuickReplyItem {
@@ -166,7 +172,9 @@ class Conversation {
   // ---- events ----
 
   private onFollow(unblocked: boolean) {
-    const resumable = this.i.subscriptions.filter((s) => s.status === 'stopped' && s.stoppedReason === 'unfollow');
+    const resumable = this.oneSupportSeries(
+      this.i.subscriptions.filter((s) => s.status === 'stopped' && s.stoppedReason === 'unfollow'),
+    );
     if (unblocked && resumable.length > 0) {
       for (const s of resumable)
         this.put({ ...s, status: 'active', stoppedReason: undefined, registeredOn: this.tomorrow });
@@ -174,7 +182,7 @@ class Conversation {
       this.out.dialog = null;
       return;
     }
-    this.askTrack(this.fill(this.w.greeting));
+    this.askTrack(this.fill(this.w.greeting), this.postbackItem(this.w.registerLater, postbackData('later')));
   }
 
   private onUnfollow() {
@@ -193,25 +201,28 @@ class Conversation {
     switch (d?.step) {
       case 'nickname': {
         const nickname = sanitizeNickname(text);
-        if (!nickname) return this.say(this.w.nicknameInvalid, [this.skipItem()]);
+        if (!nickname) return this.say(this.w.nicknameInvalid, [this.skipItem(), this.cancelItem()]);
         return this.register(d.track, d.anchorDate, nickname);
       }
       case 'change-nickname': {
         const sub = this.find(d.subscriptionId);
         const nickname = sanitizeNickname(text);
         if (!sub) return this.endDialog();
-        if (!nickname) return this.say(this.w.nicknameInvalid);
+        if (!nickname) return this.say(this.w.nicknameInvalid, [this.cancelItem()]);
         this.put({ ...sub, nickname });
         this.out.dialog = null;
-        return this.say(this.fill(this.w.updated, { label: this.label({ ...sub, nickname }) }), this.menuItems());
+        return this.say(this.fill(this.w.updated, { label: this.describe({ ...sub, nickname }) }), this.menuItems());
       }
       case 'invite-code':
         return this.joinWithInvite();
       case 'date':
       case 'change-date':
-      case 'birth-date':
-        // A typed date is never an error: ask again, with the picker.
-        return this.say(this.w.typedDate, [this.datePicker(this.rangeFor(d))]);
+      case 'birth-date': {
+        // A date typed the way people write one is taken like a picked one; anything else asks for the picker.
+        const typed = typedDate(text);
+        if (typed !== undefined) return this.onDate(typed);
+        return this.askDate(this.w.typedDate, d);
+      }
       default:
         return this.help();
     }
@@ -224,10 +235,9 @@ class Conversation {
       case 'track': {
         const t = p.get('t');
         if (t !== 'maternity' && t !== 'childcare') return this.help();
-        this.out.dialog = { step: 'date', track: t };
-        return this.say(t === 'maternity' ? this.w.askDueDate : this.w.askBirthday, [
-          this.datePicker(this.rangeFor({ step: 'date', track: t })),
-        ]);
+        const dialog: Dialog = { step: 'date', track: t };
+        this.out.dialog = dialog;
+        return this.askDate(t === 'maternity' ? this.w.askDueDate : this.w.askBirthday, dialog);
       }
       case 'partner':
         this.out.dialog = { step: 'invite-code' };
@@ -245,9 +255,7 @@ class Conversation {
         if (!sub || sub.track === 'support') return this.endDialog();
         const dialog: Dialog = { step: 'change-date', subscriptionId: sub.subscriptionId };
         this.out.dialog = dialog;
-        return this.say(sub.track === 'maternity' ? this.w.askDueDate : this.w.askBirthday, [
-          this.datePicker(this.rangeFor(dialog)),
-        ]);
+        return this.askDate(sub.track === 'maternity' ? this.w.askDueDate : this.w.askBirthday, dialog);
       }
       case 'change-nick':
         if (!this.find(s)) return this.endDialog();
@@ -268,10 +276,13 @@ class Conversation {
       case 'loss-confirm':
         return this.confirmLoss(p.get('c'));
       case 'loss-support':
-        return this.lossSupport(p.get('c'));
+        return this.lossSupport(p.get('c'), p.get('f'));
       case 'cancel':
         this.out.dialog = null;
         return this.say(this.w.cancelled, this.menuItems());
+      case 'later':
+        this.out.dialog = null;
+        return this.say(this.w.registerLaterReply, this.menuItems());
       default:
         return this.help();
     }
@@ -281,7 +292,9 @@ class Conversation {
     const d = this.i.dialog;
     if (!d || (d.step !== 'date' && d.step !== 'change-date' && d.step !== 'birth-date')) return this.help();
     const range = this.rangeFor(d);
-    if (!date || !isIsoDate(date) || date < range.min || date > range.max) {
+    // A day the calendar does not have (a forged postback, 2027-02-30 typed) is not "out of range": say so.
+    if (!date || !isIsoDate(date)) return this.askDate(this.w.notADate, d);
+    if (date < range.min || date > range.max) {
       const track = d.step === 'date' ? d.track : this.find(d.subscriptionId)?.track;
       const message =
         d.step === 'birth-date'
@@ -289,11 +302,11 @@ class Conversation {
           : track === 'maternity'
             ? this.w.dueDateOutOfRange
             : this.w.birthdayOutOfRange;
-      return this.say(message, [this.datePicker(range)]);
+      return this.askDate(message, d);
     }
     if (d.step === 'date') {
       this.out.dialog = { step: 'nickname', track: d.track, anchorDate: date };
-      return this.say(this.w.askNickname, [this.skipItem()]);
+      return this.say(this.w.askNickname, [this.skipItem(), this.cancelItem()]);
     }
     const sub = this.find(d.subscriptionId);
     if (!sub) return this.endDialog();
@@ -302,24 +315,34 @@ class Conversation {
       const changed = { ...sub, anchorDate: date };
       this.put(changed);
       this.out.changes.push({ type: 'family', familyId: sub.familyId, set: { anchorDate: date } });
-      return this.say(this.fill(this.w.updated, { label: this.label(changed) }), this.menuItems());
+      // Either member may correct the family's date (the partner often hears the new date first at the check-up);
+      // the other member is told, so that nobody's messages move without them knowing.
+      this.notify(sub.familyId, {
+        type: 'text',
+        text: this.fill(sub.track === 'maternity' ? this.w.dueDateChangedNotice : this.w.birthdayChangedNotice, {
+          date: japaneseDate(date),
+        }),
+      });
+      return this.say(this.fill(this.w.updated, { label: this.describe(changed) }), this.menuItems());
     }
     // A birth: the pregnancy becomes a child, and the partner's linked subscription follows.
     const born: Subscription = { ...sub, track: 'childcare', anchorDate: date, registeredOn: this.tomorrow };
     this.put(born);
     this.out.changes.push({ type: 'family', familyId: sub.familyId, set: { track: 'childcare', anchorDate: date } });
-    this.say(this.fill(this.w.birthRecorded, { label: this.label(born) }));
+    this.notify(sub.familyId, { type: 'text', text: this.fill(this.w.birthNotice, { date: japaneseDate(date) }) });
+    this.say(this.fill(this.w.birthRecorded, { label: this.describe(born) }));
     this.todaysMessages(born);
   }
 
   // ---- flows ----
 
-  private askTrack(text: string) {
+  private askTrack(text: string, wayOut = this.cancelItem()) {
     this.out.dialog = { step: 'track' };
     this.say(text, [
       this.postbackItem(this.w.chooseMaternity, postbackData('track', { t: 'maternity' })),
       this.postbackItem(this.w.chooseChildcare, postbackData('track', { t: 'childcare' })),
       this.postbackItem(this.w.choosePartner, postbackData('partner')),
+      wayOut,
     ]);
   }
 
@@ -369,7 +392,7 @@ class Conversation {
   private registeredReply(sub: Subscription, withMessage: string, withoutMessage: string) {
     const texts = this.todaysTexts(sub);
     this.say(
-      this.fill(texts.length ? withMessage : withoutMessage, { label: this.label(sub) }),
+      this.fill(texts.length ? withMessage : withoutMessage, { label: this.describe(sub) }),
       texts.length ? undefined : this.menuItems(),
     );
     this.sayAll(texts);
@@ -401,7 +424,7 @@ class Conversation {
           this.postbackItem(this.w.pauseWeek, postbackData('pause', { p: 'week' })),
           this.postbackItem(this.w.pauseMonth, postbackData('pause', { p: 'month' })),
           this.postbackItem(this.w.pauseUntilResumed, postbackData('pause', { p: 'resumed' })),
-          this.cancelItem(),
+          this.postbackItem(this.w.pauseKeep, postbackData('cancel')),
         ]);
       case 'resume':
         return this.resume();
@@ -410,7 +433,7 @@ class Conversation {
         return this.say(this.w.askStop, [
           this.postbackItem(this.w.stopOnly, postbackData('stop', { c: 'stop' })),
           this.postbackItem(this.w.stopAndDelete, postbackData('stop', { c: 'delete' })),
-          this.cancelItem(),
+          this.postbackItem(this.w.stopKeep, postbackData('stop', { c: 'keep' })),
         ]);
       case 'invite':
         return this.createInvite('');
@@ -432,11 +455,12 @@ class Conversation {
   private settings() {
     const subs = this.i.subscriptions.filter(live);
     this.out.dialog = null;
-    if (subs.length === 0) return this.askTrack(this.w.nothingRegistered);
+    if (subs.length === 0) return this.nothingLive();
     const lines = subs.map(
       (s, n) =>
-        `${n + 1}. ${this.label(s)}${s.nickname ? `・${s.nickname}` : ''}${s.status === 'paused' || (s.pausedUntil && s.pausedUntil > this.i.today) ? '（お休み中）' : ''}`,
+        `${n + 1}. ${this.describe(s)}${s.status === 'paused' || (s.pausedUntil && s.pausedUntil > this.i.today) ? '（お休み中）' : ''}`,
     );
+    if (this.i.subscriptions.some((s) => s.status === 'lost')) lines.push(this.w.settingsLostLine);
     // Buttons carry the number of their line in the list above, so they never point at the wrong registration.
     const items = subs
       .map((s, n) => ({ s, n }))
@@ -459,12 +483,13 @@ class Conversation {
         : undefined;
     if (!sub) {
       if (pregnancies.length > 1) return this.chooseSubscription(pregnancies, 'birth');
+      if (!this.i.subscriptions.some(live)) return this.nothingLive();
       this.out.dialog = null;
       return this.say(this.w.noPregnancy, this.menuItems());
     }
     const dialog: Dialog = { step: 'birth-date', subscriptionId: sub.subscriptionId };
     this.out.dialog = dialog;
-    this.say(this.w.askBirthDate, [this.datePicker(this.rangeFor(dialog))]);
+    this.askDate(this.w.askBirthDate, dialog);
   }
 
   private createInvite(s: string) {
@@ -476,7 +501,7 @@ class Conversation {
         : undefined;
     if (!sub) {
       if (candidates.length > 1) return this.chooseSubscription(candidates, 'invite');
-      return this.askTrack(this.w.nothingRegistered);
+      return this.nothingLive();
     }
     const code = this.i.newInviteCode();
     this.out.changes.push({
@@ -497,7 +522,11 @@ class Conversation {
     this.say(this.fill(this.w.inviteCreated, { code }), [
       {
         type: 'action',
-        action: { type: 'uri', label: 'LINEで送る', uri: `https://line.me/R/share?text=${encodeURIComponent(share)}` },
+        action: {
+          type: 'uri',
+          label: truncate(this.w.inviteShareButton, LABEL_MAX),
+          uri: `https://line.me/R/share?text=${encodeURIComponent(share)}`,
+        },
       },
     ]);
   }
@@ -509,15 +538,22 @@ class Conversation {
       : candidates.length === 1
         ? candidates[0]
         : undefined;
+    const keep = this.postbackItem(this.w.lossKeep, postbackData('loss-confirm', { c: 'no' }));
     if (!sub) {
-      if (candidates.length > 1) return this.chooseSubscription(candidates, 'loss');
+      // Acknowledge first: the question of which registration comes after a word of sympathy, never before.
+      if (candidates.length > 1)
+        return this.chooseSubscription(candidates, 'loss', `${this.w.lossAcknowledge}\n${this.w.chooseWhich}`, keep);
+      if (this.i.subscriptions.some((x) => x.status === 'lost')) return this.nothingLive();
+      // Someone may look for this entry before (or without) registering: they still get the contacts.
       this.out.dialog = null;
-      return this.say(this.w.nothingRegistered, this.menuItems());
+      return this.say(`${this.w.lossNothingRegistered}\n\n${this.contacts()}`.trim(), this.menuItems());
     }
     this.out.dialog = { step: 'loss', subscriptionId: sub.subscriptionId };
-    this.say(this.w.askLossConfirm, [
+    const question = this.fill(this.w.askLossConfirm, { label: this.describe(sub) });
+    // A registration chosen from the list was acknowledged in the list's message already.
+    this.say(s ? question : `${this.w.lossAcknowledge}\n${question}`, [
       this.postbackItem(this.w.lossStop, postbackData('loss-confirm', { c: 'yes' })),
-      this.postbackItem(this.w.cancel, postbackData('loss-confirm', { c: 'no' })),
+      keep,
     ]);
   }
 
@@ -526,33 +562,98 @@ class Conversation {
     const sub = d?.step === 'loss' ? this.find(d.subscriptionId) : undefined;
     if (!sub || c !== 'yes') {
       this.out.dialog = null;
-      return this.say(this.w.cancelled, this.menuItems());
+      return this.say(c === 'no' ? this.w.lossKept : this.w.cancelled, this.menuItems());
     }
     // Stops at once for this reader and every linked reader: nothing stage-timed, no birthday, no survey follows.
     this.put({ ...sub, status: 'lost' });
     this.out.changes.push({ type: 'family', familyId: sub.familyId, set: { status: 'lost' } });
     this.say(`${this.w.lossRecorded}\n\n${this.contacts()}`.trim());
     this.out.dialog = { step: 'loss-support' };
-    this.say(this.w.lossSupportOffer, [
-      this.postbackItem(this.w.lossSupportYes, postbackData('loss-support', { c: 'yes' })),
-      this.postbackItem(this.w.lossSupportNo, postbackData('loss-support', { c: 'no' })),
-    ]);
+    this.say(this.w.lossSupportOffer, this.supportItems(sub.familyId));
+    // The other member would otherwise just stop hearing from us, and meet "nothing registered" in the settings.
+    this.notify(sub.familyId, {
+      type: 'text',
+      text: [this.w.lossNotice, this.contacts(), this.w.lossSupportOffer].filter(Boolean).join('\n\n'),
+      quickReply: { items: this.supportItems(sub.familyId) },
+    });
   }
 
-  private lossSupport(c: string | null) {
-    if (this.i.dialog?.step !== 'loss-support') return this.help();
+  /** The answer to the support offer names the family, so that it also works for the member who was told. */
+  private supportItems(familyId: string): QuickReplyItem[] {
+    return [
+      this.postbackItem(this.w.lossSupportYes, postbackData('loss-support', { c: 'yes', f: familyId })),
+      this.postbackItem(this.w.lossSupportNo, postbackData('loss-support', { c: 'no', f: familyId })),
+    ];
+  }
+
+  private lossSupport(c: string | null, familyId: string | null) {
+    const offered =
+      this.i.dialog?.step === 'loss-support' ||
+      (familyId !== null && this.i.subscriptions.some((s) => s.familyId === familyId && s.status === 'lost'));
+    if (!offered) return this.help();
     this.out.dialog = null;
     if (c !== 'yes') return this.say(this.w.lossSupportDeclined);
-    this.put(
-      this.newSubscription({ track: 'support', anchorDate: this.i.today, audience: 'parent', nickname: undefined }),
-    );
+    // Tapping the offer twice (or on both the reply and a later settings button) must not start two series.
+    if (!this.i.subscriptions.some((s) => live(s) && s.track === 'support'))
+      this.put(
+        this.newSubscription({ track: 'support', anchorDate: this.i.today, audience: 'parent', nickname: undefined }),
+      );
     this.say(this.w.lossSupportAccepted);
+  }
+
+  /**
+   * Nothing live to show or act on. Which words fit depends on why: after a loss "nothing registered, please
+   * register" would be wrong and unkind; after a stop the way back is 再開.
+   */
+  private nothingLive() {
+    this.out.dialog = null;
+    const lost = this.i.subscriptions.filter((s) => s.status === 'lost');
+    if (lost.length > 0) {
+      const support = this.i.subscriptions.some((s) => live(s) && s.track === 'support');
+      const offer = support
+        ? []
+        : [
+            this.postbackItem(
+              this.w.lossSupportStart,
+              postbackData('loss-support', { c: 'yes', f: lost.at(-1)!.familyId }),
+            ),
+          ];
+      // Not the whole menu: a "出産のご報告" button has no place under these words.
+      return this.say(`${this.w.nothingLiveAfterLoss}\n\n${this.contacts()}`.trim(), [
+        ...offer,
+        this.postbackItem('その他', postbackData('menu', { m: 'more' })),
+      ]);
+    }
+    if (this.i.subscriptions.some((s) => s.status === 'stopped'))
+      return this.say(this.w.nothingLiveStopped, [
+        this.postbackItem('再開', postbackData('menu', { m: 'resume' })),
+        ...this.menuItems(),
+      ]);
+    return this.askTrack(this.w.nothingRegistered);
+  }
+
+  /**
+   * The subscriptions about to become active again, with at most one support series among them and none when
+   * one is active already (the offer can be accepted again while an older series is stopped).
+   */
+  private oneSupportSeries(resuming: Subscription[]): Subscription[] {
+    const active = this.i.subscriptions.some(
+      (s) => s.track === 'support' && s.status === 'active' && !resuming.includes(s),
+    );
+    const [newest] = resuming
+      .filter((s) => s.track === 'support')
+      .sort((a, b) => (a.anchorDate < b.anchorDate ? 1 : a.anchorDate > b.anchorDate ? -1 : 0));
+    return resuming.filter((s) => s.track !== 'support' || (!active && s === newest));
+  }
+
+  private notify(familyId: string, message: BotMessage) {
+    this.out.changes.push({ type: 'notify', familyId, message });
   }
 
   private pause(p: string | null) {
     const subs = this.i.subscriptions.filter((s) => s.status === 'active');
     this.out.dialog = null;
-    if (subs.length === 0) return this.say(this.w.nothingToResume, this.menuItems());
+    if (subs.length === 0) return this.say(this.w.nothingToPause, this.menuItems());
     if (p === 'resumed') {
       for (const s of subs) this.put({ ...s, status: 'paused', pausedUntil: undefined });
       return this.say(this.w.pausedIndefinitely);
@@ -573,7 +674,7 @@ class Conversation {
     );
     if (subs.length === 0) return this.say(this.w.nothingToResume, this.menuItems());
     // Missed days are not sent afterwards: the next delivery is tomorrow's slot.
-    for (const s of subs)
+    for (const s of this.oneSupportSeries(subs))
       this.put({
         ...s,
         status: 'active',
@@ -585,6 +686,7 @@ class Conversation {
   }
 
   private stop(c: string | null) {
+    // Anything but the two answers (the "keep" button among them) keeps everything as it is.
     if (this.i.dialog?.step !== 'stop' || (c !== 'stop' && c !== 'delete')) {
       this.out.dialog = null;
       return this.say(this.w.cancelled, this.menuItems());
@@ -593,7 +695,7 @@ class Conversation {
       this.out.dialog = { step: 'delete' };
       return this.say(this.w.askDelete, [
         this.postbackItem(this.w.deleteYes, postbackData('delete', { c: 'yes' })),
-        this.postbackItem(this.w.cancel, postbackData('delete', { c: 'no' })),
+        this.postbackItem(this.w.deleteKeep, postbackData('delete', { c: 'no' })),
       ]);
     }
     for (const s of this.i.subscriptions.filter(live)) this.put({ ...s, status: 'stopped', stoppedReason: 'reader' });
@@ -611,14 +713,19 @@ class Conversation {
     this.say(this.w.deleted);
   }
 
-  private chooseSubscription(subs: Subscription[], action: 'birth' | 'invite' | 'loss') {
+  private chooseSubscription(
+    subs: Subscription[],
+    action: 'birth' | 'invite' | 'loss',
+    text = this.w.chooseWhich,
+    wayOut = this.cancelItem(),
+  ) {
     this.out.dialog = null;
     this.say(
-      this.w.chooseWhich,
+      text,
       subs
         .slice(0, 12)
         .map((s) => this.postbackItem(this.shortLabel(s), postbackData(action, { s: s.subscriptionId })))
-        .concat(this.cancelItem()),
+        .concat(wayOut),
     );
   }
 
@@ -657,6 +764,11 @@ class Conversation {
     if (track === 'maternity')
       return { min: today, max: addDays(today, DUE_DATE_MAX_DAYS), initial: addDays(today, 140) };
     return { min: addDays(today, -BIRTHDAY_MAX_DAYS), max: today, initial: today };
+  }
+
+  /** A question answered with the date picker, with a way out next to it. */
+  private askDate(text: string, d: Dialog) {
+    this.say(text, [this.datePicker(this.rangeFor(d)), this.cancelItem()]);
   }
 
   private datePicker(r: { min: IsoDate; max: IsoDate; initial: IsoDate }): QuickReplyItem {
@@ -702,16 +814,25 @@ class Conversation {
     ];
   }
 
+  /** What the registration is, in the reader's terms: a partner's is the partner's, not "妊娠中". */
   private label(s: Subscription): string {
     const date = japaneseDate(s.anchorDate);
+    const partner = s.audience === 'partner';
     switch (s.track) {
       case 'maternity':
-        return `妊娠中・出産予定日 ${date}`;
+        return this.fill(partner ? this.w.labelPartnerMaternity : this.w.labelMaternity, { date });
       case 'childcare':
-        return `子育て中・誕生日 ${date}`;
+        return this.fill(partner ? this.w.labelPartnerChildcare : this.w.labelChildcare, { date });
       case 'support':
-        return 'お便り';
+        return this.w.labelSupport;
     }
+  }
+
+  /** The label with the nickname, so that a confirmation shows everything that was just given. */
+  private describe(s: Subscription): string {
+    return s.nickname
+      ? `${this.label(s)}・${this.fill(this.w.labelNickname, { nickname: s.nickname })}`
+      : this.label(s);
   }
 
   private shortLabel(s: Subscription): string {
@@ -749,6 +870,12 @@ class Conversation {
 
 function truncate(s: string, max: number): string {
   return [...s].length <= max ? s : `${[...s].slice(0, max - 1).join('')}…`;
+}
+
+/** `2027-02-30`, `2027/2/30`, `2027年2月30日` (full-width digits too) as an ISO-shaped string, valid or not. */
+function typedDate(text: string): string | undefined {
+  const m = /^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$/.exec(text.normalize('NFKC').trim());
+  return m ? `${m[1]}-${m[2]!.padStart(2, '0')}-${m[3]!.padStart(2, '0')}` : undefined;
 }
 
 function isIsoDate(s: string): boolean {

@@ -32,7 +32,12 @@ describe('the LINE conversation, through signed webhooks to the real handler', (
     const u = user();
     await u.follow();
     expect(await u.lastBotText()).toContain('登録いただき、ありがとうございます');
-    expect((await u.quickReplies()).map((a) => a.label)).toEqual(['妊娠中', '子育て中', 'パートナー・家族として登録']);
+    expect((await u.quickReplies()).map((a) => a.label)).toEqual([
+      '妊娠中',
+      '子育て中',
+      'パートナー・家族として登録',
+      'あとで登録する',
+    ]);
   });
 
   it("registers a pregnancy with a due date and a nickname, confirms, and sends today's message at once", async () => {
@@ -66,7 +71,7 @@ describe('the LINE conversation, through signed webhooks to the real handler', (
     { label: 'a due date a year ahead', track: '妊娠中', date: addDays(today, 365), prompt: '10か月' },
     { label: 'a birthday in the future', track: '子育て中', date: addDays(today, 1), prompt: '3年前' },
     { label: 'a birthday four years ago', track: '子育て中', date: addDays(today, -1500), prompt: '3年前' },
-    { label: 'a forged non-date', track: '子育て中', date: '2026-02-30', prompt: '3年前' },
+    { label: 'a forged non-date', track: '子育て中', date: '2026-02-30', prompt: 'カレンダーにない' },
   ])('answers $label with a kind re-prompt and the picker again, storing nothing', async ({ track, date, prompt }) => {
     const u = user();
     await u.follow();
@@ -77,13 +82,17 @@ describe('the LINE conversation, through signed webhooks to the real handler', (
     expect(await u.subscriptions()).toEqual([]);
   });
 
-  it('answers a typed date with a request to use the picker', async () => {
+  it('answers a typed word with a request to use the picker, and a typed non-date with "not a date"', async () => {
     const u = user();
     await u.follow();
     await u.tap('子育て中');
-    await u.say('2026年1月5日');
+    await u.say('先月の5日');
     expect(await u.lastBotText()).toContain('ボタンから');
-    expect((await u.quickReplies())[0]?.type).toBe('datetimepicker');
+    expect((await u.quickReplies()).map((a) => a.type)).toEqual(['datetimepicker', 'postback']);
+    await u.say('2027-02-30');
+    expect(await u.lastBotText()).toContain('カレンダーにない');
+    await u.tap('キャンセル');
+    expect(await u.subscriptions()).toEqual([]);
   });
 
   it('registers a child without a nickname, and a twin next to it', async () => {
@@ -144,7 +153,7 @@ describe('the LINE conversation, through signed webhooks to the real handler', (
     await partner.say('XXXXXX');
     expect(await partner.lastBotText()).toContain('見つかりませんでした');
     await partner.say(code!.toLowerCase());
-    expect((await partner.botTexts()).some((t) => t.startsWith('パートナー・家族として登録しました'))).toBe(true);
+    expect((await partner.botTexts()).some((t) => t.startsWith('登録しました（パートナー・家族として登録'))).toBe(true);
     const [p] = await partner.subscriptions();
     const [mine] = await parent.subscriptions();
     expect(p).toMatchObject({
@@ -199,7 +208,7 @@ describe('the LINE conversation, through signed webhooks to the real handler', (
     const u = user();
     await registerPregnancy(u);
     await u.say('配信停止');
-    await u.tap('やめる');
+    await u.tap('停止しない');
     expect((await u.subscriptions())[0]?.status).toBe('active');
     await u.say('配信停止');
     await u.tap('配信を停止する');
@@ -225,7 +234,7 @@ describe('the LINE conversation, through signed webhooks to the real handler', (
 
     await parent.say('赤ちゃんを亡くされた方へ');
     expect(await parent.lastBotText()).toContain('おつらいなか');
-    await parent.tap('止める');
+    await parent.tap('配信を止める');
     const texts = await parent.botTexts();
     expect(texts.some((t) => t.includes('お悔やみ') && t.includes('みなと市 保健センター'))).toBe(true);
     expect(await parent.lastBotText()).toContain('お便り');

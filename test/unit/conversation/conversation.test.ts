@@ -92,9 +92,12 @@ const ended = (s: Subscription): Subscription => ({ ...s, status: 'ended' });
 const unfollowed = (s: Subscription): Subscription => ({ ...s, status: 'stopped', stoppedReason: 'unfollow' });
 const readerStopped = (s: Subscription): Subscription => ({ ...s, status: 'stopped', stoppedReason: 'reader' });
 
-const TRACK_CHOICES = ['妊娠中', '子育て中', 'パートナー・家族として登録'];
+const TRACK_CHOICES = ['妊娠中', '子育て中', 'パートナー・家族として登録', 'キャンセル'];
+/** A new friend may also register later. */
+const GREETING_CHOICES = ['妊娠中', '子育て中', 'パートナー・家族として登録', 'あとで登録する'];
 const MENU = ['登録内容の確認・変更', '子どもを追加', '出産のご報告', 'パートナー招待', 'その他'];
-const PICK = ['日付を選ぶ'];
+/** Every question keeps a way out next to its answers. */
+const PICK = ['日付を選ぶ', 'キャンセル'];
 const CONTACTS =
   '【相談窓口】\n・みなと市 保健センター 03-0000-0000（平日 9:00-17:00）\n・子育て相談ウェブ\n  https://example.org/soudan';
 const HELP = `${W.help}\n\n${CONTACTS}`;
@@ -215,7 +218,7 @@ describe('follow and unfollow', () => {
     {
       label: 'a new friend is greeted with the three ways to register',
       given: { action: follow() },
-      want: { replies: [GREETING], quick: TRACK_CHOICES, dialog: { step: 'track' } },
+      want: { replies: [GREETING], quick: GREETING_CHOICES, dialog: { step: 'track' } },
     },
     {
       label: 'an unblock resumes what the unfollow stopped, from tomorrow, and nothing else',
@@ -233,17 +236,17 @@ describe('follow and unfollow', () => {
     {
       label: 'an unblock with nothing stopped by the unfollow greets like a new friend',
       given: { action: follow(true), subscriptions: [readerStopped(child), lost(preg)] },
-      want: { replies: [GREETING], quick: TRACK_CHOICES, dialog: { step: 'track' } },
+      want: { replies: [GREETING], quick: GREETING_CHOICES, dialog: { step: 'track' } },
     },
     {
       label: 'a follow that is not an unblock resumes nothing',
       given: { action: follow(false), subscriptions: [unfollowed(preg)] },
-      want: { replies: [GREETING], quick: TRACK_CHOICES, dialog: { step: 'track' } },
+      want: { replies: [GREETING], quick: GREETING_CHOICES, dialog: { step: 'track' } },
     },
     {
       label: 'a follow in the middle of a dialog starts over',
       given: { action: follow(), dialog: { step: 'nickname', track: 'maternity', anchorDate: DUE } },
-      want: { replies: [GREETING], quick: TRACK_CHOICES, dialog: { step: 'track' } },
+      want: { replies: [GREETING], quick: GREETING_CHOICES, dialog: { step: 'track' } },
     },
     {
       label:
@@ -261,6 +264,11 @@ describe('follow and unfollow', () => {
           { ...support, status: 'stopped', stoppedReason: 'unfollow' },
         ],
       },
+    },
+    {
+      label: 'あとで登録する ends the dialog kindly, with the menu',
+      given: { action: tap('later'), dialog: { step: 'track' } },
+      want: { replies: [W.registerLaterReply], quick: MENU, dialog: null },
     },
     {
       label: 'an unfollow with nothing registered changes nothing',
@@ -300,7 +308,7 @@ describe('choosing a track', () => {
     {
       label: 'the partner choice asks for an invite code',
       given: { action: tap('partner'), dialog: { step: 'track' } },
-      want: { replies: [W.askInviteCode], quick: ['やめる'], dialog: { step: 'invite-code' } },
+      want: { replies: [W.askInviteCode], quick: ['キャンセル'], dialog: { step: 'invite-code' } },
     },
     {
       label: '子どもを追加 offers the track choice again',
@@ -313,8 +321,14 @@ describe('choosing a track', () => {
 describe('answering the date picker of the registration', () => {
   const accepted = (track: 'maternity' | 'childcare', date: IsoDate): Want => ({
     replies: [W.askNickname],
-    quick: ['スキップ'],
+    quick: ['スキップ', 'キャンセル'],
     dialog: { step: 'nickname', track, anchorDate: date },
+  });
+  const notADate = (track: 'maternity' | 'childcare'): Want => ({
+    replies: ['その日付はカレンダーにないようです'],
+    quick: PICK,
+    dialog: KEEP,
+    picker: track === 'maternity' ? DUE_RANGE : BIRTHDAY_RANGE,
   });
   const rejected = (track: 'maternity' | 'childcare'): Want =>
     track === 'maternity'
@@ -337,11 +351,11 @@ describe('answering the date picker of the registration', () => {
     dated('maternity', DUE, accepted('maternity', DUE), 'a due date in range is accepted'),
     dated('maternity', addDays(TODAY, -1), rejected('maternity'), 'a due date yesterday is rejected'),
     dated('maternity', addDays(TODAY, 301), rejected('maternity'), 'a due date 301 days ahead is rejected'),
-    dated('maternity', undefined, rejected('maternity'), 'a postback without a date is rejected'),
-    dated('maternity', '2026-02-30', rejected('maternity'), 'a non-existent date is rejected'),
-    dated('maternity', '2026-6-10', rejected('maternity'), 'a date without padding is rejected'),
-    dated('maternity', '2026-09-09T00:00', rejected('maternity'), 'a date-time is rejected'),
-    dated('maternity', 'tomorrow', rejected('maternity'), 'a word is rejected'),
+    dated('maternity', undefined, notADate('maternity'), 'a postback without a date is not a date'),
+    dated('maternity', '2027-02-30', notADate('maternity'), 'Feb 30 (in range if it existed) is not a date'),
+    dated('maternity', '2026-6-10', notADate('maternity'), 'a date without padding is not a date'),
+    dated('maternity', '2026-09-09T00:00', notADate('maternity'), 'a date-time is not a date'),
+    dated('maternity', 'tomorrow', notADate('maternity'), 'a word is not a date'),
     dated(
       'childcare',
       addDays(TODAY, -1095),
@@ -351,7 +365,8 @@ describe('answering the date picker of the registration', () => {
     dated('childcare', TODAY, accepted('childcare', TODAY), 'a birthday of today (the maximum) is accepted'),
     dated('childcare', addDays(TODAY, -1096), rejected('childcare'), 'a birthday 1096 days ago is rejected'),
     dated('childcare', addDays(TODAY, 1), rejected('childcare'), 'a birthday tomorrow is rejected'),
-    dated('childcare', '2025-02-29', rejected('childcare'), 'Feb 29 of a common year is rejected'),
+    dated('childcare', '2025-02-29', notADate('childcare'), 'Feb 29 of a common year is not a date'),
+    dated('childcare', '2024-02-29', accepted('childcare', '2024-02-29'), 'Feb 29 of a leap year is accepted'),
     {
       label: 'a date without a date step gets help',
       given: { action: pick(DUE), dialog: { step: 'track' } },
@@ -372,7 +387,7 @@ describe('answering the date picker of the registration', () => {
     },
     {
       label: 'during the birthday step',
-      given: { action: say('2026-05-22'), dialog: { step: 'date', track: 'childcare' } },
+      given: { action: say('先週の月曜'), dialog: { step: 'date', track: 'childcare' } },
       want: { replies: [W.typedDate], quick: PICK, dialog: KEEP, picker: BIRTHDAY_RANGE },
     },
     {
@@ -386,6 +401,44 @@ describe('answering the date picker of the registration', () => {
       want: { replies: [W.typedDate], quick: PICK, dialog: KEEP, picker: BIRTH_RANGE },
     },
   ])('typed text instead of a picked date is asked again with the picker: $label', check);
+
+  it.each<Case>([
+    {
+      label: 'an ISO date',
+      given: { action: say('2026-05-22'), dialog: { step: 'date', track: 'childcare' } },
+      want: accepted('childcare', '2026-05-22'),
+    },
+    {
+      label: 'a Japanese date with full-width digits',
+      given: { action: say('２０２６年９月９日'), dialog: { step: 'date', track: 'maternity' } },
+      want: accepted('maternity', '2026-09-09'),
+    },
+    {
+      label: 'slashes without padding',
+      given: { action: say('2026/5/22'), dialog: { step: 'date', track: 'childcare' } },
+      want: accepted('childcare', '2026-05-22'),
+    },
+    {
+      label: 'a day the calendar does not have',
+      given: { action: say('2027-02-30'), dialog: { step: 'date', track: 'maternity' } },
+      want: notADate('maternity'),
+    },
+    {
+      label: 'a day the calendar does not have, in Japanese',
+      given: { action: say('2026年2月30日'), dialog: { step: 'date', track: 'childcare' } },
+      want: notADate('childcare'),
+    },
+    {
+      label: 'month 13',
+      given: { action: say('2026/13/1'), dialog: { step: 'date', track: 'childcare' } },
+      want: notADate('childcare'),
+    },
+    {
+      label: 'a real date out of range gets the range message',
+      given: { action: say('2030-01-01'), dialog: { step: 'date', track: 'maternity' } },
+      want: rejected('maternity'),
+    },
+  ])('a typed date is read like a picked one: $label', check);
 });
 
 describe('the nickname', () => {
@@ -416,7 +469,7 @@ describe('the nickname', () => {
   ])('$label', ({ raw, want }) => {
     const out = run({ action: say(raw), dialog: { step: 'nickname', track: 'maternity', anchorDate: DUE } });
     if (want === null) {
-      expectOutcome(out, { replies: [W.nicknameInvalid], quick: ['スキップ'], dialog: KEEP });
+      expectOutcome(out, { replies: [W.nicknameInvalid], quick: ['スキップ', 'キャンセル'], dialog: KEEP });
     } else {
       expect(out.dialog).toBeNull();
       expect(putsOf(out)).toEqual([expect.objectContaining({ nickname: want })]);
@@ -431,7 +484,7 @@ describe('the nickname', () => {
         dialog: { step: 'nickname', track: 'maternity', anchorDate: DUE },
         subscriptions: [child],
       },
-      want: { replies: [W.askPause], dialog: null, quick: ['1週間', '1か月', '再開するまで', 'やめる'] },
+      want: { replies: [W.askPause], dialog: null, quick: ['1週間', '1か月', '再開するまで', 'お休みしない'] },
     });
   });
 });
@@ -465,7 +518,10 @@ describe('registering', () => {
       label: "a pregnancy with a nickname: confirmation, then today's message with the nickname",
       given: { action: say('はな'), dialog: nicknameStep('maternity', DUE) },
       put: registered({ nickname: 'はな' }),
-      replies: ['登録しました（妊娠中・出産予定日 2026年9月9日）。\n明日から毎朝', '妊娠180日目、はなへ'],
+      replies: [
+        '登録しました（妊娠中・出産予定日 2026年9月9日・呼び名「はな」）。\n明日から毎朝',
+        '妊娠180日目、はなへ',
+      ],
       quick: [],
     },
     {
@@ -480,7 +536,7 @@ describe('registering', () => {
       given: { action: say('そら'), dialog: nicknameStep('childcare', ONE_YEAR_AGO) },
       put: registered({ track: 'childcare', anchorDate: ONE_YEAR_AGO, nickname: 'そら' }),
       replies: [
-        '登録しました（子育て中・誕生日 2025年6月1日）',
+        '登録しました（子育て中・誕生日 2025年6月1日・呼び名「そら」）',
         '生後365日、そら',
         'みなと市の1歳児健診のお知らせ',
         'そら、1歳おめでとう',
@@ -512,9 +568,9 @@ describe('registering', () => {
 
   it.each<Case>([
     {
-      label: 'an invalid nickname keeps the step and offers the skip',
+      label: 'an invalid nickname keeps the step and offers the skip and a way out',
       given: { action: say('あ'.repeat(21)), dialog: nicknameStep('maternity', DUE) },
-      want: { replies: [W.nicknameInvalid], quick: ['スキップ'], dialog: KEEP },
+      want: { replies: [W.nicknameInvalid], quick: ['スキップ', 'キャンセル'], dialog: KEEP },
     },
     {
       label: 'a skip outside the nickname step gets help',
@@ -570,12 +626,22 @@ describe('partner invitations', () => {
     {
       label: 'several registrations: choose one first',
       given: { action: say('パートナー招待'), subscriptions: [preg, child] },
-      want: { replies: [W.chooseWhich], quick: ['まめ 予定日9/9', '誕生日5/22', 'やめる'], dialog: null },
+      want: { replies: [W.chooseWhich], quick: ['まめ 予定日9/9', '誕生日5/22', 'キャンセル'], dialog: null },
     },
     {
       label: 'nothing registered: asked to register',
-      given: { action: say('パートナー招待'), subscriptions: [lost(preg), support] },
+      given: { action: say('パートナー招待'), subscriptions: [] },
       want: { replies: [W.nothingRegistered], quick: TRACK_CHOICES, dialog: { step: 'track' } },
+    },
+    {
+      label: 'only a loss and its support series: kind words, not "nothing registered"',
+      given: { action: say('パートナー招待'), subscriptions: [lost(preg), support] },
+      want: { replies: [`${W.nothingLiveAfterLoss}\n\n${CONTACTS}`], quick: ['その他'], dialog: null },
+    },
+    {
+      label: 'everything stopped: the way back, not "nothing registered"',
+      given: { action: say('パートナー招待'), subscriptions: [readerStopped(preg)] },
+      want: { replies: [W.nothingLiveStopped], quick: ['再開', ...MENU], dialog: null },
     },
   ])('$label', check);
 
@@ -597,7 +663,7 @@ describe('partner invitations', () => {
       given: { action: say('k7wx3p'), dialog: { step: 'invite-code' }, invite: invite() },
       want: {
         replies: [
-          'パートナー・家族として登録しました（妊娠中・出産予定日 2026年9月9日）',
+          '登録しました（パートナー・家族として登録・出産予定日 2026年9月9日・呼び名「まめ」）',
           'パートナーへ、まめは180日目',
         ],
         dialog: null,
@@ -625,7 +691,7 @@ describe('partner invitations', () => {
       label: 'a code expiring today is still accepted',
       given: { action: say(CODE), dialog: { step: 'invite-code' }, invite: invite({ expiresOn: TODAY }) },
       want: {
-        replies: ['パートナー・家族として登録しました', 'パートナーへ'],
+        replies: ['登録しました（パートナー・家族として登録・出産予定日', 'パートナーへ'],
         dialog: null,
         puts: [{ audience: 'partner', familyId: 'F-S-preg' }],
       },
@@ -638,7 +704,7 @@ describe('partner invitations', () => {
         invite: invite({ track: 'childcare', anchorDate: addDays(TODAY, -11) }),
       },
       want: {
-        replies: ['パートナー・家族として登録しました'],
+        replies: ['登録しました（パートナー・家族として登録・誕生日 2026年5月21日・呼び名「まめ」）'],
         quick: MENU,
         dialog: null,
         puts: [{ audience: 'partner', track: 'childcare' }],
@@ -647,12 +713,12 @@ describe('partner invitations', () => {
     {
       label: 'an expired code is refused and the step kept',
       given: { action: say(CODE), dialog: { step: 'invite-code' }, invite: invite({ expiresOn: addDays(TODAY, -1) }) },
-      want: { replies: [W.inviteCodeUnknown], quick: ['やめる'], dialog: KEEP },
+      want: { replies: [W.inviteCodeUnknown], quick: ['キャンセル'], dialog: KEEP },
     },
     {
       label: 'an unknown code is refused and the step kept',
       given: { action: say('XXXXXX'), dialog: { step: 'invite-code' }, invite: null },
-      want: { replies: [W.inviteCodeUnknown], quick: ['やめる'], dialog: KEEP },
+      want: { replies: [W.inviteCodeUnknown], quick: ['キャンセル'], dialog: KEEP },
     },
     {
       label: 'cancelling the code step',
@@ -673,7 +739,8 @@ describe('settings', () => {
       },
       want: {
         replies: [
-          'ご登録の内容です。\n1. 妊娠中・出産予定日 2026年9月9日・まめ\n2. 子育て中・誕生日 2026年5月22日（お休み中）',
+          'ご登録の内容です。\n1. 妊娠中・出産予定日 2026年9月9日・呼び名「まめ」\n2. 子育て中・誕生日 2026年5月22日（お休み中）\n' +
+            W.settingsLostLine,
         ],
         quick: ['1. 日付を変更', '1. 呼び名を変更', '2. 日付を変更', '2. 呼び名を変更'],
         dialog: null,
@@ -689,7 +756,7 @@ describe('settings', () => {
         ],
       },
       want: {
-        replies: ['1. 妊娠中・出産予定日 2026年9月9日・まめ（お休み中）\n2. 子育て中・誕生日 2026年5月22日'],
+        replies: ['1. 妊娠中・出産予定日 2026年9月9日・呼び名「まめ」（お休み中）\n2. 子育て中・誕生日 2026年5月22日'],
         dialog: null,
       },
     },
@@ -699,11 +766,47 @@ describe('settings', () => {
       want: { replies: ['ご登録の内容です。\n1. お便り'], quick: MENU, dialog: null },
     },
     {
+      label: "a partner's registration is labelled as the partner's, not 妊娠中",
+      given: { action: say('登録内容'), subscriptions: [partnerPreg] },
+      want: { replies: ['ご登録の内容です。\n1. パートナー・家族として登録・出産予定日 2026年9月9日'], dialog: null },
+    },
+    {
       label: 'nothing registered: asked to register',
-      given: { action: tap('menu', { m: 'settings' }), subscriptions: [lost(preg)] },
+      given: { action: tap('menu', { m: 'settings' }), subscriptions: [] },
       want: { replies: [W.nothingRegistered], quick: TRACK_CHOICES, dialog: { step: 'track' } },
     },
+    {
+      label: 'after a loss (reported here or by the family): kind words, the contacts and the support series',
+      given: { action: tap('menu', { m: 'settings' }), subscriptions: [lost(partnerPreg)] },
+      want: {
+        replies: [
+          'お知らせいただいたご登録のメッセージは、お届けを止めています。\nおつらいときは、いつでも次の窓口にご相談ください。\n\n' +
+            CONTACTS,
+        ],
+        quick: ['お便りを受け取る', 'その他'],
+        dialog: null,
+      },
+    },
+    {
+      label: 'after a loss with the support series accepted: the series, and the loss in kind words',
+      given: { action: tap('menu', { m: 'settings' }), subscriptions: [lost(partnerPreg), support] },
+      want: { replies: [`ご登録の内容です。\n1. お便り\n${W.settingsLostLine}`], quick: MENU, dialog: null },
+    },
+    {
+      label: 'after a stop: the way back',
+      given: { action: tap('menu', { m: 'settings' }), subscriptions: [readerStopped(preg), ended(child)] },
+      want: {
+        replies: ['いまは配信を停止しています。再開するときは「再開」と送ってください。'],
+        quick: ['再開', ...MENU],
+        dialog: null,
+      },
+    },
   ])('$label', check);
+
+  it('the support button after a loss names the family of the loss', () => {
+    const out = run({ action: say('登録内容'), subscriptions: [lost(partnerPreg)] });
+    expect(lastItems(out)[0]?.action).toMatchObject({ data: 'a=loss-support&c=yes&f=F-other' });
+  });
 
   it('offers change buttons for at most 6 registrations (12 items)', () => {
     const many = Array.from({ length: 8 }, (_, i) =>
@@ -762,11 +865,21 @@ describe('changing a date or a nickname', () => {
         subscriptions: [preg],
       },
       want: {
-        replies: ['変更しました（妊娠中・出産予定日 2026年9月19日）。'],
+        replies: ['変更しました（妊娠中・出産予定日 2026年9月19日・呼び名「まめ」）。'],
         quick: MENU,
         dialog: null,
         puts: [{ ...preg, anchorDate: '2026-09-19' }],
-        other: [{ type: 'family', familyId: 'F-S-preg', set: { anchorDate: '2026-09-19' } }],
+        other: [
+          { type: 'family', familyId: 'F-S-preg', set: { anchorDate: '2026-09-19' } },
+          {
+            type: 'notify',
+            familyId: 'F-S-preg',
+            message: {
+              type: 'text',
+              text: 'ご家族が出産予定日を2026年9月19日に変更しました。これからは新しい日付に合わせてメッセージをお届けします。',
+            },
+          },
+        ],
       },
     },
     {
@@ -780,7 +893,17 @@ describe('changing a date or a nickname', () => {
         replies: ['変更しました（子育て中・誕生日 2023年6月2日）。'],
         dialog: null,
         puts: [{ ...child, anchorDate: '2023-06-02' }],
-        other: [{ type: 'family', familyId: 'F-S-child', set: { anchorDate: '2023-06-02' } }],
+        other: [
+          { type: 'family', familyId: 'F-S-child', set: { anchorDate: '2023-06-02' } },
+          {
+            type: 'notify',
+            familyId: 'F-S-child',
+            message: {
+              type: 'text',
+              text: 'ご家族がお子さんの誕生日を2023年6月2日に変更しました。これからは新しい日付に合わせてメッセージをお届けします。',
+            },
+          },
+        ],
       },
     },
     {
@@ -815,7 +938,7 @@ describe('changing a date or a nickname', () => {
       given: { action: tap('change-nick', { s: 'S-preg' }), subscriptions: [preg] },
       want: {
         replies: [W.askNewNickname],
-        quick: ['やめる'],
+        quick: ['キャンセル'],
         dialog: { step: 'change-nickname', subscriptionId: 'S-preg' },
       },
     },
@@ -832,7 +955,7 @@ describe('changing a date or a nickname', () => {
         subscriptions: [preg],
       },
       want: {
-        replies: ['変更しました（妊娠中・出産予定日 2026年9月9日）。'],
+        replies: ['変更しました（妊娠中・出産予定日 2026年9月9日・呼び名「リン」）。'],
         quick: MENU,
         dialog: null,
         puts: [{ ...preg, nickname: 'リン' }],
@@ -845,7 +968,7 @@ describe('changing a date or a nickname', () => {
         dialog: { step: 'change-nickname', subscriptionId: 'S-preg' },
         subscriptions: [preg],
       },
-      want: { replies: [W.nicknameInvalid], quick: [], dialog: KEEP },
+      want: { replies: [W.nicknameInvalid], quick: ['キャンセル'], dialog: KEEP },
     },
     {
       label: 'a new nickname for a registration that went away ends the dialog',
@@ -884,7 +1007,7 @@ describe('reporting a birth', () => {
     {
       label: 'several pregnancies: choose one first',
       given: { action: say('出産のご報告'), subscriptions: [preg, preg2] },
-      want: { replies: [W.chooseWhich], quick: ['まめ 予定日9/9', '予定日7/1', 'やめる'], dialog: null },
+      want: { replies: [W.chooseWhich], quick: ['まめ 予定日9/9', '予定日7/1', 'キャンセル'], dialog: null },
     },
     {
       label: 'a chosen pregnancy',
@@ -905,12 +1028,22 @@ describe('reporting a birth', () => {
       given: { action: pick(BORN), dialog: { step: 'birth-date', subscriptionId: 'S-preg' }, subscriptions: [preg] },
       want: {
         replies: [
-          'ご出産おめでとうございます！これからは子育てのメッセージをお届けします（子育て中・誕生日 2026年5月22日）。',
+          'ご出産おめでとうございます！これからは子育てのメッセージをお届けします（子育て中・誕生日 2026年5月22日・呼び名「まめ」）。',
           '生後10日、まめ',
         ],
         dialog: null,
         puts: [{ ...preg, track: 'childcare', anchorDate: BORN, registeredOn: TOMORROW }],
-        other: [{ type: 'family', familyId: 'F-S-preg', set: { track: 'childcare', anchorDate: BORN } }],
+        other: [
+          { type: 'family', familyId: 'F-S-preg', set: { track: 'childcare', anchorDate: BORN } },
+          {
+            type: 'notify',
+            familyId: 'F-S-preg',
+            message: {
+              type: 'text',
+              text: 'ご家族から、ご出産のお知らせがありました。おめでとうございます！\nこれからは子育てのメッセージをお届けします（お子さんの誕生日 2026年5月22日）。',
+            },
+          },
+        ],
       },
     },
     {
@@ -926,6 +1059,11 @@ describe('reporting a birth', () => {
         puts: [{ track: 'childcare', anchorDate: addDays(TODAY, -180) }],
         other: [
           { type: 'family', familyId: 'F-S-preg', set: { track: 'childcare', anchorDate: addDays(TODAY, -180) } },
+          {
+            type: 'notify',
+            familyId: 'F-S-preg',
+            message: { type: 'text', text: expect.stringContaining('2025年12月3日') },
+          },
         ],
       },
     },
@@ -951,7 +1089,7 @@ describe('reporting a birth', () => {
 });
 
 describe('pausing and resuming', () => {
-  const pauseMenu = ['1週間', '1か月', '再開するまで', 'やめる'];
+  const pauseMenu = ['1週間', '1か月', '再開するまで', 'お休みしない'];
   it.each<Case>([
     {
       label: 'お休み offers three lengths and a cancel',
@@ -1001,7 +1139,7 @@ describe('pausing and resuming', () => {
     {
       label: 'nothing active: nothing to pause',
       given: { action: tap('pause', { p: 'week' }), subscriptions: [paused(preg), readerStopped(child)] },
-      want: { replies: [W.nothingToResume], quick: MENU, dialog: null },
+      want: { replies: ['いまお届けしているメッセージはありません。'], quick: MENU, dialog: null },
     },
     {
       label: '再開 resumes a paused subscription from tomorrow',
@@ -1049,7 +1187,7 @@ describe('pausing and resuming', () => {
 });
 
 describe('stopping and deleting', () => {
-  const stopMenu = ['配信を停止する', '停止してデータ削除', 'やめる'];
+  const stopMenu = ['配信を停止する', '停止してデータ削除', '停止しない'];
   it.each<Case>([
     {
       label: '配信停止 asks first',
@@ -1083,9 +1221,14 @@ describe('stopping and deleting', () => {
       want: { replies: [W.cancelled], quick: MENU, dialog: null },
     },
     {
+      label: '停止しない keeps everything',
+      given: { action: tap('stop', { c: 'keep' }), dialog: { step: 'stop' }, subscriptions: [preg] },
+      want: { replies: ['そのままにしました。'], quick: MENU, dialog: null },
+    },
+    {
       label: 'stop and delete asks a second time, deleting nothing yet',
       given: { action: tap('stop', { c: 'delete' }), dialog: { step: 'stop' }, subscriptions: [preg] },
-      want: { replies: [W.askDelete], quick: ['削除する', 'やめる'], dialog: { step: 'delete' } },
+      want: { replies: [W.askDelete], quick: ['削除する', '削除しない'], dialog: { step: 'delete' } },
     },
     {
       label: 'the second confirmation deletes the reader, and only that',
@@ -1106,33 +1249,118 @@ describe('stopping and deleting', () => {
 });
 
 describe('a loss', () => {
+  const ACK = 'おつらいなか、お知らせくださりありがとうございます。';
+  const KEEP_BUTTONS = ['配信を止める', '今は止めない'];
+  const SUPPORT_BUTTONS = ['受け取る', '受け取らない'];
+  /** What the other member of the family is told: one message, with the contacts and the support offer. */
+  const notice = (familyId: string): Change => ({
+    type: 'notify',
+    familyId,
+    message: {
+      type: 'text',
+      text:
+        'ご家族から、おつらいお知らせをいただきました。心よりお悔やみ申し上げます。\nこのご登録のメッセージは、もうお届けしません。\nお話ししたくなったときは、次の窓口にご相談ください。\n\n' +
+        `${CONTACTS}\n\n${W.lossSupportOffer}`,
+      quickReply: {
+        items: [
+          {
+            type: 'action',
+            action: {
+              type: 'postback',
+              label: '受け取る',
+              data: `a=loss-support&c=yes&f=${familyId}`,
+              displayText: '受け取る',
+            },
+          },
+          {
+            type: 'action',
+            action: {
+              type: 'postback',
+              label: '受け取らない',
+              data: `a=loss-support&c=no&f=${familyId}`,
+              displayText: '受け取らない',
+            },
+          },
+        ],
+      },
+    },
+  });
+  const supportPut = {
+    tenantId: 'demo-minato',
+    readerKey: READER,
+    subscriptionId: 'id-1',
+    channel: 'line' as const,
+    address: USER,
+    track: 'support' as const,
+    anchorDate: TODAY,
+    audience: 'parent' as const,
+    status: 'active' as const,
+    registeredOn: TOMORROW,
+    familyId: 'id-2',
+    bucket: BUCKET,
+    version: 0,
+  };
+
   it.each<Case>([
     {
-      label: 'one registration: asked to confirm',
+      label: 'one registration: acknowledged first, then asked with buttons that cannot be mistaken',
       given: { action: say('赤ちゃんを亡くされた方へ'), subscriptions: [preg, support] },
       want: {
-        replies: [W.askLossConfirm],
-        quick: ['止める', 'やめる'],
+        replies: [
+          `${ACK}\n妊娠中・出産予定日 2026年9月9日・呼び名「まめ」のメッセージを、いまから止めてもよろしいですか？`,
+        ],
+        quick: KEEP_BUTTONS,
         dialog: { step: 'loss', subscriptionId: 'S-preg' },
       },
     },
     {
-      label: 'several registrations: choose one first',
+      label: "a partner's registration is named as the partner's",
+      given: { action: say('赤ちゃんを亡くされた方へ'), subscriptions: [partnerPreg] },
+      want: {
+        replies: [`${ACK}\nパートナー・家族として登録・出産予定日 2026年9月9日のメッセージを`],
+        quick: KEEP_BUTTONS,
+        dialog: { step: 'loss', subscriptionId: 'S-ppreg' },
+      },
+    },
+    {
+      label: 'several registrations: acknowledged first, then asked which, with 今は止めない as the way out',
       given: { action: say('赤ちゃんを亡くされた方へ'), subscriptions: [preg, child] },
-      want: { replies: [W.chooseWhich], quick: ['まめ 予定日9/9', '誕生日5/22', 'やめる'], dialog: null },
+      want: {
+        replies: [`${ACK}\nどのご登録についてですか？`],
+        quick: ['まめ 予定日9/9', '誕生日5/22', '今は止めない'],
+        dialog: null,
+      },
     },
     {
-      label: 'a chosen registration',
+      label: 'a chosen registration: asked without a second acknowledgement',
       given: { action: tap('loss', { s: 'S-child' }), subscriptions: [preg, child] },
-      want: { replies: [W.askLossConfirm], dialog: { step: 'loss', subscriptionId: 'S-child' } },
+      want: {
+        replies: ['子育て中・誕生日 2026年5月22日のメッセージを、いまから止めてもよろしいですか？'],
+        quick: KEEP_BUTTONS,
+        dialog: { step: 'loss', subscriptionId: 'S-child' },
+      },
     },
     {
-      label: 'nothing registered',
+      label: 'nothing registered: acknowledged, with the contacts',
+      given: { action: tap('menu', { m: 'loss' }), subscriptions: [] },
+      want: {
+        replies: [`${ACK}\nお話ししたくなったときは、いつでも次の窓口にご相談ください。\n\n${CONTACTS}`],
+        quick: MENU,
+        dialog: null,
+      },
+    },
+    {
+      label: 'told already (by the family or earlier): kind words, the contacts and the support series',
       given: { action: tap('menu', { m: 'loss' }), subscriptions: [lost(preg)] },
-      want: { replies: [W.nothingRegistered], quick: MENU, dialog: null },
+      want: {
+        replies: [`${W.nothingLiveAfterLoss}\n\n${CONTACTS}`],
+        quick: ['お便りを受け取る', 'その他'],
+        dialog: null,
+      },
     },
     {
-      label: 'confirmed: lost for the reader and the family, condolences with the contacts, and the support offer',
+      label:
+        'confirmed: lost for the reader and the family, condolences with the contacts, the support offer, and one notice to the family',
       given: {
         action: tap('loss-confirm', { c: 'yes' }),
         dialog: { step: 'loss', subscriptionId: 'S-preg' },
@@ -1140,20 +1368,46 @@ describe('a loss', () => {
       },
       want: {
         replies: [`${W.lossRecorded}\n\n${CONTACTS}`, W.lossSupportOffer],
-        quick: ['受け取る', '受け取らない'],
+        quick: SUPPORT_BUTTONS,
         dialog: { step: 'loss-support' },
         puts: [{ ...preg, status: 'lost' }],
-        other: [{ type: 'family', familyId: 'F-S-preg', set: { status: 'lost' } }],
+        other: [{ type: 'family', familyId: 'F-S-preg', set: { status: 'lost' } }, notice('F-S-preg')],
       },
     },
     {
-      label: 'declined',
+      label: 'confirmed by the partner: the parent is the one told',
+      given: {
+        action: tap('loss-confirm', { c: 'yes' }),
+        dialog: { step: 'loss', subscriptionId: 'S-ppreg' },
+        subscriptions: [partnerPreg],
+      },
+      want: {
+        replies: [`${W.lossRecorded}\n\n${CONTACTS}`, W.lossSupportOffer],
+        quick: SUPPORT_BUTTONS,
+        dialog: { step: 'loss-support' },
+        puts: [{ ...partnerPreg, status: 'lost' }],
+        other: [{ type: 'family', familyId: 'F-other', set: { status: 'lost' } }, notice('F-other')],
+      },
+    },
+    {
+      label: '今は止めない: kept, said so kindly',
       given: {
         action: tap('loss-confirm', { c: 'no' }),
         dialog: { step: 'loss', subscriptionId: 'S-preg' },
         subscriptions: [preg],
       },
-      want: { replies: [W.cancelled], quick: MENU, dialog: null },
+      want: {
+        replies: [
+          'わかりました。メッセージはこのままお届けします。\n必要なときは、いつでもメニューの「赤ちゃんを亡くされた方へ」からお知らせください。',
+        ],
+        quick: MENU,
+        dialog: null,
+      },
+    },
+    {
+      label: '今は止めない from the list of registrations',
+      given: { action: tap('loss-confirm', { c: 'no' }), subscriptions: [preg, child] },
+      want: { replies: [W.lossKept], quick: MENU, dialog: null },
     },
     {
       label: 'a confirmation without the question changes nothing',
@@ -1172,31 +1426,35 @@ describe('a loss', () => {
     {
       label: 'support accepted: a support subscription of its own family, anchored today, from tomorrow',
       given: {
+        action: tap('loss-support', { c: 'yes', f: 'F-S-preg' }),
+        dialog: { step: 'loss-support' },
+        subscriptions: [lost(preg)],
+      },
+      want: { replies: [W.lossSupportAccepted], dialog: null, puts: [supportPut] },
+    },
+    {
+      label: 'support accepted from an old button without the family',
+      given: {
         action: tap('loss-support', { c: 'yes' }),
         dialog: { step: 'loss-support' },
         subscriptions: [lost(preg)],
       },
-      want: {
-        replies: [W.lossSupportAccepted],
-        dialog: null,
-        puts: [
-          {
-            tenantId: 'demo-minato',
-            readerKey: READER,
-            subscriptionId: 'id-1',
-            channel: 'line',
-            address: USER,
-            track: 'support',
-            anchorDate: TODAY,
-            audience: 'parent',
-            status: 'active',
-            registeredOn: TOMORROW,
-            familyId: 'id-2',
-            bucket: BUCKET,
-            version: 0,
-          },
-        ],
-      },
+      want: { replies: [W.lossSupportAccepted], dialog: null, puts: [supportPut] },
+    },
+    {
+      label: 'support accepted by the member who was told (no dialog; the family is lost for them too)',
+      given: { action: tap('loss-support', { c: 'yes', f: 'F-other' }), subscriptions: [lost(partnerPreg), child] },
+      want: { replies: [W.lossSupportAccepted], dialog: null, puts: [supportPut] },
+    },
+    {
+      label: 'support declined by the member who was told: no "we send you nothing" while a child is followed',
+      given: { action: tap('loss-support', { c: 'no', f: 'F-other' }), subscriptions: [lost(partnerPreg), child] },
+      want: { replies: ['承知しました。お便りはお送りしません。'], dialog: null },
+    },
+    {
+      label: 'support accepted twice: one series only',
+      given: { action: tap('loss-support', { c: 'yes', f: 'F-S-preg' }), subscriptions: [lost(preg), support] },
+      want: { replies: [W.lossSupportAccepted], dialog: null },
     },
     {
       label: 'support declined',
@@ -1210,6 +1468,11 @@ describe('a loss', () => {
     {
       label: 'a support answer without the offer gets help',
       given: { action: tap('loss-support', { c: 'yes' }), subscriptions: [lost(preg)] },
+      want: { replies: [HELP], quick: MENU, dialog: KEEP },
+    },
+    {
+      label: 'a support answer naming a family that is not lost gets help',
+      given: { action: tap('loss-support', { c: 'yes', f: 'F-S-preg' }), subscriptions: [preg] },
       want: { replies: [HELP], quick: MENU, dialog: KEEP },
     },
   ])('$label', check);
@@ -1275,7 +1538,7 @@ describe('anything else', () => {
     { command: '配信停止', first: W.askStop },
     { command: 'パートナー招待', first: '招待コード：' },
     { command: 'その他', first: W.moreMenu },
-    { command: '赤ちゃんを亡くされた方へ', first: W.askLossConfirm },
+    { command: '赤ちゃんを亡くされた方へ', first: W.lossAcknowledge },
   ])('the text command $command works like the menu', ({ command, first }) => {
     const out = run({ action: say(command), subscriptions: [preg] });
     expect(out.replies[0]?.text).toContain(first);
@@ -1307,7 +1570,7 @@ describe("a tenant's wording", () => {
   it('replaces a button label', () => {
     expect(
       quickLabels(run({ tenant: worded, action: pick(DUE), dialog: { step: 'date', track: 'maternity' } })),
-    ).toEqual(['あとで']);
+    ).toEqual(['あとで', 'キャンセル']);
   });
 
   it('cuts a long label to 20 characters but keeps the whole text as the display text', () => {
@@ -1456,6 +1719,8 @@ const someStart: fc.Arbitrary<Subscription[]> = fc.subarray([preg, preg2, child,
 );
 
 describe('random conversations', () => {
+  /** Postbacks that leave everything as it is: cancel, or the "no"/"keep" answer of a confirmation. */
+  const WAY_OUT = /^a=(cancel|later)$|&c=(no|keep)(&|$)/;
   const IDENTITY: (keyof Subscription)[] = [
     'tenantId',
     'readerKey',
@@ -1518,6 +1783,9 @@ describe('random conversations', () => {
           expectWithinLineLimits(out);
           if (action.kind === 'unfollow') expect(out.replies).toEqual([]);
           else expect(out.replies.length).toBeGreaterThan(0);
+          // A question asked now keeps a way out next to its answers.
+          if (out.dialog)
+            expect(lastItems(out).some((i) => i.action.type === 'postback' && WAY_OUT.test(i.action.data))).toBe(true);
 
           for (const c of out.changes) {
             if (c.type === 'put') {
@@ -1537,6 +1805,9 @@ describe('random conversations', () => {
           }
           if (out.dialog !== undefined) dialog = out.dialog ?? undefined;
           last = out;
+          expect(
+            subscriptions.filter((s) => s.track === 'support' && s.status === 'active').length,
+          ).toBeLessThanOrEqual(1);
         }
       }),
       { numRuns: 200 },

@@ -389,6 +389,7 @@ describe('handleLineWebhook: events', () => {
       '妊娠中',
       '子育て中',
       'パートナー・家族として登録',
+      'あとで登録する',
     ]);
     expect(store.dialogOf(PARENT)).toEqual({ step: 'track' });
     expect(store.commits).toEqual([
