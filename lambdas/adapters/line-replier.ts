@@ -2,7 +2,10 @@ import { messagingApi } from '@line/bot-sdk';
 import type { TenantConfig } from '../../schemas/tenant';
 import type { LineCredentialsSource, LineReplier, LineReplierFactory } from '../services/ports';
 
-/** Replies are free and need no retry key (LINE rejects one on reply); a reply token is valid once, for about a minute. */
+/**
+ * Replies are free and need no retry key (LINE rejects one on reply); a reply token is valid once, for about a minute.
+ * Pushes (notices to a family member) carry a retry key.
+ */
 export class BotSdkLineReplierFactory implements LineReplierFactory {
   /** Keyed by token, so a rotated token (picked up by the credentials cache) gets a new client. */
   private readonly clients = new Map<string, LineReplier>();
@@ -19,6 +22,9 @@ export class BotSdkLineReplierFactory implements LineReplierFactory {
       client = {
         reply: async (replyToken: string, messages: unknown[]) =>
           void (await api.replyMessage({ replyToken, messages: messages as messagingApi.Message[] })),
+        // A push is retried by LINE's idempotency key, not here: the caller treats a failure as a lost notice.
+        push: async (to: string, messages: unknown[], retryKey: string) =>
+          void (await api.pushMessage({ to, messages: messages as messagingApi.Message[] }, retryKey)),
       };
       this.clients.set(channelAccessToken, client);
     }

@@ -1,5 +1,6 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import { validateSignature } from '@line/bot-sdk';
+import { v5 as uuidv5 } from 'uuid';
 import { LineWebhookBodySchema, type LineEvent, type ReaderAction } from '../../schemas/line-webhook';
 import type { Subscription } from '../../schemas/subscription';
 import type { TenantConfig } from '../../schemas/tenant';
@@ -24,7 +25,7 @@ export interface LineWebhookDeps {
   clock: Clock;
   newId?: () => string;
   newInviteCode?: () => string;
-  /** Counts only, never content: called when a reply could not be sent. */
+  /** Counts only, never content: called when a reply, or a notice to a family member, could not be sent. */
   onReplyFailed?: (err: unknown) => void;
 }
 
@@ -136,8 +137,14 @@ async function handleEvent(tenant: TenantConfig, event: LineEvent, deps: LineWeb
     newInviteCode: deps.newInviteCode ?? newInviteCode,
   });
 
+  const members = await familiesOf(tenant, out.changes, deps);
   const puts = out.changes.flatMap((c) => (c.type === 'put' ? [c.subscription] : []));
-  for (const c of out.changes) if (c.type === 'family') puts.push(...(await familyPuts(tenant, readerKey, c, deps)));
+  for (const c of out.changes)
+    if (c.type === 'family') puts.push(...familyPuts(readerKey, c, members.get(c.familyId)!));
+  // Who is told is decided on the family as it was before this event's changes (a loss makes everyone "lost").
+  const notices = out.changes.flatMap((c) =>
+    c.type === 'notify' ? noticeRecipients(readerKey, members.get(c.familyId)!).map((to) => ({ to, c })) : [],
+  );
   const deleting = out.changes.some((c) => c.type === 'delete-reader');
   const committed = await deps.readers.commit({
     tenantId: tenant.tenantId,
@@ -158,7 +165,51 @@ async function handleEvent(tenant: TenantConfig, event: LineEvent, deps: LineWeb
       deps.onReplyFailed?.(err);
     }
   }
+  if (notices.length > 0) {
+    const line = await deps.replies.forTenant(tenant);
+    for (const [n, { to, c }] of notices.entries()) {
+      // Email family members are told by the email channel (issue 8); LINE ones by a push.
+      if (to.channel !== 'line') continue;
+      try {
+        // The key follows from the event, so a retried push within 24 h is not shown twice.
+        await line.push(
+          to.address,
+          [c.message],
+          uuidv5(`${tenant.tenantId}|${event.webhookEventId}|${n}`, NOTICE_KEY_NAMESPACE),
+        );
+      } catch (err) {
+        // Stored is stored: a lost notice must not make LINE redeliver (and re-apply) the event.
+        deps.onReplyFailed?.(err);
+      }
+    }
+  }
   return true;
+}
+
+/** Fixed, so that notice retry keys are stable across deployments. */
+const NOTICE_KEY_NAMESPACE = '5f0e7a52-93a4-4c3e-9a43-2b8f6f0c1d77';
+
+const live = (s: Subscription) => s.status === 'active' || s.status === 'paused';
+
+/** The members of every family the changes name, loaded once per family. */
+async function familiesOf(
+  tenant: TenantConfig,
+  changes: Change[],
+  deps: LineWebhookDeps,
+): Promise<Map<string, Subscription[]>> {
+  const ids = new Set(changes.flatMap((c) => (c.type === 'family' || c.type === 'notify' ? [c.familyId] : [])));
+  const entries = await Promise.all(
+    [...ids].map(async (id) => [id, await deps.readers.familyMembers(tenant.tenantId, id)] as const),
+  );
+  return new Map(entries);
+}
+
+/** One subscription per other reader of the family who still hears from us (not stopped, not unfollowed, not lost). */
+function noticeRecipients(readerKey: string, members: Subscription[]): Subscription[] {
+  const byReader = new Map<string, Subscription>();
+  for (const s of members)
+    if (s.readerKey !== readerKey && live(s) && !byReader.has(s.readerKey)) byReader.set(s.readerKey, s);
+  return [...byReader.values()];
 }
 
 /**
@@ -166,13 +217,11 @@ async function handleEvent(tenant: TenantConfig, event: LineEvent, deps: LineWeb
  * whatever their own status, so that a stopped or paused partner who resumes later resumes the right stage;
  * a lost subscription is never changed again.
  */
-async function familyPuts(
-  tenant: TenantConfig,
+function familyPuts(
   readerKey: string,
   c: Extract<Change, { type: 'family' }>,
-  deps: LineWebhookDeps,
-): Promise<Subscription[]> {
-  const members = await deps.readers.familyMembers(tenant.tenantId, c.familyId);
+  members: Subscription[],
+): Subscription[] {
   return members.filter((s) => s.readerKey !== readerKey && s.status !== 'lost').map((s) => ({ ...s, ...c.set }));
 }
 

@@ -135,6 +135,8 @@ export interface ReaderStore {
 
 export interface LineReplier {
   reply(replyToken: string, messages: unknown[]): Promise<void>;
+  /** A message to another reader than the one who wrote (a family member told of a loss, a birth, a new date). */
+  push(to: string, messages: unknown[], retryKey: string): Promise<void>;
 }
 export interface LineReplierFactory {
   forTenant(tenant: TenantConfig): Promise<LineReplier>;

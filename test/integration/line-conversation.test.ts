@@ -246,6 +246,16 @@ describe('the LINE conversation, through signed webhooks to the real handler', (
     ]);
     expect((await partner.subscriptions()).map((s) => s.status)).toEqual(['lost']);
 
+    // The partner is told once, gently, with the contacts and the offer; their settings say what happened.
+    const told = (await partner.botTexts()).filter((t) => t.includes('ご家族から、おつらいお知らせ'));
+    expect(told).toHaveLength(1);
+    expect(told[0]).toContain('みなと市 保健センター');
+    expect((await partner.quickReplies()).map((a) => a.label)).toEqual(['受け取る', '受け取らない']);
+    await partner.tap('受け取らない');
+    expect(await partner.lastBotText()).toBe('承知しました。お便りはお送りしません。');
+    await partner.say('登録内容');
+    expect(await partner.lastBotText()).toContain('お知らせいただいたご登録のメッセージは、お届けを止めています。');
+
     // The next daily deliveries: nothing stage-timed for either of them (the support series has no day-1 text in the test library).
     const before = { parent: (await parent.chat()).length, partner: (await partner.chat()).length };
     for (const date of [addDays(today, 1), addDays(today, 2)]) await runDelivery(stack, { date });

@@ -197,15 +197,28 @@ interface SentReply {
   replyToken: string;
   messages: { type: string; text: string; quickReply?: { items: { action: { label: string } }[] } }[];
 }
+interface SentPush {
+  tenantId: string;
+  to: string;
+  retryKey: string;
+  messages: SentReply['messages'];
+}
 class FakeReplierFactory implements LineReplierFactory {
   readonly sent: SentReply[] = [];
+  readonly pushed: SentPush[] = [];
   failure: Error | undefined;
+  pushFailure: Error | undefined;
   async forTenant(tenant: TenantConfig): Promise<LineReplier> {
     return {
       reply: async (replyToken, messages) => {
         await Promise.resolve();
         if (this.failure) throw this.failure;
         this.sent.push({ tenantId: tenant.tenantId, replyToken, messages: messages as SentReply['messages'] });
+      },
+      push: async (to, messages, retryKey) => {
+        await Promise.resolve();
+        if (this.pushFailure) throw this.pushFailure;
+        this.pushed.push({ tenantId: tenant.tenantId, to, retryKey, messages: messages as SentReply['messages'] });
       },
     };
   }
@@ -719,5 +732,182 @@ describe("handleLineWebhook: the family and the reader's data", () => {
     await handleLineWebhook(signed(bodyOf(postbackEvent(PARTNER, 'partner'))), deps);
     await handleLineWebhook(signed(bodyOf(textEvent(PARTNER, 'K7WX3P'))), deps);
     expect(store.subscriptionsOf(PARTNER)).toEqual([expect.objectContaining({ track: 'childcare', anchorDate: born })]);
+  });
+});
+
+describe('handleLineWebhook: the other member of the family is told', () => {
+  const parentPreg = sub(PARENT, { subscriptionId: 'S-parent', familyId: 'F1', nickname: 'まめ' });
+  const partnerPreg = sub(PARTNER, { subscriptionId: 'S-partner', familyId: 'F1', audience: 'partner' });
+  const unrelated = sub(OTHER, { subscriptionId: 'S-other', familyId: 'F2' });
+  const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+  const LOSS_NOTICE =
+    'ご家族から、おつらいお知らせをいただきました。心よりお悔やみ申し上げます。\nこのご登録のメッセージは、もうお届けしません。\nお話ししたくなったときは、次の窓口にご相談ください。\n\n' +
+    '【相談窓口】\n・みなと市 保健センター 03-0000-0000\n\n' +
+    W.lossSupportOffer;
+
+  async function lossReportedBy(userId: string, subscriptionId: string, store: InMemoryReaderStore) {
+    store.seedDialog('demo-minato', userId, { step: 'loss', subscriptionId });
+    const ctx = setup(store);
+    const res = await handleLineWebhook(signed(bodyOf(postbackEvent(userId, 'loss-confirm', { c: 'yes' }))), ctx.deps);
+    return { ...ctx, res };
+  }
+
+  it.each([
+    { label: 'the parent reports: the partner is told', reporter: PARENT, reported: 'S-parent', told: PARTNER },
+    { label: 'the partner reports: the parent is told', reporter: PARTNER, reported: 'S-partner', told: PARENT },
+  ])('a loss: $label once, with the contacts and the support offer', async ({ reporter, reported, told }) => {
+    const store = new InMemoryReaderStore().seed(parentPreg, partnerPreg, unrelated);
+    const { replies, res } = await lossReportedBy(reporter, reported, store);
+    expect(res.handled).toBe(1);
+    expect(replies.pushed).toEqual([
+      {
+        tenantId: 'demo-minato',
+        to: told,
+        retryKey: expect.stringMatching(UUID),
+        messages: [
+          {
+            type: 'text',
+            text: LOSS_NOTICE,
+            quickReply: {
+              items: [
+                expect.objectContaining({ action: expect.objectContaining({ label: '受け取る' }) }),
+                expect.objectContaining({ action: expect.objectContaining({ label: '受け取らない' }) }),
+              ],
+            },
+          },
+        ],
+      },
+    ]);
+    // The reporter gets the reply, not a push.
+    expect(texts(replies.sent[0])[0]).toContain('心よりお悔やみ申し上げます');
+    expect(store.subscriptionsOf(told).map((s) => s.status)).toEqual(['lost']);
+  });
+
+  it("the told partner's 受け取る starts their support series, and their settings say what happened", async () => {
+    const store = new InMemoryReaderStore().seed(parentPreg, partnerPreg);
+    const { deps, replies } = await lossReportedBy(PARENT, 'S-parent', store);
+    await handleLineWebhook(signed(bodyOf(textEvent(PARTNER, '登録内容'))), deps);
+    expect(texts(replies.sent.at(-1))[0]).toContain('お知らせいただいたご登録のメッセージは、お届けを止めています。');
+    expect(texts(replies.sent.at(-1))[0]).not.toContain('まだ登録がありません');
+    const accept = replies.pushed[0]!.messages[0]!.quickReply!.items[0]!.action as unknown as { data: string };
+    await handleLineWebhook(signed(bodyOf(lineEvent('postback', PARTNER, { postback: { data: accept.data } }))), deps);
+    expect(texts(replies.sent.at(-1))).toEqual([W.lossSupportAccepted]);
+    expect(
+      store
+        .subscriptionsOf(PARTNER)
+        .map((s) => [s.track, s.status])
+        .sort(),
+    ).toEqual([
+      ['maternity', 'lost'],
+      ['support', 'active'],
+    ]);
+  });
+
+  it.each([
+    {
+      label: 'a partner who stopped is not pushed',
+      partner: { ...partnerPreg, status: 'stopped' as const, stoppedReason: 'reader' as const },
+      pushes: 0,
+    },
+    {
+      label: 'a partner who unfollowed is not pushed',
+      partner: { ...partnerPreg, status: 'stopped' as const, stoppedReason: 'unfollow' as const },
+      pushes: 0,
+    },
+    { label: 'a paused partner is told', partner: { ...partnerPreg, status: 'paused' as const }, pushes: 1 },
+    {
+      label: 'a partner whose registration was lost before is not told again',
+      partner: { ...partnerPreg, status: 'lost' as const },
+      pushes: 0,
+    },
+  ])('a loss: $label', async ({ partner, pushes }) => {
+    const store = new InMemoryReaderStore().seed(parentPreg, partner);
+    const { replies } = await lossReportedBy(PARENT, 'S-parent', store);
+    expect(replies.pushed).toHaveLength(pushes);
+  });
+
+  it('a partner with two subscriptions in the family gets one notice', async () => {
+    const store = new InMemoryReaderStore().seed(parentPreg, partnerPreg, {
+      ...partnerPreg,
+      subscriptionId: 'S-partner-2',
+    });
+    const { replies } = await lossReportedBy(PARENT, 'S-parent', store);
+    expect(replies.pushed.map((p) => p.to)).toEqual([PARTNER]);
+  });
+
+  it('nobody else in the family: no push', async () => {
+    const store = new InMemoryReaderStore().seed(parentPreg, unrelated);
+    const { replies } = await lossReportedBy(PARENT, 'S-parent', store);
+    expect(replies.pushed).toEqual([]);
+  });
+
+  it('an email partner is not pushed on LINE', async () => {
+    const emailPartner: Subscription = {
+      ...partnerPreg,
+      readerKey: 'email:partner@example.org',
+      channel: 'email',
+      address: 'partner@example.org',
+    };
+    const store = new InMemoryReaderStore().seed(parentPreg, emailPartner);
+    const { replies } = await lossReportedBy(PARENT, 'S-parent', store);
+    expect(replies.pushed).toEqual([]);
+  });
+
+  it('a redelivered event pushes nothing a second time', async () => {
+    const store = new InMemoryReaderStore()
+      .seed(parentPreg, partnerPreg)
+      .seedDialog('demo-minato', PARENT, { step: 'loss', subscriptionId: 'S-parent' });
+    const { deps, replies } = setup(store);
+    const body = bodyOf(postbackEvent(PARENT, 'loss-confirm', { c: 'yes' }));
+    await handleLineWebhook(signed(body), deps);
+    await handleLineWebhook(signed(body), deps);
+    expect(replies.pushed).toHaveLength(1);
+  });
+
+  it('a failed push is counted, and the event stays handled (LINE must not redeliver it)', async () => {
+    const store = new InMemoryReaderStore()
+      .seed(parentPreg, partnerPreg)
+      .seedDialog('demo-minato', PARENT, { step: 'loss', subscriptionId: 'S-parent' });
+    const { deps, replies, replyFailures } = setup(store);
+    replies.pushFailure = new Error('LINE 500');
+    const res = await handleLineWebhook(signed(bodyOf(postbackEvent(PARENT, 'loss-confirm', { c: 'yes' }))), deps);
+    expect(res).toMatchObject({ status: 200, handled: 1 });
+    expect(replyFailures).toEqual([replies.pushFailure]);
+    expect(store.subscriptionsOf(PARTNER).map((s) => s.status)).toEqual(['lost']);
+  });
+
+  it.each([
+    {
+      label: 'a due date changed by the partner is told to the parent',
+      by: PARTNER,
+      dialog: { step: 'change-date' as const, subscriptionId: 'S-partner' },
+      date: addDays(TODAY, 120),
+      told: PARENT,
+      text: 'ご家族が出産予定日を2026年9月29日に変更しました。これからは新しい日付に合わせてメッセージをお届けします。',
+    },
+    {
+      label: 'a due date changed by the parent is told to the partner',
+      by: PARENT,
+      dialog: { step: 'change-date' as const, subscriptionId: 'S-parent' },
+      date: addDays(TODAY, 120),
+      told: PARTNER,
+      text: 'ご家族が出産予定日を2026年9月29日に変更しました。',
+    },
+    {
+      label: 'a birth reported by the parent is told to the partner',
+      by: PARENT,
+      dialog: { step: 'birth-date' as const, subscriptionId: 'S-parent' },
+      date: addDays(TODAY, -2),
+      told: PARTNER,
+      text: 'ご家族から、ご出産のお知らせがありました。おめでとうございます！\nこれからは子育てのメッセージをお届けします（お子さんの誕生日 2026年5月30日）。',
+    },
+  ])('$label', async ({ by, dialog, date, told, text }) => {
+    const store = new InMemoryReaderStore().seed(parentPreg, partnerPreg).seedDialog('demo-minato', by, dialog);
+    const { deps, replies } = setup(store);
+    await handleLineWebhook(signed(bodyOf(postbackEvent(by, 'date', {}, date))), deps);
+    expect(replies.pushed.map((p) => ({ to: p.to, texts: p.messages.map((m) => m.text) }))).toEqual([
+      { to: told, texts: [expect.stringContaining(text)] },
+    ]);
+    expect(store.subscriptionsOf(told)[0]?.anchorDate).toBe(date);
   });
 });
