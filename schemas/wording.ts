@@ -111,6 +111,8 @@ export const DEFAULT_WORDING = {
   moreMenu: 'その他のメニューです。',
   lossMenuLabel: '赤ちゃんを亡くされた方へ',
   contactsHeader: '相談窓口',
+  /** Between the nicknames of twins named in one daily text: `ゆいとあお`. */
+  nicknameJoiner: 'と',
   help: 'メッセージありがとうございます。このアカウントでは個別のご質問にはお答えできません。下のメニューからお選びください。\nご心配なことは、かかりつけの医療機関や次の窓口にご相談ください。',
 } as const;
 

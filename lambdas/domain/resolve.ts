@@ -1,6 +1,7 @@
 import { LINE_MAX_MESSAGES_PER_REQUEST, LINE_TEXT_MAX, type IsoDate, type Track } from '../../schemas/common';
 import type { Subscription } from '../../schemas/subscription';
 import type { Overlay, TenantConfig } from '../../schemas/tenant';
+import { DEFAULT_WORDING } from '../../schemas/wording';
 import { daysBetween, parseIsoDate } from './dates';
 import { libraryText, type LibraryIndex } from './library';
 import {
@@ -92,7 +93,18 @@ function slotDay(sub: Subscription, today: IsoDate): number {
 
 /** The texts one subscription gets on `today`, in order, placeholders filled; empty when nothing is due. */
 export function resolveSubscription(sub: Subscription, today: IsoDate, ctx: ResolveContext): string[] {
-  if (!isDue(sub, today)) return [];
+  const { templates, nickname } = resolveTemplates(sub, today, ctx);
+  return templates.map((text) => fillPlaceholders(text, nickname));
+}
+
+/** The texts before `{nickname}` is filled in, and the nickname to fill in. */
+function resolveTemplates(
+  sub: Subscription,
+  today: IsoDate,
+  ctx: ResolveContext,
+): { templates: string[]; nickname: string } {
+  const nickname = sub.nickname?.trim() || ctx.tenant.defaultNickname;
+  if (!isDue(sub, today)) return { templates: [], nickname };
   const { tenant, library } = ctx;
   const day = slotDay(sub, today);
 
@@ -108,8 +120,7 @@ export function resolveSubscription(sub: Subscription, today: IsoDate, ctx: Reso
     if (age !== undefined) texts.push(tenant.birthdayMessages[`${age}`]);
   }
 
-  const nickname = sub.nickname?.trim() || tenant.defaultNickname;
-  return texts.map((text) => fillPlaceholders(text, nickname));
+  return { templates: texts, nickname };
 }
 
 const TRACK_ORDER: Record<Track, number> = { maternity: 0, childcare: 1, support: 2 };
@@ -127,16 +138,29 @@ export function compareSubscriptions(a: Subscription, b: Subscription): number {
   );
 }
 
-/** All of one reader's texts for `today`, at most 5 and each at most 5,000 UTF-16 units. */
+/**
+ * All of one reader's texts for `today`, at most 5 and each at most 5,000 UTF-16 units. Twins (or any
+ * subscriptions on the same day) whose texts are the same are not sent the same bubble twice: a text comes once,
+ * where it first appears; when it names the child and the nicknames differ, it names them all
+ * (`ゆいとあお、1歳おめでとう`).
+ */
 export function resolveReader(subs: readonly Subscription[], today: IsoDate, ctx: ResolveContext): string[] {
-  const texts: string[] = [];
-  const sources: number[] = [];
+  const groups = new Map<string, { source: number; nicknames: string[] }>();
   [...subs].sort(compareSubscriptions).forEach((sub, i) => {
-    for (const text of resolveSubscription(sub, today, ctx)) {
-      texts.push(text);
-      sources.push(i);
+    const { templates, nickname } = resolveTemplates(sub, today, ctx);
+    for (const template of templates) {
+      const group = groups.get(template);
+      if (!group) groups.set(template, { source: i, nicknames: [nickname] });
+      else if (!group.nicknames.includes(nickname)) group.nicknames.push(nickname);
     }
   });
+  const joiner = ctx.tenant.wording.nicknameJoiner ?? DEFAULT_WORDING.nicknameJoiner;
+  const texts: string[] = [];
+  const sources: number[] = [];
+  for (const [template, { source, nicknames }] of groups) {
+    texts.push(fillPlaceholders(template, nicknames.join(joiner)));
+    sources.push(source);
+  }
   return packMessages(texts, sources);
 }
 

@@ -1,3 +1,4 @@
+import { addDays } from '../../../lambdas/domain/dates';
 import { buildLibraryIndex } from '../../../lambdas/domain/library';
 import {
   emailSubject,
@@ -235,16 +236,43 @@ describe('resolveReader', () => {
   it.each<{ label: string; subs: Subscription[]; today: string; want: string[] }>([
     { label: 'nothing due', subs: [twinA, twinB], today: '2026-06-16', want: [] },
     {
-      label: 'twins with different nicknames, by subscription id',
+      label: 'twins with different nicknames: one text naming both, in subscription id order',
       subs: [twinB, twinA],
       today: '2026-06-15',
-      want: ['c0 ゆい', 'c0 あお'],
+      want: ['c0 ゆいとあお'],
     },
     {
-      label: 'twins on their 1st birthday: six texts merged into five within a twin',
+      label: 'twins without nicknames: the same text once, not two identical bubbles',
+      subs: [
+        { ...twinA, nickname: undefined },
+        { ...twinB, nickname: undefined },
+      ],
+      today: '2026-06-15',
+      want: ['c0 赤ちゃん'],
+    },
+    {
+      label: 'twins with the same nickname: once',
+      subs: [twinA, { ...twinB, nickname: 'ゆい' }],
+      today: '2026-06-15',
+      want: ['c0 ゆい'],
+    },
+    {
+      label: 'twins on their 1st birthday: the library text once, the overlay and the greeting naming both',
       subs: [twinA, twinB],
       today: '2027-06-15',
-      want: ['c365', 'childcare 365 ゆい', 'ゆい 1歳', 'c365\n\nchildcare 365 あお', 'あお 1歳'],
+      want: ['c365', 'childcare 365 ゆいとあお', 'ゆいとあお 1歳'],
+    },
+    {
+      label: 'triplets, one without a nickname: every child named, the default word for that one',
+      subs: [twinA, twinB, { ...child, subscriptionId: 'S-twin-c', nickname: undefined }],
+      today: '2026-06-15',
+      want: ['c0 ゆいとあおと赤ちゃん'],
+    },
+    {
+      label: 'siblings on different days keep their own texts',
+      subs: [twinA, { ...twinB, anchorDate: '2025-06-15' }],
+      today: '2026-06-15',
+      want: ['c365', 'childcare 365 あお', 'あお 1歳', 'c0 ゆい'],
     },
     // Toddler born 2025-12-08 is 365 days old on 2026-12-08, the due date of the new pregnancy.
     {
@@ -277,9 +305,64 @@ describe('resolveReader', () => {
   });
 
   it('throws when a reader has more text than five LINE messages hold', () => {
+    const days = [0, 1, 2, 3, 4, 5];
+    const big = buildLibraryIndex(
+      days.map((day) => ({
+        track: 'childcare' as const,
+        day,
+        audience: 'parent' as const,
+        text: `${day}`.repeat(4800),
+      })),
+    );
+    const six = days.map((day) => ({ ...child, subscriptionId: `S${day}`, anchorDate: addDays('2026-06-15', -day) }));
+    expect(() => resolveReader(six, '2026-06-15', { tenant, library: big })).toThrow(MessageTooLongError);
+  });
+
+  it('sextuplets with the same long text get it once, within the limits', () => {
     const big = buildLibraryIndex([{ track: 'childcare', day: 0, audience: 'parent', text: 'x'.repeat(4800) }]);
     const sextuplets = ['a', 'b', 'c', 'd', 'e', 'f'].map((id) => ({ ...child, subscriptionId: id }));
-    expect(() => resolveReader(sextuplets, '2026-06-15', { tenant, library: big })).toThrow(MessageTooLongError);
+    expect(resolveReader(sextuplets, '2026-06-15', { tenant, library: big })).toEqual(['x'.repeat(4800)]);
+  });
+
+  it("twins' nicknames are joined with the tenant's word when it has one", () => {
+    const joined = TenantConfigSchema.parse({ ...tenant, wording: { nicknameJoiner: '・' } });
+    expect(resolveReader([twinA, twinB], '2026-06-15', { tenant: joined, library })).toEqual(['c0 ゆい・あお']);
+  });
+
+  it('twins: still at most five messages when their day has more distinct texts', () => {
+    const one = buildLibraryIndex(
+      [0, 1, 2, 3, 4].map((day) => ({
+        track: 'childcare' as const,
+        day,
+        audience: 'parent' as const,
+        text: `c${day} {nickname}`,
+      })),
+    );
+    // Five pairs of twins born on five days: ten subscriptions, five distinct texts, one per pair.
+    const pairs = [0, 1, 2, 3, 4].flatMap((day) =>
+      ['A', 'B'].map((t) => ({
+        ...child,
+        subscriptionId: `K${day}${t}`,
+        nickname: `${t}${day}`,
+        anchorDate: addDays('2026-06-15', -day),
+      })),
+    );
+    const extra = { ...child, subscriptionId: 'K9', nickname: 'Z', anchorDate: addDays('2026-06-15', -2) };
+    const noOverlays: TenantConfig = { ...tenant, overlays: [] };
+    expect(resolveReader(pairs, '2026-06-15', { tenant: noOverlays, library: one })).toEqual([
+      'c4 A4とB4',
+      'c3 A3とB3',
+      'c2 A2とB2',
+      'c1 A1とB1',
+      'c0 A0とB0',
+    ]);
+    expect(resolveReader([...pairs, extra], '2026-06-15', { tenant: noOverlays, library: one })).toEqual([
+      'c4 A4とB4',
+      'c3 A3とB3',
+      'c2 A2とB2とZ',
+      'c1 A1とB1',
+      'c0 A0とB0',
+    ]);
   });
 });
 
