@@ -50,10 +50,10 @@ export const DEFAULT_WORDING = {
   nothingRegistered: 'まだ登録がありません。「妊娠中」または「子育て中」を選んで登録してください。',
   nothingLiveStopped: 'いまは配信を停止しています。再開するときは「再開」と送ってください。',
   nothingLiveAfterLoss:
-    'お知らせいただいたご登録のメッセージは、お届けを止めています。\nおつらいときは、いつでも次の窓口にご相談ください。',
+    'お知らせのあったご登録のメッセージは、お届けを止めています。\nおつらいときは、いつでも次の窓口にご相談ください。',
   lossNothingRegistered:
     'おつらいなか、お知らせくださりありがとうございます。\nお話ししたくなったときは、いつでも次の窓口にご相談ください。',
-  settingsLostLine: 'お知らせいただいたご登録のメッセージは、お届けを止めています。',
+  settingsLostLine: 'お知らせのあったご登録のメッセージは、お届けを止めています。',
   lossSupportStart: 'お便りを受け取る',
   changeDate: '日付を変更',
   changeNickname: '呼び名を変更',

@@ -254,7 +254,7 @@ describe('the LINE conversation, through signed webhooks to the real handler', (
     await partner.tap('受け取らない');
     expect(await partner.lastBotText()).toBe('承知しました。お便りはお送りしません。');
     await partner.say('登録内容');
-    expect(await partner.lastBotText()).toContain('お知らせいただいたご登録のメッセージは、お届けを止めています。');
+    expect(await partner.lastBotText()).toContain('お知らせのあったご登録のメッセージは、お届けを止めています。');
 
     // The next daily deliveries: nothing stage-timed for either of them (the support series has no day-1 text in the test library).
     const before = { parent: (await parent.chat()).length, partner: (await partner.chat()).length };

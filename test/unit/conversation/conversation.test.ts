@@ -780,7 +780,7 @@ describe('settings', () => {
       given: { action: tap('menu', { m: 'settings' }), subscriptions: [lost(partnerPreg)] },
       want: {
         replies: [
-          'お知らせいただいたご登録のメッセージは、お届けを止めています。\nおつらいときは、いつでも次の窓口にご相談ください。\n\n' +
+          'お知らせのあったご登録のメッセージは、お届けを止めています。\nおつらいときは、いつでも次の窓口にご相談ください。\n\n' +
             CONTACTS,
         ],
         quick: ['お便りを受け取る', 'その他'],

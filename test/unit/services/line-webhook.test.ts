@@ -787,7 +787,7 @@ describe('handleLineWebhook: the other member of the family is told', () => {
     const store = new InMemoryReaderStore().seed(parentPreg, partnerPreg);
     const { deps, replies } = await lossReportedBy(PARENT, 'S-parent', store);
     await handleLineWebhook(signed(bodyOf(textEvent(PARTNER, '登録内容'))), deps);
-    expect(texts(replies.sent.at(-1))[0]).toContain('お知らせいただいたご登録のメッセージは、お届けを止めています。');
+    expect(texts(replies.sent.at(-1))[0]).toContain('お知らせのあったご登録のメッセージは、お届けを止めています。');
     expect(texts(replies.sent.at(-1))[0]).not.toContain('まだ登録がありません');
     const accept = replies.pushed[0]!.messages[0]!.quickReply!.items[0]!.action as unknown as { data: string };
     await handleLineWebhook(signed(bodyOf(lineEvent('postback', PARTNER, { postback: { data: accept.data } }))), deps);
