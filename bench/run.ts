@@ -1,5 +1,6 @@
 // `npm run bench [-- --subscribers 20000 --registrations 200]`: prints throughput and latency figures, measured
 // on this machine against the local emulators. Figures, not assertions: nothing here fails on a slow machine.
+import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { SQSClient, ReceiveMessageCommand, DeleteMessageCommand } from '@aws-sdk/client-sqs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -21,6 +22,7 @@ import { BotSdkLineSenderFactory } from '../lambdas/adapters/line-sender';
 import { PlanRepository } from '../lambdas/adapters/plan-repository';
 import { SubscriptionRepository } from '../lambdas/adapters/subscription-repository';
 import { deliverShard, type DeliverShardDeps } from '../lambdas/services/deliver-shard';
+import { readerKeys } from '../lambdas/services/reader-keys';
 import { startEmulators } from '../local/emulators';
 import { loadHandler } from '../local/handlers';
 import { demoSubscriptions } from '../local/seed';
@@ -47,7 +49,12 @@ const mb = (n: number) => `${(n / 1024 / 1024).toFixed(0)} MB`;
 function benchDomain() {
   const tenant = loadRepoTenants()[0]!;
   const library = loadSampleLibrary();
-  const subs = demoSubscriptions({ ...tenant, shardCount: 1 }, 100_000, DATE);
+  const subs = demoSubscriptions(
+    { ...tenant, shardCount: 1 },
+    100_000,
+    DATE,
+    readerKeys(randomBytes(32).toString('hex')),
+  );
   const heapBefore = process.memoryUsage().heapUsed;
   const t0 = performance.now();
   const ctx = { tenant, library: buildLibraryIndex(library.items) };

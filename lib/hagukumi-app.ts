@@ -50,6 +50,7 @@ export function addHagukumiStacks(app: App, options: HagukumiAppOptions): Haguku
     dataTable: stateful.dataTable,
     deliveryTable: stateful.deliveryTable,
     contentTable: stateful.contentTable,
+    readerKeySecret: stateful.readerKeySecret,
     lineApiBaseUrl,
   });
   return { stateful, stateless };

@@ -1,7 +1,8 @@
-import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import {
   AwsCustomResource,
   AwsCustomResourcePolicy,
@@ -22,6 +23,8 @@ export class StatefulStack extends Stack {
   readonly dataTable: Table;
   readonly deliveryTable: Table;
   readonly contentTable: Table;
+  /** The key of the readers' keyed hashes (no item key holds a LINE id or email address). */
+  readonly readerKeySecret: Secret;
 
   constructor(scope: Construct, id: string, props: StatefulStackProps) {
     super(scope, id, props);
@@ -29,6 +32,18 @@ export class StatefulStack extends Stack {
     this.dataTable = tableFromDefinition(this, DATA_TABLE);
     this.deliveryTable = tableFromDefinition(this, DELIVERY_TABLE);
     this.contentTable = tableFromDefinition(this, CONTENT_TABLE);
+
+    this.readerKeySecret = new Secret(this, 'ReaderKeySecret', {
+      description: 'hagukumi: HMAC key of the reader keys (keyed hashes of LINE ids and email addresses)',
+      generateSecretString: { passwordLength: 64, excludePunctuation: true },
+      // Every stored reader key was made with it: losing or replacing it orphans every reader's data.
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    Validations.of(this.readerKeySecret).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason:
+        'The reader key secret must never rotate: every reader key (partition key) is an HMAC made with it, so a new value would disconnect every reader from their data.',
+    });
 
     this.writeTenantConfigs(props.tenants);
 

@@ -24,6 +24,8 @@ export interface StatelessStackProps extends StackProps {
   readonly dataTable: ITable;
   readonly deliveryTable: ITable;
   readonly contentTable: ITable;
+  /** The reader key secret of the deployment (stateful stack). */
+  readonly readerKeySecret: ISecret;
   /** Points the worker at another LINE API (an emulator in a test account); LINE's production API when absent. */
   readonly lineApiBaseUrl?: string;
 }
@@ -116,7 +118,9 @@ export class StatelessStack extends Stack {
       memorySize: LINE_WEBHOOK_MEMORY_MB,
       environment: {
         [ENV.dataTable]: props.dataTable.tableName,
+        [ENV.deliveryTable]: props.deliveryTable.tableName,
         [ENV.contentTable]: props.contentTable.tableName,
+        [ENV.readerKeySecret]: props.readerKeySecret.secretArn,
         ...(props.lineApiBaseUrl ? { [ENV.lineApiBaseUrl]: props.lineApiBaseUrl } : {}),
       },
     });
@@ -124,6 +128,9 @@ export class StatelessStack extends Stack {
     grantReadWithIndexes(props.dataTable, DATA_TABLE, this.lineWebhook);
     grantWriteItems(props.dataTable, this.lineWebhook);
     grantReadWithIndexes(props.contentTable, CONTENT_TABLE, this.lineWebhook);
+    // Change markers (put) and a deleted reader's email claims (delete), in the webhook's transactions; no reads.
+    props.deliveryTable.grant(this.lineWebhook, 'dynamodb:PutItem', 'dynamodb:DeleteItem');
+    props.readerKeySecret.grantRead(this.lineWebhook);
 
     for (const secret of this.lineSecrets(tenants)) {
       secret.grantRead(this.shardWorker);

@@ -12,6 +12,7 @@ import {
   seedDemo,
   type Provisioned,
   type TenantRunSummary,
+  persistentReaderKeySecret,
 } from './stack';
 
 export interface LocalRunOptions {
@@ -61,6 +62,8 @@ export async function runLocal(
       // Longer than a shard takes here, so a slow shard is not handed to a second worker while it runs; a
       // failed one comes back within a minute (AWS: 6 x the worker timeout).
       queue: { visibilityTimeoutSeconds: 60 },
+      // The kept tables hold reader keys made with this secret.
+      readerKeySecret: persistentReaderKeySecret(join(dataDir, 'reader-key')),
     });
     out.write(`emulators and tables ready in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
     const tSeed = Date.now();

@@ -6,7 +6,8 @@ import type { TenantConfig } from '../schemas/tenant';
 import { batchPut } from '../lambdas/adapters/batch-write';
 import { subscriptionItem } from '../lambdas/adapters/subscription-repository';
 import { addDays } from '../lambdas/domain';
-import { bucketOf, emailReaderKey, lineReaderKey } from '../lambdas/domain/shard';
+import { bucketOf } from '../lambdas/domain/shard';
+import type { ReaderKeys } from '../lambdas/services/reader-keys';
 
 /** Deterministic pseudo-random numbers (mulberry32), so a seed gives the same demo population every time. */
 export function prng(seed: number): () => number {
@@ -40,7 +41,12 @@ const NICKNAMES = [
  * 4w0d to past 41w6d, children from birth to past the 3rd birthday; LINE and email readers; partners linked
  * to a family; twins and a toddler with a new pregnancy; a few paused and stopped subscriptions.
  */
-export function demoSubscriptions(tenant: TenantConfig, count: number, date: IsoDate): Subscription[] {
+export function demoSubscriptions(
+  tenant: TenantConfig,
+  count: number,
+  date: IsoDate,
+  keys: ReaderKeys,
+): Subscription[] {
   const rnd = prng(parseInt(hex(tenant.tenantId).slice(0, 8), 16));
   const pick = <T>(xs: readonly T[]) => xs[Math.floor(rnd() * xs.length)] as T;
   const out: Subscription[] = [];
@@ -48,7 +54,7 @@ export function demoSubscriptions(tenant: TenantConfig, count: number, date: Iso
   for (let i = 0; out.length < count; i++) {
     const email = tenant.email?.enabled && rnd() < 0.2;
     const address = email ? `reader${i}@${tenant.tenantId}.example.jp` : demoLineUserId(tenant.tenantId, i);
-    const readerKey = email ? emailReaderKey(address) : lineReaderKey(address);
+    const readerKey = email ? keys.email(address) : keys.line(address);
     const maternity = rnd() < 0.5;
     // Gestational day 20..300 and age -0..1100 days: a few fall outside the tracks on purpose.
     const anchorDate = maternity
@@ -97,7 +103,7 @@ export function demoSubscriptions(tenant: TenantConfig, count: number, date: Iso
     } else if (extra < 0.16 && out.length < count && !email) {
       // The partner, on LINE, following the same pregnancy or child.
       const partnerId = demoLineUserId(tenant.tenantId, 1_000_000 + i);
-      const partnerKey = lineReaderKey(partnerId);
+      const partnerKey = keys.line(partnerId);
       out.push({
         ...base,
         readerKey: partnerKey,
@@ -122,10 +128,11 @@ export async function seedDemoSubscribers(
   tenant: TenantConfig,
   count: number,
   date: IsoDate,
+  keys: ReaderKeys,
 ): Promise<number> {
   const marker = await db.send(new GetCommand({ TableName: dataTable, Key: seedMarker(tenant.tenantId) }));
   if (marker.Item) return 0;
-  const subs = demoSubscriptions(tenant, count, date);
+  const subs = demoSubscriptions(tenant, count, date, keys);
   await batchPut(db, dataTable, subs.map(subscriptionItem), 8);
   await db.send(
     new PutCommand({

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   CreateSecretCommand,
@@ -24,6 +24,7 @@ import { PlanRepository } from '../lambdas/adapters/plan-repository';
 import { addCounters, zeroCounters } from '../lambdas/services/deliver-shard';
 import { SubscriptionRepository } from '../lambdas/adapters/subscription-repository';
 import { buildLibraryIndex, groupByReader, resolveReader } from '../lambdas/domain';
+import { readerKeys, type ReaderKeys } from '../lambdas/services/reader-keys';
 import { loadTenants } from '../lib/tenants';
 import { awsEnvFor, type Endpoints } from './emulators';
 import { startLocalApi, type LocalApi } from './api-server';
@@ -56,6 +57,8 @@ export interface ProvisionOptions {
   queue?: { visibilityTimeoutSeconds?: number; maxReceiveCount?: number };
   /** Serve the LINE webhook (the real handler behind a local HTTP API) and point each channel at it. */
   webhook?: boolean;
+  /** The deployment's reader key secret; a fresh random one when absent (see `persistentReaderKeySecret`). */
+  readerKeySecret?: string;
 }
 
 export interface LocalChannel {
@@ -76,6 +79,29 @@ export interface Provisioned {
   /** The webhook API, when provisioned with `webhook: true`; each channel's webhook URL points at it. */
   api?: LocalApi;
   libraries: ContentLibrary[];
+  /** Reader keys as the handlers compute them (the same secret): the seeder and tests use these. */
+  readerKeys: ReaderKeys;
+}
+
+/**
+ * `npm start` keeps its tables across runs (`.local/`), so it must keep the secret their reader keys were made
+ * with: stored beside them (gitignored), created on first use.
+ */
+export function persistentReaderKeySecret(file: string): string {
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  const secret = randomBytes(32).toString('base64url');
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, `${secret}\n`, { mode: 0o600 });
+  return secret;
+}
+
+async function putSecret(secrets: SecretsManagerClient, name: string, SecretString: string): Promise<void> {
+  try {
+    await secrets.send(new CreateSecretCommand({ Name: name, SecretString }));
+  } catch (err) {
+    if (!(err instanceof ResourceExistsException) && (err as Error).name !== 'ResourceExistsException') throw err;
+    await secrets.send(new PutSecretValueCommand({ SecretId: name, SecretString }));
+  }
 }
 
 /**
@@ -89,6 +115,7 @@ export async function provision(o: ProvisionOptions): Promise<Provisioned> {
   const db = createDocumentClient(ddb);
   const sqs = new SQSClient({});
   const tables = await ensureTables(ddb, o.prefix);
+  const readerKeySecretName = `${o.prefix}/reader-key`;
   const queues = await ensureQueues(sqs, o.endpoints.sqs, o.prefix, o.queue);
   Object.assign(process.env, {
     [ENV.dataTable]: tables.data,
@@ -96,6 +123,7 @@ export async function provision(o: ProvisionOptions): Promise<Provisioned> {
     [ENV.contentTable]: tables.content,
     [ENV.shardQueueUrl]: queues.shardQueueUrl,
     [ENV.lineApiBaseUrl]: o.line.url,
+    [ENV.readerKeySecret]: readerKeySecretName,
     // Locally, logs and metrics would drown the summary; the handlers still run their Powertools code paths.
     POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'SILENT',
     POWERTOOLS_METRICS_DISABLED: 'true',
@@ -103,6 +131,8 @@ export async function provision(o: ProvisionOptions): Promise<Provisioned> {
   });
   for (const library of o.libraries) await writeLibrary(db, tables.content, library);
   const secrets = new SecretsManagerClient({});
+  const readerKeySecret = o.readerKeySecret ?? randomBytes(32).toString('base64url');
+  await putSecret(secrets, readerKeySecretName, readerKeySecret);
   const channels = new Map<string, LocalChannel>();
   for (const tenant of o.tenants) {
     await writeTenant(db, tables.content, tenant);
@@ -111,13 +141,7 @@ export async function provision(o: ProvisionOptions): Promise<Provisioned> {
       channelSecret: randomBytes(16).toString('hex'),
       channelAccessToken: randomBytes(32).toString('base64url'),
     };
-    const SecretString = JSON.stringify(channel);
-    try {
-      await secrets.send(new CreateSecretCommand({ Name: tenant.line.secretName, SecretString }));
-    } catch (err) {
-      if (!(err instanceof ResourceExistsException) && (err as Error).name !== 'ResourceExistsException') throw err;
-      await secrets.send(new PutSecretValueCommand({ SecretId: tenant.line.secretName, SecretString }));
-    }
+    await putSecret(secrets, tenant.line.secretName, JSON.stringify(channel));
     const { channelId } = await o.line.registerChannel({
       channelSecret: channel.channelSecret,
       accessToken: channel.channelAccessToken,
@@ -141,6 +165,7 @@ export async function provision(o: ProvisionOptions): Promise<Provisioned> {
     endpoints: o.endpoints,
     api,
     libraries: o.libraries,
+    readerKeys: readerKeys(readerKeySecret),
   };
 }
 
@@ -148,7 +173,10 @@ export async function seedDemo(p: Provisioned, count: number, date: IsoDate): Pr
   const seeded = new Map<string, number>();
   const perTenant = splitCount(count, p.tenants.length);
   for (const [i, tenant] of p.tenants.entries()) {
-    seeded.set(tenant.tenantId, await seedDemoSubscribers(p.db, p.tables.data, tenant, perTenant[i] ?? 0, date));
+    seeded.set(
+      tenant.tenantId,
+      await seedDemoSubscribers(p.db, p.tables.data, tenant, perTenant[i] ?? 0, date, p.readerKeys),
+    );
   }
   return seeded;
 }

@@ -12,9 +12,16 @@ const SourceSchema = z.object({
     .optional(),
 });
 
+/**
+ * How long webhook event ids are kept for dedupe (the event items' TTL). An event older than this could be a
+ * replay the dedupe no longer recognises, so it changes nothing.
+ */
+export const WEBHOOK_DEDUPE_WINDOW_SECONDS = 7 * 24 * 3600;
+
 export const LineEventSchema = z.object({
   type: z.string(),
   mode: z.enum(['active', 'standby']),
+  /** Milliseconds since the epoch: events are applied in this order per reader. */
   timestamp: z.number().int(),
   source: SourceSchema.optional(),
   webhookEventId: z.string().min(1).max(64),

@@ -50,4 +50,6 @@ export const ENV = {
   contentTable: 'CONTENT_TABLE',
   shardQueueUrl: 'SHARD_QUEUE_URL',
   lineApiBaseUrl: 'LINE_API_BASE_URL',
+  /** Name (or ARN) of the deployment's reader key secret in Secrets Manager. */
+  readerKeySecret: 'READER_KEY_SECRET',
 } as const;

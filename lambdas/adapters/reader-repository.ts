@@ -1,34 +1,89 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { queryAll } from './query-all';
+import type { IsoDate } from '../../schemas/common';
+import { WEBHOOK_DEDUPE_WINDOW_SECONDS } from '../../schemas/line-webhook';
+import { DialogSchema, InviteSchema, type Dialog, type Invite } from '../../schemas/dialog';
 import { SubscriptionSchema, type Subscription } from '../../schemas/subscription';
-import type { Dialog, Invite } from '../domain/conversation';
-import type { ReaderState, ReaderStore, ReaderWrite } from '../services/ports';
-import { dataKeys } from './keys';
+import { bucketOf } from '../domain/shard';
+import { addDays } from '../domain/dates';
+import { ConcurrentChangeError, type ReaderState, type ReaderStore, type ReaderWrite } from '../services/ports';
+import { dataKeys, deliveryKeys, expiresAfter } from './keys';
+import { queryAll } from './query-all';
 import { subscriptionItem, toSubscription } from './subscription-repository';
 
 /** An abandoned dialog is forgotten after a day; the reader can start again any time. */
 const DIALOG_TTL_SECONDS = 24 * 3600;
-/** LINE redelivers for a limited time; a week of event ids is plenty. */
-const EVENT_TTL_SECONDS = 7 * 24 * 3600;
+/** The shard worker reads a date's change markers on that date; three days cover a late retry. */
+const CHANGE_MARKER_DAYS = 3;
+/** Email claims of these many days back (today included) hold the reader key; erasure deletes them. */
+const EMAIL_CLAIM_DAYS = 3;
 /** DynamoDB's limit for one transaction. */
 const TRANSACTION_MAX_ITEMS = 100;
 
+/** Items of the reader's own partition besides subscriptions. */
+export const readerItemKeys = {
+  metaSk: 'META',
+  /** A reference to an invite the reader made, so that erasure finds the invite by its code. */
+  inviteRefSk: (code: string) => `INVREF#${code}`,
+  inviteRefPrefix: 'INVREF#',
+};
+
+export class TransactionTooLargeError extends Error {
+  constructor(items: number) {
+    super(`an event changes ${items} items, more than one transaction holds`);
+    this.name = 'TransactionTooLargeError';
+  }
+}
+
+export interface ReaderRepositoryOptions {
+  now?: () => number;
+  /** A stored dialog or invite failed its schema and was treated as absent: counted by kind, never logged with content. */
+  onCorruptItem?: (kind: 'dialog' | 'invite') => void;
+}
+
+type TransactItem = Record<string, unknown>;
+
 export class ReaderRepository implements ReaderStore {
+  private readonly now: () => number;
+  private readonly onCorruptItem: (kind: 'dialog' | 'invite') => void;
+
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly tableName: string,
-    private readonly now: () => number = Date.now,
-  ) {}
+    private readonly deliveryTableName: string,
+    options: ReaderRepositoryOptions = {},
+  ) {
+    this.now = options.now ?? Date.now;
+    this.onCorruptItem = options.onCorruptItem ?? (() => undefined);
+  }
 
   async load(tenantId: string, readerKey: string): Promise<ReaderState> {
     const items = await this.query(dataKeys.readerPk(tenantId, readerKey));
     const nowSeconds = Math.floor(this.now() / 1000);
     const dialogItem = items.find((i) => i.sk === dataKeys.dialogSk && Number(i.expiresAt) > nowSeconds);
+    const meta = items.find((i) => i.sk === readerItemKeys.metaSk);
     return {
       subscriptions: items.filter((i) => String(i.sk).startsWith('SUB#')).map(toSubscription),
-      dialog: dialogItem ? (JSON.parse(String(dialogItem.dialog)) as Dialog) : undefined,
+      dialog: dialogItem ? this.parseStored(DialogSchema, dialogItem.dialog, 'dialog') : undefined,
+      lastEventAt: meta && typeof meta.lastEventAt === 'number' ? meta.lastEventAt : undefined,
     };
+  }
+
+  private parseStored<T>(
+    schema: { safeParse(v: unknown): { success: true; data: T } | { success: false } },
+    raw: unknown,
+    kind: 'dialog' | 'invite',
+  ): T | undefined {
+    let json: unknown;
+    try {
+      json = JSON.parse(String(raw));
+    } catch {
+      json = undefined;
+    }
+    const parsed = schema.safeParse(json);
+    if (parsed.success) return parsed.data;
+    this.onCorruptItem(kind);
+    return undefined;
   }
 
   private query(pk: string): Promise<Record<string, unknown>[]> {
@@ -51,14 +106,18 @@ export class ReaderRepository implements ReaderStore {
     return res.Item !== undefined;
   }
 
-  async findInvite(tenantId: string, code: string): Promise<Invite | null> {
+  async findInvite(tenantId: string, code: string, today: IsoDate): Promise<Invite | null> {
     const res = await this.db.send(
       new GetCommand({
         TableName: this.tableName,
         Key: { pk: dataKeys.invitePk(tenantId, code), sk: dataKeys.inviteSk },
+        ConsistentRead: true,
       }),
     );
-    return res.Item ? (JSON.parse(String(res.Item.invite)) as Invite) : null;
+    if (!res.Item) return null;
+    const invite = this.parseStored(InviteSchema, res.Item.invite, 'invite');
+    // TTL deletes an expired invite within days, not at once: expiry is checked here.
+    return invite && invite.expiresOn >= today ? invite : null;
   }
 
   async familyMembers(tenantId: string, familyId: string): Promise<Subscription[]> {
@@ -72,6 +131,8 @@ export class ReaderRepository implements ReaderStore {
             pk: dataKeys.readerPk(tenantId, String(m.readerKey)),
             sk: dataKeys.subscriptionSk(String(m.subscriptionId)),
           },
+          // Their versions are the conditions of the write that follows.
+          ConsistentRead: true,
         }),
       );
       if (res.Item) subs.push(toSubscription(res.Item));
@@ -81,45 +142,65 @@ export class ReaderRepository implements ReaderStore {
 
   /**
    * Stores an event's effects and its webhookEventId in one transaction: either the event is recorded and
-   * all of its changes are stored, or nothing is. Returns false when the event had been recorded before.
+   * all of its changes are stored, or nothing is. Every subscription write is conditional on the version read
+   * (or on being new), the reader's meta item on the last event applied, an invite on its code being free and a
+   * redeemed invite on still existing; a change marker for every reader whose subscriptions change goes to the
+   * Delivery table in the same transaction. Returns false when the event had been recorded before; throws
+   * ConcurrentChangeError when anything else changed since it was read.
    */
   async commit(w: ReaderWrite): Promise<boolean> {
     const nowSeconds = Math.floor(this.now() / 1000);
     const T = this.tableName;
-    const items: Record<string, unknown>[] = [
+    const readerPk = dataKeys.readerPk(w.tenantId, w.readerKey);
+    const items: TransactItem[] = [
       {
         Put: {
           TableName: T,
           Item: {
             pk: dataKeys.eventPk(w.tenantId, w.webhookEventId),
             sk: dataKeys.eventSk,
-            expiresAt: nowSeconds + EVENT_TTL_SECONDS,
+            expiresAt: nowSeconds + WEBHOOK_DEDUPE_WINDOW_SECONDS,
           },
           ConditionExpression: 'attribute_not_exists(pk)',
         },
       },
     ];
-    const readerPk = dataKeys.readerPk(w.tenantId, w.readerKey);
+    const metaCondition =
+      w.lastEventAt === undefined
+        ? { ConditionExpression: 'attribute_not_exists(pk)' }
+        : { ConditionExpression: 'lastEventAt = :last', ExpressionAttributeValues: { ':last': w.lastEventAt } };
+    const changedReaders = new Set<string>();
+
     if (w.deleteReader) {
-      // Everything in the reader's partition, and the family links that point at their subscriptions.
-      for (const item of await this.query(readerPk)) {
-        items.push({ Delete: { TableName: T, Key: { pk: item.pk, sk: item.sk } } });
-        if (String(item.sk).startsWith('SUB#')) {
-          const s = toSubscription(item);
-          items.push({
-            Delete: {
-              TableName: T,
-              Key: {
-                pk: dataKeys.familyPk(s.tenantId, s.familyId),
-                sk: dataKeys.familySk(s.readerKey, s.subscriptionId),
-              },
-            },
-          });
-        }
-      }
+      items.push(...(await this.erasure(w, readerPk, metaCondition)));
+      changedReaders.add(w.readerKey);
+    } else if (w.eventAt !== undefined) {
+      items.push({
+        Put: {
+          TableName: T,
+          Item: { pk: readerPk, sk: readerItemKeys.metaSk, lastEventAt: Math.max(w.eventAt, w.lastEventAt ?? 0) },
+          ...metaCondition,
+        },
+      });
     }
-    for (const s of w.puts) {
-      items.push({ Put: { TableName: T, Item: subscriptionItem(SubscriptionSchema.parse(s)) } });
+
+    for (const { subscription, isNew } of w.deleteReader ? [] : w.puts) {
+      const s = SubscriptionSchema.parse({ ...subscription, version: isNew ? 0 : subscription.version + 1 });
+      changedReaders.add(s.readerKey);
+      const item = subscriptionItem(s);
+      items.push({
+        Put: {
+          TableName: T,
+          Item: item,
+          ...(isNew
+            ? { ConditionExpression: 'attribute_not_exists(pk)' }
+            : {
+                ConditionExpression: '#version = :readVersion',
+                ExpressionAttributeNames: { '#version': 'version' },
+                ExpressionAttributeValues: { ':readVersion': subscription.version },
+              }),
+        },
+      });
       items.push({
         Put: {
           TableName: T,
@@ -128,51 +209,141 @@ export class ReaderRepository implements ReaderStore {
             sk: dataKeys.familySk(s.readerKey, s.subscriptionId),
             readerKey: s.readerKey,
             subscriptionId: s.subscriptionId,
+            // The link lives exactly as long as its subscription.
+            ...(item.expiresAt !== undefined ? { expiresAt: item.expiresAt } : {}),
           },
+          ConditionExpression: 'attribute_not_exists(pk) OR (readerKey = :rk AND subscriptionId = :sid)',
+          ExpressionAttributeValues: { ':rk': s.readerKey, ':sid': s.subscriptionId },
         },
       });
     }
-    for (const invite of w.invites) {
+
+    for (const invite of w.deleteReader ? [] : w.invites) {
+      const expiresAt = expiresAfter(invite.expiresOn, 1);
       items.push({
         Put: {
           TableName: T,
           Item: {
             pk: dataKeys.invitePk(w.tenantId, invite.code),
             sk: dataKeys.inviteSk,
-            invite: JSON.stringify(invite),
-            expiresAt: nowSeconds + 8 * 24 * 3600,
+            invite: JSON.stringify(InviteSchema.parse(invite)),
+            expiresAt,
           },
+          // A code in use is never overwritten (an expired one waiting for TTL may be).
+          ConditionExpression: 'attribute_not_exists(pk) OR expiresAt < :now',
+          ExpressionAttributeValues: { ':now': nowSeconds },
         },
       });
-    }
-    if (w.dialog === null && !w.deleteReader) {
-      items.push({ Delete: { TableName: T, Key: { pk: readerPk, sk: dataKeys.dialogSk } } });
-    } else if (w.dialog) {
       items.push({
         Put: {
           TableName: T,
+          Item: { pk: readerPk, sk: readerItemKeys.inviteRefSk(invite.code), expiresAt },
+        },
+      });
+    }
+    if (w.redeemedInvite && !w.deleteReader) {
+      items.push({
+        Delete: {
+          TableName: T,
+          Key: { pk: dataKeys.invitePk(w.tenantId, w.redeemedInvite), sk: dataKeys.inviteSk },
+          // Single use: of two partners redeeming one code at once, one transaction finds it gone.
+          ConditionExpression: 'attribute_exists(pk)',
+        },
+      });
+    }
+
+    if (!w.deleteReader) {
+      if (w.dialog === null) {
+        items.push({ Delete: { TableName: T, Key: { pk: readerPk, sk: dataKeys.dialogSk } } });
+      } else if (w.dialog) {
+        items.push({
+          Put: {
+            TableName: T,
+            Item: {
+              pk: readerPk,
+              sk: dataKeys.dialogSk,
+              dialog: JSON.stringify(DialogSchema.parse(w.dialog)),
+              expiresAt: nowSeconds + DIALOG_TTL_SECONDS,
+            },
+          },
+        });
+      }
+    }
+
+    for (const readerKey of changedReaders) {
+      items.push({
+        Put: {
+          TableName: this.deliveryTableName,
           Item: {
-            pk: readerPk,
-            sk: dataKeys.dialogSk,
-            dialog: JSON.stringify(w.dialog),
-            expiresAt: nowSeconds + DIALOG_TTL_SECONDS,
+            pk: deliveryKeys.pk(w.tenantId, w.changedOn),
+            sk: deliveryKeys.changeSk(readerKey),
+            bucket: bucketOf(readerKey),
+            at: this.now(),
+            expiresAt: expiresAfter(w.changedOn, CHANGE_MARKER_DAYS),
           },
         },
       });
     }
-    if (items.length > TRANSACTION_MAX_ITEMS)
-      throw new Error(`an event changes ${items.length} items, more than one transaction holds`);
+
+    if (items.length > TRANSACTION_MAX_ITEMS) throw new TransactionTooLargeError(items.length);
     try {
       await this.db.send(new TransactWriteCommand({ TransactItems: items as never }));
       return true;
     } catch (err) {
+      if (!(err instanceof TransactionCanceledException)) throw err;
+      const reasons = err.CancellationReasons ?? [];
       // The first item is the event marker: its condition failing means LINE sent this event before.
-      if (
-        err instanceof TransactionCanceledException &&
-        err.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed'
-      )
-        return false;
+      if (reasons[0]?.Code === 'ConditionalCheckFailed') return false;
+      if (reasons.some((r) => r.Code === 'ConditionalCheckFailed' || r.Code === 'TransactionConflict'))
+        throw new ConcurrentChangeError({ cause: err });
       throw err;
     }
+  }
+
+  /**
+   * Deletes of everything about the reader: their partition (subscriptions, dialog, meta, invite references),
+   * the family links of their subscriptions, the invites they made, and their email claims of the last days
+   * (Delivery table). The meta item's delete carries the reader's condition, like any other change.
+   */
+  private async erasure(
+    w: ReaderWrite,
+    readerPk: string,
+    metaCondition: Record<string, unknown>,
+  ): Promise<TransactItem[]> {
+    const T = this.tableName;
+    const out: TransactItem[] = [
+      { Delete: { TableName: T, Key: { pk: readerPk, sk: readerItemKeys.metaSk }, ...metaCondition } },
+    ];
+    for (const item of await this.query(readerPk)) {
+      const sk = String(item.sk);
+      if (sk === readerItemKeys.metaSk) continue;
+      out.push({ Delete: { TableName: T, Key: { pk: item.pk, sk: item.sk } } });
+      if (sk.startsWith('SUB#')) {
+        const s = toSubscription(item);
+        out.push({
+          Delete: {
+            TableName: T,
+            Key: {
+              pk: dataKeys.familyPk(s.tenantId, s.familyId),
+              sk: dataKeys.familySk(s.readerKey, s.subscriptionId),
+            },
+          },
+        });
+      } else if (sk.startsWith(readerItemKeys.inviteRefPrefix)) {
+        const code = sk.slice(readerItemKeys.inviteRefPrefix.length);
+        out.push({ Delete: { TableName: T, Key: { pk: dataKeys.invitePk(w.tenantId, code), sk: dataKeys.inviteSk } } });
+      }
+    }
+    for (let d = 0; d < EMAIL_CLAIM_DAYS; d++)
+      out.push({
+        Delete: {
+          TableName: this.deliveryTableName,
+          Key: {
+            pk: deliveryKeys.pk(w.tenantId, addDays(w.changedOn, -d)),
+            sk: deliveryKeys.emailSk(w.readerKey),
+          },
+        },
+      });
+    return out;
   }
 }

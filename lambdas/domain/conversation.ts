@@ -2,6 +2,7 @@ import { LINE_MAX_MESSAGES_PER_REQUEST, type IsoDate, type Track } from '../../s
 import type { ReaderAction } from '../../schemas/line-webhook';
 import type { Subscription } from '../../schemas/subscription';
 import type { TenantConfig } from '../../schemas/tenant';
+import type { Dialog, Invite } from '../../schemas/dialog';
 import { DEFAULT_WORDING, type Wording } from '../../schemas/wording';
 import { addDays, parseIsoDate } from './dates';
 import type { LibraryIndex } from './library';
@@ -13,27 +14,8 @@ import { bucketOf } from './shard';
  * changes to store). The webhook service loads the inputs, stores the changes in one transaction, then replies.
  */
 
-export type Dialog =
-  | { step: 'track' }
-  | { step: 'date'; track: Exclude<Track, 'support'> }
-  | { step: 'nickname'; track: Exclude<Track, 'support'>; anchorDate: IsoDate }
-  | { step: 'invite-code' }
-  | { step: 'change-date'; subscriptionId: string }
-  | { step: 'change-nickname'; subscriptionId: string }
-  | { step: 'birth-date'; subscriptionId: string }
-  | { step: 'stop' }
-  | { step: 'delete' }
-  | { step: 'loss'; subscriptionId: string }
-  | { step: 'loss-support' };
-
-export interface Invite {
-  code: string;
-  familyId: string;
-  track: Exclude<Track, 'support'>;
-  anchorDate: IsoDate;
-  nickname?: string;
-  expiresOn: IsoDate;
-}
+// Stored between events, so their shapes are zod schemas (schemas/dialog.ts).
+export type { Dialog, Invite } from '../../schemas/dialog';
 
 export interface ConversationInput {
   tenant: TenantConfig;

@@ -26,5 +26,4 @@ export function bucketsOfShard(shard: number, shardCount: number): number[] {
   return out;
 }
 
-export const lineReaderKey = (userId: string) => `line:${userId}`;
-export const emailReaderKey = (address: string) => `email:${address.trim().toLowerCase()}`;
+// Reader keys are keyed hashes of the address: lambdas/services/reader-keys.ts.

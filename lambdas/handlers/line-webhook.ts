@@ -9,6 +9,7 @@ import { ContentRepository } from '../adapters/content-repository';
 import { createDocumentClient } from '../adapters/dynamo-client';
 import { SecretsManagerLineCredentials } from '../adapters/line-credentials';
 import { BotSdkLineReplierFactory } from '../adapters/line-replier';
+import { SecretsManagerReaderKeys } from '../adapters/reader-key-secret';
 import { ReaderRepository } from '../adapters/reader-repository';
 import { handleLineWebhook, type LineWebhookDeps } from '../services/line-webhook';
 import { lazy, logger, metrics, readEnv, WebhookEnvSchema } from './runtime';
@@ -22,10 +23,18 @@ const deps = lazy((): LineWebhookDeps => {
     tenants: content,
     content,
     credentials,
-    readers: new ReaderRepository(db, env[ENV.dataTable]),
+    readers: new ReaderRepository(db, env[ENV.dataTable], env[ENV.deliveryTable], {
+      // By kind only: a stored dialog or invite that fails its schema is treated as absent.
+      onCorruptItem: (kind) => {
+        logger.warn('stored item failed its schema', { kind });
+        metrics.addMetric('CorruptStoredItems', MetricUnit.Count, 1);
+      },
+    }),
+    readerKeys: new SecretsManagerReaderKeys(env[ENV.readerKeySecret]),
     replies: new BotSdkLineReplierFactory(credentials, env[ENV.lineApiBaseUrl]),
     clock: { now: () => new Date() },
     onReplyFailed: () => metrics.addMetric('LineReplyFailures', MetricUnit.Count, 1),
+    onConcurrentChange: () => metrics.addMetric('WebhookConcurrentChanges', MetricUnit.Count, 1),
   };
 });
 

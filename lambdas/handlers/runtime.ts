@@ -25,7 +25,9 @@ export const DeliveryEnvSchema = z.object({
 
 export const WebhookEnvSchema = z.object({
   [ENV.dataTable]: z.string().min(1),
+  [ENV.deliveryTable]: z.string().min(1),
   [ENV.contentTable]: z.string().min(1),
+  [ENV.readerKeySecret]: z.string().min(1),
   [ENV.lineApiBaseUrl]: z.url().optional(),
 });
 

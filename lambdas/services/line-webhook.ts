@@ -1,19 +1,29 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import { validateSignature } from '@line/bot-sdk';
+import { backOff } from 'exponential-backoff';
 import { v5 as uuidv5 } from 'uuid';
-import { LineWebhookBodySchema, type LineEvent, type ReaderAction } from '../../schemas/line-webhook';
+import type { IsoDate } from '../../schemas/common';
+import { INVITE_ALPHABET, type Invite } from '../../schemas/dialog';
+import {
+  LineWebhookBodySchema,
+  WEBHOOK_DEDUPE_WINDOW_SECONDS,
+  type LineEvent,
+  type ReaderAction,
+} from '../../schemas/line-webhook';
 import type { Subscription } from '../../schemas/subscription';
 import type { TenantConfig } from '../../schemas/tenant';
-import { libraryIndexFor, localDate } from '../domain';
-import { converse, type Change, type Invite } from '../domain/conversation';
-import { lineReaderKey } from '../domain/shard';
-import type {
-  Clock,
-  ContentSource,
-  LineCredentialsSource,
-  LineReplierFactory,
-  ReaderStore,
-  TenantDirectory,
+import { addDays, libraryIndexFor, localDate } from '../domain';
+import { converse, type BotMessage, type Change } from '../domain/conversation';
+import {
+  ConcurrentChangeError,
+  type Clock,
+  type ContentSource,
+  type LineCredentialsSource,
+  type LineReplierFactory,
+  type ReaderKeySource,
+  type ReaderStore,
+  type SubscriptionPut,
+  type TenantDirectory,
 } from './ports';
 
 export interface LineWebhookDeps {
@@ -21,12 +31,19 @@ export interface LineWebhookDeps {
   content: ContentSource;
   credentials: LineCredentialsSource;
   readers: ReaderStore;
+  readerKeys: ReaderKeySource;
   replies: LineReplierFactory;
   clock: Clock;
   newId?: () => string;
   newInviteCode?: () => string;
   /** Counts only, never content: called when a reply, or a notice to a family member, could not be sent. */
   onReplyFailed?: (err: unknown) => void;
+  /** Counts only: an event was applied again from a fresh load after a concurrent change. */
+  onConcurrentChange?: () => void;
+  /** Attempts per event when concurrent changes keep winning (the last failure is thrown: LINE redelivers). */
+  maxAttempts?: number;
+  /** First back-off between attempts, in ms (full jitter, doubling). */
+  retryBaseMs?: number;
 }
 
 export interface WebhookRequest {
@@ -45,8 +62,6 @@ export interface WebhookResponse {
 /** LINE's webhook bodies are small; anything near this is not LINE. */
 export const MAX_BODY_BYTES = 1_000_000;
 
-/** Letters and digits a person can read aloud without confusion (no 0/O, 1/I/L). */
-const INVITE_ALPHABET = 'ABCDEFGHJKMNPQRSTUVWXYZ23456789';
 export const newInviteCode = () =>
   Array.from({ length: 6 }, () => INVITE_ALPHABET[randomInt(INVITE_ALPHABET.length)]).join('');
 
@@ -79,8 +94,10 @@ export async function handleLineWebhook(req: WebhookRequest, deps: LineWebhookDe
     };
 
   let handled = 0;
-  // In order: LINE sends a user's events in the order they happened.
-  for (const event of body.data.events) {
+  // LINE may deliver a reader's events out of order: apply them in `timestamp` order (a stable sort keeps
+  // events of the same millisecond in the order they came).
+  const events = [...body.data.events].sort((a, b) => a.timestamp - b.timestamp);
+  for (const event of events) {
     if (await handleEvent(tenant, event, deps)) handled++;
   }
   return { status: 200, message: 'ok', handled };
@@ -109,72 +126,42 @@ async function handleEvent(tenant: TenantConfig, event: LineEvent, deps: LineWeb
   const action = toAction(event);
   if (!action) return false;
   if (await deps.readers.isProcessed(tenant.tenantId, event.webhookEventId)) return false;
-
   const userId = event.source.userId;
-  const readerKey = lineReaderKey(userId);
-  const today = localDate(deps.clock.now(), tenant.timeZone);
-  const [state, items] = await Promise.all([
-    deps.readers.load(tenant.tenantId, readerKey),
-    deps.content.getLibrary(tenant.library),
-  ]);
-  const library = libraryIndexFor(items);
+  const readerKey = (await deps.readerKeys.get()).line(userId);
 
-  const invite =
-    state.dialog?.step === 'invite-code' && action.kind === 'text'
-      ? await currentInvite(tenant, action.text.normalize('NFKC').replace(/\s+/g, '').toUpperCase(), deps)
-      : undefined;
-  const out = converse({
-    tenant,
-    library,
-    today,
-    userId,
-    readerKey,
-    subscriptions: state.subscriptions,
-    dialog: state.dialog,
-    action,
-    invite,
-    newId: deps.newId ?? randomUUID,
-    newInviteCode: deps.newInviteCode ?? newInviteCode,
+  // A concurrent change to what this event read (the partner's loss, a second device, an invite taken or a code
+  // drawn twice) fails the transaction as a whole: the event is applied again to what is stored now.
+  const applied = await backOff(() => applyEvent(tenant, event, action, userId, readerKey, deps), {
+    numOfAttempts: deps.maxAttempts ?? 5,
+    startingDelay: deps.retryBaseMs ?? 20,
+    maxDelay: 500,
+    jitter: 'full',
+    retry: (err: unknown) => {
+      if (!(err instanceof ConcurrentChangeError)) return false;
+      deps.onConcurrentChange?.();
+      return true;
+    },
   });
+  if (!applied) return false;
 
-  const members = await familiesOf(tenant, out.changes, deps);
-  const puts = out.changes.flatMap((c) => (c.type === 'put' ? [c.subscription] : []));
-  for (const c of out.changes)
-    if (c.type === 'family') puts.push(...familyPuts(readerKey, c, members.get(c.familyId)!));
-  // Who is told is decided on the family as it was before this event's changes (a loss makes everyone "lost").
-  const notices = out.changes.flatMap((c) =>
-    c.type === 'notify' ? noticeRecipients(readerKey, members.get(c.familyId)!).map((to) => ({ to, c })) : [],
-  );
-  const deleting = out.changes.some((c) => c.type === 'delete-reader');
-  const committed = await deps.readers.commit({
-    tenantId: tenant.tenantId,
-    readerKey,
-    webhookEventId: event.webhookEventId,
-    puts: deleting ? [] : puts,
-    invites: out.changes.flatMap((c) => (c.type === 'invite' ? [c.invite] : [])),
-    dialog: deleting ? undefined : out.dialog,
-    deleteReader: deleting,
-  });
-  if (!committed) return false;
-
-  if (event.replyToken && out.replies.length > 0) {
+  if (event.replyToken && applied.replies.length > 0) {
     try {
-      await (await deps.replies.forTenant(tenant)).reply(event.replyToken, out.replies);
+      await (await deps.replies.forTenant(tenant)).reply(event.replyToken, applied.replies);
     } catch (err) {
       // The change is stored; a lost reply (expired token, LINE hiccup) must not make LINE redeliver the event.
       deps.onReplyFailed?.(err);
     }
   }
-  if (notices.length > 0) {
+  if (applied.notices.length > 0) {
     const line = await deps.replies.forTenant(tenant);
-    for (const [n, { to, c }] of notices.entries()) {
+    for (const [n, { to, message }] of applied.notices.entries()) {
       // Email family members are told by the email channel (issue 8); LINE ones by a push.
       if (to.channel !== 'line') continue;
       try {
         // The key follows from the event, so a retried push within 24 h is not shown twice.
         await line.push(
           to.address,
-          [c.message],
+          [message],
           uuidv5(`${tenant.tenantId}|${event.webhookEventId}|${n}`, NOTICE_KEY_NAMESPACE),
         );
       } catch (err) {
@@ -212,6 +199,112 @@ function noticeRecipients(readerKey: string, members: Subscription[]): Subscript
   return [...byReader.values()];
 }
 
+/** One attempt: load, converse, commit. Undefined when the event was a duplicate or had no effect to answer. */
+async function applyEvent(
+  tenant: TenantConfig,
+  event: LineEvent,
+  action: ReaderAction,
+  userId: string,
+  readerKey: string,
+  deps: LineWebhookDeps,
+): Promise<{ replies: BotMessage[]; notices: { to: Subscription; message: BotMessage }[] } | undefined> {
+  const now = deps.clock.now();
+  const today = localDate(now, tenant.timeZone);
+  const [state, items] = await Promise.all([
+    deps.readers.load(tenant.tenantId, readerKey),
+    deps.content.getLibrary(tenant.library),
+  ]);
+  const write = {
+    tenantId: tenant.tenantId,
+    readerKey,
+    webhookEventId: event.webhookEventId,
+    lastEventAt: state.lastEventAt,
+    changedOn: today,
+  };
+
+  // Older than an event already applied (it arrived late), or older than the dedupe window (a replay that the
+  // event ids no longer catch): recorded, so a redelivery is a duplicate, and otherwise ignored.
+  const tooOld = event.timestamp < now.getTime() - WEBHOOK_DEDUPE_WINDOW_SECONDS * 1000;
+  if (tooOld || (state.lastEventAt !== undefined && event.timestamp < state.lastEventAt)) {
+    await deps.readers.commit({
+      ...write,
+      eventAt: undefined,
+      puts: [],
+      invites: [],
+      dialog: undefined,
+      deleteReader: false,
+    });
+    return undefined;
+  }
+
+  const invite =
+    state.dialog?.step === 'invite-code' && action.kind === 'text'
+      ? await currentInvite(tenant, action.text.normalize('NFKC').replace(/\s+/g, '').toUpperCase(), today, deps)
+      : undefined;
+  const out = converse({
+    tenant,
+    library: libraryIndexFor(items),
+    today,
+    userId,
+    readerKey,
+    subscriptions: state.subscriptions,
+    dialog: state.dialog,
+    action,
+    invite,
+    newId: deps.newId ?? randomUUID,
+    newInviteCode: deps.newInviteCode ?? newInviteCode,
+  });
+
+  const members = await familiesOf(tenant, out.changes, deps);
+  // Who is told is decided on the family as it was before this event's changes (a loss makes everyone "lost").
+  const notices = out.changes.flatMap((c) =>
+    c.type === 'notify'
+      ? noticeRecipients(readerKey, members.get(c.familyId)!).map((to) => ({ to, message: c.message }))
+      : [],
+  );
+  const stored = new Set(state.subscriptions.map((s) => s.subscriptionId));
+  const puts: SubscriptionPut[] = out.changes.flatMap((c) =>
+    c.type === 'put' ? [{ subscription: c.subscription, isNew: !stored.has(c.subscription.subscriptionId) }] : [],
+  );
+  for (const c of out.changes)
+    if (c.type === 'family')
+      for (const s of familyPuts(readerKey, c, members.get(c.familyId)!))
+        if (
+          !puts.some(
+            (p) => p.subscription.readerKey === s.readerKey && p.subscription.subscriptionId === s.subscriptionId,
+          )
+        )
+          puts.push({ subscription: s, isNew: false });
+  const deleting = out.changes.some((c) => c.type === 'delete-reader');
+  // Joining with an invite uses it up, in the same transaction.
+  const joined =
+    invite &&
+    out.changes.some(
+      (c) =>
+        c.type === 'put' && c.subscription.familyId === invite.familyId && !stored.has(c.subscription.subscriptionId),
+    );
+  const committed = await deps.readers.commit({
+    ...write,
+    eventAt: event.timestamp,
+    puts: deleting ? [] : puts.map((p) => ({ ...p, subscription: withRetention(p.subscription, today, tenant) })),
+    invites: out.changes.flatMap((c) => (c.type === 'invite' ? [c.invite] : [])),
+    redeemedInvite: joined ? invite.code : undefined,
+    dialog: deleting ? undefined : out.dialog,
+    deleteReader: deleting,
+  });
+  return committed ? { replies: out.replies, notices } : undefined;
+}
+
+/**
+ * One retention rule for every subscription the webhook writes: a stopped, lost or ended subscription is erased
+ * (by TTL) the tenant's `retentionDays` after it stopped; one that is active or paused again keeps no date.
+ */
+export function withRetention(s: Subscription, today: IsoDate, tenant: TenantConfig): Subscription {
+  const { eraseOn, ...rest } = s;
+  if (s.status === 'active' || s.status === 'paused') return rest;
+  return { ...rest, eraseOn: eraseOn ?? addDays(today, tenant.retentionDays) };
+}
+
 /**
  * The same change for the other readers of the family (the partner follows a birth, a date change, a loss),
  * whatever their own status, so that a stopped or paused partner who resumes later resumes the right stage;
@@ -229,8 +322,13 @@ function familyPuts(
  * An invite describes the family as it was when it was made; the family may have moved on since (a birth,
  * a changed date, a loss). The partner joins the family as it is now, or not at all when nothing of it is left.
  */
-async function currentInvite(tenant: TenantConfig, code: string, deps: LineWebhookDeps): Promise<Invite | null> {
-  const invite = await deps.readers.findInvite(tenant.tenantId, code);
+async function currentInvite(
+  tenant: TenantConfig,
+  code: string,
+  today: IsoDate,
+  deps: LineWebhookDeps,
+): Promise<Invite | null> {
+  const invite = await deps.readers.findInvite(tenant.tenantId, code, today);
   if (!invite) return null;
   const members = await deps.readers.familyMembers(tenant.tenantId, invite.familyId);
   if (members.some((s) => s.status === 'lost')) return null;

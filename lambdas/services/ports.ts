@@ -3,7 +3,8 @@ import type { IsoDate } from '../../schemas/common';
 import type { PlannedSend, ShardCounters, ShardTask, LineTextMessage } from '../../schemas/delivery';
 import type { Subscription } from '../../schemas/subscription';
 import type { TenantConfig } from '../../schemas/tenant';
-import type { Dialog, Invite } from '../domain/conversation';
+import type { Dialog, Invite } from '../../schemas/dialog';
+import type { ReaderKeys } from './reader-keys';
 
 /** The services talk to the outside only through these ports; adapters implement them. */
 
@@ -110,27 +111,69 @@ export interface Clock {
 export interface ReaderState {
   subscriptions: Subscription[];
   dialog: Dialog | undefined;
+  /** The `timestamp` of the last event applied for this reader (the reader's meta item); undefined before any. */
+  lastEventAt: number | undefined;
+}
+
+/** A subscription to store: `version` is the version it was read at (0 for a new one). */
+export interface SubscriptionPut {
+  subscription: Subscription;
+  /** Not stored before: written only if absent. Otherwise written only if still at the version read, as version + 1. */
+  isNew: boolean;
 }
 
 export interface ReaderWrite {
   tenantId: string;
   readerKey: string;
   webhookEventId: string;
-  puts: Subscription[];
+  /**
+   * The event's `timestamp`, stored as the reader's last applied event, on condition that the stored one is still
+   * `lastEventAt` as loaded. Undefined for an event recorded without any effect (older than what was applied).
+   */
+  eventAt: number | undefined;
+  /** As loaded (ReaderState.lastEventAt). */
+  lastEventAt: number | undefined;
+  /** The tenant-local date of the change: the change markers of the Delivery table are kept under it. */
+  changedOn: IsoDate;
+  puts: SubscriptionPut[];
+  /** New invites: each written only if its code is free. */
   invites: Invite[];
+  /** The invite this event redeemed: deleted in the same transaction, only if it still exists (single use). */
+  redeemedInvite?: string;
   dialog: Dialog | null | undefined;
-  /** Erase everything stored about the reader (subscriptions, dialog, family links) instead of storing changes. */
+  /**
+   * Erase everything stored about the reader (subscriptions, dialog, meta, family links, invites they made, email
+   * claims of the last days) instead of storing changes.
+   */
   deleteReader: boolean;
 }
 
+/** What was read changed before the write (a version, an invite, a code): load again and re-apply the event. */
+export class ConcurrentChangeError extends Error {
+  constructor(options: { cause: unknown }) {
+    super('the reader data changed while the event was applied', options);
+    this.name = 'ConcurrentChangeError';
+  }
+}
+
 export interface ReaderStore {
+  /** Strongly consistent. */
   load(tenantId: string, readerKey: string): Promise<ReaderState>;
   isProcessed(tenantId: string, webhookEventId: string): Promise<boolean>;
-  findInvite(tenantId: string, code: string): Promise<Invite | null>;
-  /** Subscriptions of every reader linked to the family (the parent's and the partner's). */
+  /** The invite while it is valid on `today`, else null. */
+  findInvite(tenantId: string, code: string, today: IsoDate): Promise<Invite | null>;
+  /** Subscriptions of every reader linked to the family (the parent's and the partner's), strongly consistent. */
   familyMembers(tenantId: string, familyId: string): Promise<Subscription[]>;
-  /** False when the event had been stored before (a redelivery or duplicate): nothing was changed. */
+  /**
+   * False when the event had been stored before (a redelivery or duplicate): nothing was changed.
+   * Throws ConcurrentChangeError when a condition other than the event's failed: nothing was changed.
+   */
   commit(write: ReaderWrite): Promise<boolean>;
+}
+
+/** The deployment's reader key hash (cached by the implementation). */
+export interface ReaderKeySource {
+  get(): Promise<ReaderKeys>;
 }
 
 export interface LineReplier {

@@ -70,8 +70,16 @@ describe('LINE webhook function', () => {
     expect(logGroups[fn.Properties.LoggingConfig.LogGroup.Ref]?.Properties.RetentionInDays).toBeGreaterThan(0);
   });
 
-  it('gets the Data and Content table names, and the LINE API base URL only from context', () => {
+  it('gets the table names and the reader key secret, and the LINE API base URL only from context', () => {
     const env = webhookFunction()[1].Properties.Environment.Variables as Record<string, unknown>;
+    expect(env[ENV.deliveryTable]).toEqual({
+      'Fn::ImportValue': expect.stringContaining(`ExportsOutputRef${statefulLogicalId(built.stateful.deliveryTable)}`),
+    });
+    expect(env[ENV.readerKeySecret]).toEqual({
+      'Fn::ImportValue': expect.stringContaining(
+        `ExportsOutputRef${statefulLogicalId(built.stateful.readerKeySecret)}`,
+      ),
+    });
     expect(env[ENV.dataTable]).toEqual({
       'Fn::ImportValue': expect.stringContaining(`ExportsOutputRef${statefulLogicalId(built.stateful.dataTable)}`),
     });
@@ -79,16 +87,31 @@ describe('LINE webhook function', () => {
       'Fn::ImportValue': expect.stringContaining(`ExportsOutputRef${statefulLogicalId(built.stateful.contentTable)}`),
     });
     expect(env).toMatchObject({ POWERTOOLS_SERVICE_NAME: 'line-webhook', NODE_OPTIONS: '--enable-source-maps' });
-    for (const absent of [ENV.deliveryTable, ENV.shardQueueUrl, ENV.lineApiBaseUrl]) {
+    for (const absent of [ENV.shardQueueUrl, ENV.lineApiBaseUrl]) {
       expect(Object.keys(env)).not.toContain(absent);
     }
   });
 
-  it('reads and writes the Data table (and reads its index by name), reads the Content table, nothing else', () => {
+  it("reads the deployment's reader key secret, by reference to the stateful stack's secret", () => {
+    const readerKey = statefulLogicalId(built.stateful.readerKeySecret);
+    const statements = webhookStatements().filter((s) => JSON.stringify(s.Resource).includes(readerKey));
+    expect(statements).toHaveLength(1);
+    expect(actionsOf(statements[0]!)).toEqual(['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret']);
+  });
+
+  it('reads and writes the Data table (and reads its index by name), reads the Content table, puts and deletes Delivery items, nothing else', () => {
     const data = statefulLogicalId(built.stateful.dataTable);
     const content = statefulLogicalId(built.stateful.contentTable);
+    const delivery = statefulLogicalId(built.stateful.deliveryTable);
     const dynamo = webhookStatements().filter((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:')));
-    const rendered = dynamo.map((s) => ({ actions: actionsOf(s), resources: JSON.stringify(s.Resource) }));
+    const all = dynamo.map((s) => ({ actions: actionsOf(s), resources: JSON.stringify(s.Resource) }));
+
+    // Change markers and a deleted reader's email claims: item puts and deletes on the table itself, no reads.
+    const onDelivery = all.filter((s) => s.resources.includes(delivery));
+    expect(onDelivery).toEqual([
+      { actions: ['dynamodb:PutItem', 'dynamodb:DeleteItem'], resources: expect.not.stringContaining('/index/') },
+    ]);
+    const rendered = all.filter((s) => !s.resources.includes(delivery));
 
     const writes = rendered.filter((s) => s.actions.includes('dynamodb:PutItem'));
     expect(writes).toHaveLength(1);

@@ -3,6 +3,7 @@ import type { ChatEntry } from '../../local/line-emulator';
 import type { Subscription } from '../../schemas/subscription';
 import { SubscriptionSchema } from '../../schemas/subscription';
 import type { TestStack } from './helpers';
+import { dataKeys } from '../../lambdas/adapters/keys';
 
 type QuickAction = {
   type: string;
@@ -79,7 +80,11 @@ export class ChatUser {
       new QueryCommand({
         TableName: this.stack.tables.data,
         KeyConditionExpression: 'pk = :pk AND begins_with(sk, :s)',
-        ExpressionAttributeValues: { ':pk': `T#${this.tenantId}#R#line:${this.userId}`, ':s': 'SUB#' },
+        ExpressionAttributeValues: {
+          ':pk': dataKeys.readerPk(this.tenantId, this.stack.readerKeys.line(this.userId)),
+          ':s': 'SUB#',
+        },
+        ConsistentRead: true,
       }),
     );
     return (res.Items ?? []).map(({ pk: _a, sk: _b, gsi1pk: _c, gsi1sk: _d, ...rest }) =>

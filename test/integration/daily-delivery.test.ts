@@ -18,7 +18,8 @@ describe('a full day for two tenants on the real emulators', () => {
   beforeAll(async () => {
     stack = await startTestStack('daily');
     const seeded = await seedDemo(stack, SUBSCRIBERS, DATE);
-    for (const t of stack.tenants) population.set(t.tenantId, demoSubscriptions(t, seeded.get(t.tenantId) ?? 0, DATE));
+    for (const t of stack.tenants)
+      population.set(t.tenantId, demoSubscriptions(t, seeded.get(t.tenantId) ?? 0, DATE, stack.readerKeys));
     first = await runDelivery(stack, { date: DATE });
   });
 

@@ -21,7 +21,9 @@ const library = testLibrary();
 async function seed(stack: TestStack, n: number, date: IsoDate) {
   const seeded = await seedDemo(stack, n, date);
   return new Map(
-    stack.tenants.map((t) => [t.tenantId, demoSubscriptions(t, seeded.get(t.tenantId) ?? 0, date)] as const),
+    stack.tenants.map(
+      (t) => [t.tenantId, demoSubscriptions(t, seeded.get(t.tenantId) ?? 0, date, stack.readerKeys)] as const,
+    ),
   );
 }
 
@@ -105,7 +107,11 @@ describe('when LINE misbehaves (one attempt per request, so every fault reaches 
       () =>
         new Map(
           stack.tenants.map(
-            (t) => [t.tenantId, demoSubscriptions(t, t.tenantId === 'demo-minato' ? 180 : 120, '2026-12-02')] as const,
+            (t) =>
+              [
+                t.tenantId,
+                demoSubscriptions(t, t.tenantId === 'demo-minato' ? 180 : 120, '2026-12-02', stack.readerKeys),
+              ] as const,
           ),
         ),
     );

@@ -13,7 +13,9 @@ describe('a storm of 429 and 500 answers', () => {
     const date: IsoDate = '2026-12-01';
     const seeded = await seedDemo(stack, 300, date);
     const population = new Map(
-      stack.tenants.map((t) => [t.tenantId, demoSubscriptions(t, seeded.get(t.tenantId) ?? 0, date)] as const),
+      stack.tenants.map(
+        (t) => [t.tenantId, demoSubscriptions(t, seeded.get(t.tenantId) ?? 0, date, stack.readerKeys)] as const,
+      ),
     );
     for (const channel of stack.channels.values())
       await stack.line.setFaults({ rate429: 0.3, rate500: 0.2, seed: 42 }, channel.channelId);

@@ -1,24 +1,27 @@
 import { createHmac } from 'node:crypto';
 import { addDays } from '../../../lambdas/domain/dates';
 import { postbackData, type Dialog, type Invite } from '../../../lambdas/domain/conversation';
-import { bucketOf, lineReaderKey } from '../../../lambdas/domain/shard';
+import { bucketOf } from '../../../lambdas/domain/shard';
+import { readerKeys } from '../../../lambdas/services/reader-keys';
 import {
   handleLineWebhook,
   MAX_BODY_BYTES,
   type LineWebhookDeps,
   type WebhookRequest,
 } from '../../../lambdas/services/line-webhook';
-import type {
-  Clock,
-  ContentSource,
-  LineCredentials,
-  LineCredentialsSource,
-  LineReplier,
-  LineReplierFactory,
-  ReaderState,
-  ReaderStore,
-  ReaderWrite,
-  TenantDirectory,
+import {
+  ConcurrentChangeError,
+  type Clock,
+  type ContentSource,
+  type LineCredentials,
+  type LineCredentialsSource,
+  type LineReplier,
+  type LineReplierFactory,
+  type ReaderKeySource,
+  type ReaderState,
+  type ReaderStore,
+  type ReaderWrite,
+  type TenantDirectory,
 } from '../../../lambdas/services/ports';
 import type { IsoDate } from '../../../schemas/common';
 import type { ContentItem } from '../../../schemas/content';
@@ -37,6 +40,8 @@ const DUE: IsoDate = addDays(TODAY, 100);
 const PARENT = `U${'a'.repeat(32)}`;
 const PARTNER = `U${'b'.repeat(32)}`;
 const OTHER = `U${'c'.repeat(32)}`;
+/** Reader keys as the deployment computes them (the key module has its own tests). */
+const KEYS = readerKeys('unit-test-reader-key-secret-0123456789');
 
 const tenantInput = {
   tenantId: 'demo-minato',
@@ -62,7 +67,7 @@ const items: ContentItem[] = [
 
 const sub = (userId: string, over: Partial<Subscription> & Pick<Subscription, 'subscriptionId'>): Subscription => ({
   tenantId: 'demo-minato',
-  readerKey: lineReaderKey(userId),
+  readerKey: KEYS.line(userId),
   channel: 'line',
   address: userId,
   track: 'maternity',
@@ -71,7 +76,7 @@ const sub = (userId: string, over: Partial<Subscription> & Pick<Subscription, 's
   status: 'active',
   registeredOn: '2026-01-10',
   familyId: 'F1',
-  bucket: bucketOf(lineReaderKey(userId)),
+  bucket: bucketOf(KEYS.line(userId)),
   version: 0,
   ...over,
 });
@@ -109,37 +114,50 @@ class FakeCredentials implements LineCredentialsSource {
 
 /**
  * DynamoDB's behaviour where the service relies on it: a commit records the event id and applies every change,
- * or (a duplicate event, an invalid subscription) changes nothing at all.
+ * or (a duplicate event, an invalid subscription, a failed condition) changes nothing at all. Conditions as in
+ * ReaderRepository: a subscription is written only at the version it was read (or if new) and stored as
+ * version + 1, the reader's last event only if unchanged, an invite only if its code is free, a redeemed invite
+ * only if it still exists.
  */
 class InMemoryReaderStore implements ReaderStore {
   private readonly subscriptions = new Map<string, Subscription>();
   private readonly dialogs = new Map<string, Dialog>();
   private readonly invites = new Map<string, Invite>();
   private readonly events = new Set<string>();
+  private readonly lastEvents = new Map<string, number>();
   readonly commits: ReaderWrite[] = [];
+  /** Change markers written: `<tenant>|<date>|<readerKey>`. */
+  readonly markers: string[] = [];
+  /** Awaited by every commit before its conditions are checked: lets a test interleave two requests. */
+  gate: ((w: ReaderWrite) => Promise<void>) | undefined;
 
   seed(...subs: Subscription[]) {
     for (const s of subs) this.subscriptions.set(this.subKey(s), s);
     return this;
   }
   seedDialog(tenantId: string, userId: string, dialog: Dialog) {
-    this.dialogs.set(`${tenantId}|${lineReaderKey(userId)}`, dialog);
+    this.dialogs.set(`${tenantId}|${KEYS.line(userId)}`, dialog);
     return this;
   }
   seedInvite(tenantId: string, invite: Invite) {
     this.invites.set(`${tenantId}|${invite.code}`, invite);
     return this;
   }
+  seedLastEvent(tenantId: string, userId: string, at: number) {
+    this.lastEvents.set(`${tenantId}|${KEYS.line(userId)}`, at);
+    return this;
+  }
   subscriptionsOf(userId: string, tenantId = 'demo-minato'): Subscription[] {
-    return [...this.subscriptions.values()].filter(
-      (s) => s.tenantId === tenantId && s.readerKey === lineReaderKey(userId),
-    );
+    return [...this.subscriptions.values()].filter((s) => s.tenantId === tenantId && s.readerKey === KEYS.line(userId));
   }
   dialogOf(userId: string, tenantId = 'demo-minato'): Dialog | undefined {
-    return this.dialogs.get(`${tenantId}|${lineReaderKey(userId)}`);
+    return this.dialogs.get(`${tenantId}|${KEYS.line(userId)}`);
   }
   invite(tenantId: string, code: string): Invite | undefined {
     return this.invites.get(`${tenantId}|${code}`);
+  }
+  hasEvent(tenantId: string, webhookEventId: string) {
+    return this.events.has(`${tenantId}|${webhookEventId}`);
   }
   get isEmpty() {
     return this.subscriptions.size + this.dialogs.size + this.invites.size + this.events.size === 0;
@@ -152,14 +170,16 @@ class InMemoryReaderStore implements ReaderStore {
         .filter((s) => s.tenantId === tenantId && s.readerKey === readerKey)
         .map((s) => structuredClone(s)),
       dialog: structuredClone(this.dialogs.get(`${tenantId}|${readerKey}`)),
+      lastEventAt: this.lastEvents.get(`${tenantId}|${readerKey}`),
     };
   }
   async isProcessed(tenantId: string, webhookEventId: string) {
     await Promise.resolve();
     return this.events.has(`${tenantId}|${webhookEventId}`);
   }
-  async findInvite(tenantId: string, code: string) {
-    return structuredClone(this.invites.get(`${tenantId}|${code}`)) ?? null;
+  async findInvite(tenantId: string, code: string, today: IsoDate) {
+    const invite = this.invites.get(`${tenantId}|${code}`);
+    return invite && invite.expiresOn >= today ? structuredClone(invite) : null;
   }
   async familyMembers(tenantId: string, familyId: string) {
     return [...this.subscriptions.values()]
@@ -168,27 +188,52 @@ class InMemoryReaderStore implements ReaderStore {
   }
   async commit(w: ReaderWrite): Promise<boolean> {
     await Promise.resolve();
+    await this.gate?.(w);
+    // From here on nothing awaits: the checks and the changes are one step, as in one transaction.
     const eventKey = `${w.tenantId}|${w.webhookEventId}`;
     if (this.events.has(eventKey)) return false;
-    // Everything is checked before anything is applied, as in one transaction.
-    const puts = w.puts.map((s) => SubscriptionSchema.parse(s));
     const readerKey = `${w.tenantId}|${w.readerKey}`;
+    const conflict = () => new ConcurrentChangeError({ cause: 'condition' });
+    const puts = w.deleteReader
+      ? []
+      : w.puts.map(({ subscription, isNew }) => {
+          const stored = this.subscriptions.get(this.subKey(subscription));
+          if (isNew ? stored !== undefined : stored?.version !== subscription.version) throw conflict();
+          return SubscriptionSchema.parse({ ...subscription, version: isNew ? 0 : subscription.version + 1 });
+        });
+    if ((w.deleteReader || w.eventAt !== undefined) && this.lastEvents.get(readerKey) !== w.lastEventAt)
+      throw conflict();
+    if (w.invites.some((i) => this.invites.has(`${w.tenantId}|${i.code}`))) throw conflict();
+    if (w.redeemedInvite && !this.invites.has(`${w.tenantId}|${w.redeemedInvite}`)) throw conflict();
+
     this.events.add(eventKey);
     if (w.deleteReader) {
       for (const [k, s] of this.subscriptions)
         if (s.tenantId === w.tenantId && s.readerKey === w.readerKey) this.subscriptions.delete(k);
       this.dialogs.delete(readerKey);
-    }
+      this.lastEvents.delete(readerKey);
+      this.markers.push(`${w.tenantId}|${w.changedOn}|${w.readerKey}`);
+    } else if (w.eventAt !== undefined) this.lastEvents.set(readerKey, Math.max(w.eventAt, w.lastEventAt ?? 0));
     for (const s of puts) this.subscriptions.set(this.subKey(s), s);
-    for (const invite of w.invites) this.invites.set(`${w.tenantId}|${invite.code}`, invite);
-    if (w.dialog === null) this.dialogs.delete(readerKey);
-    else if (w.dialog) this.dialogs.set(readerKey, w.dialog);
+    for (const k of new Set(puts.map((s) => s.readerKey))) this.markers.push(`${w.tenantId}|${w.changedOn}|${k}`);
+    for (const invite of w.deleteReader ? [] : w.invites) this.invites.set(`${w.tenantId}|${invite.code}`, invite);
+    if (w.redeemedInvite) this.invites.delete(`${w.tenantId}|${w.redeemedInvite}`);
+    if (!w.deleteReader) {
+      if (w.dialog === null) this.dialogs.delete(readerKey);
+      else if (w.dialog) this.dialogs.set(readerKey, w.dialog);
+    }
     this.commits.push(structuredClone(w));
     return true;
   }
 
   private subKey(s: Subscription) {
     return `${s.tenantId}|${s.readerKey}|${s.subscriptionId}`;
+  }
+}
+
+class FixedReaderKeys implements ReaderKeySource {
+  async get() {
+    return KEYS;
   }
 }
 
@@ -242,11 +287,13 @@ function setup(store = new InMemoryReaderStore()) {
     content,
     credentials: new FakeCredentials(),
     readers: store,
+    readerKeys: new FixedReaderKeys(),
     replies,
     clock: new FixedClock(NOW),
     newId: () => `id-${++ids}`,
     newInviteCode: () => 'K7WX3P',
     onReplyFailed: (err) => replyFailures.push(err),
+    retryBaseMs: 1,
   };
   return { deps, store, tenants, content, replies, replyFailures };
 }
@@ -408,8 +455,11 @@ describe('handleLineWebhook: events', () => {
     expect(store.commits).toEqual([
       {
         tenantId: 'demo-minato',
-        readerKey: lineReaderKey(PARENT),
+        readerKey: KEYS.line(PARENT),
         webhookEventId: event.webhookEventId,
+        eventAt: event.timestamp,
+        lastEventAt: undefined,
+        changedOn: TODAY,
         puts: [],
         invites: [],
         dialog: { step: 'track' },
@@ -529,7 +579,7 @@ describe('handleLineWebhook: events', () => {
     expect(store.subscriptionsOf(PARENT)).toEqual([
       {
         tenantId: 'demo-minato',
-        readerKey: lineReaderKey(PARENT),
+        readerKey: KEYS.line(PARENT),
         subscriptionId: 'id-1',
         channel: 'line',
         address: PARENT,
@@ -540,7 +590,7 @@ describe('handleLineWebhook: events', () => {
         status: 'active',
         registeredOn: TOMORROW,
         familyId: 'id-2',
-        bucket: bucketOf(lineReaderKey(PARENT)),
+        bucket: bucketOf(KEYS.line(PARENT)),
         version: 0,
       },
     ]);
@@ -587,9 +637,11 @@ describe("handleLineWebhook: the family and the reader's data", () => {
     const { deps, replies } = setup(store);
     expect((await handleLineWebhook(signed(bodyOf(postbackEvent(PARENT, 'date', {}, born))), deps)).handled).toBe(1);
     expect(store.subscriptionsOf(PARENT)).toEqual([
-      { ...parentPreg, track: 'childcare', anchorDate: born, registeredOn: TOMORROW },
+      { ...parentPreg, track: 'childcare', anchorDate: born, registeredOn: TOMORROW, version: 1 },
     ]);
-    expect(store.subscriptionsOf(PARTNER)).toEqual([{ ...partnerPreg, track: 'childcare', anchorDate: born }]);
+    expect(store.subscriptionsOf(PARTNER)).toEqual([
+      { ...partnerPreg, track: 'childcare', anchorDate: born, version: 1 },
+    ]);
     expect(store.subscriptionsOf(OTHER)).toEqual([unrelated]);
     expect(texts(replies.sent[0])).toEqual([expect.stringContaining('ご出産おめでとうございます！'), '生後2日、まめ']);
   });
@@ -608,10 +660,11 @@ describe("handleLineWebhook: the family and the reader's data", () => {
       .seedDialog('demo-minato', PARENT, { step: 'change-date', subscriptionId: 'S-parent' });
     const { deps } = setup(store);
     await handleLineWebhook(signed(bodyOf(postbackEvent(PARENT, 'date', {}, newDue))), deps);
-    expect(store.subscriptionsOf(PARENT)).toEqual([{ ...parentPreg, anchorDate: newDue }]);
+    expect(store.subscriptionsOf(PARENT)).toEqual([{ ...parentPreg, anchorDate: newDue, version: 1 }]);
     expect(store.subscriptionsOf(PARTNER)).toEqual([
-      { ...partnerPreg, anchorDate: newDue },
-      { ...partnerStopped, anchorDate: newDue },
+      { ...partnerPreg, anchorDate: newDue, version: 1 },
+      // Stopped: kept for the tenant's 90 days of retention, then erased by TTL.
+      { ...partnerStopped, anchorDate: newDue, version: 1, eraseOn: addDays(TODAY, 90) },
     ]);
   });
 
@@ -653,7 +706,7 @@ describe("handleLineWebhook: the family and the reader's data", () => {
         anchorDate: DUE,
         nickname: 'まめ',
         registeredOn: TOMORROW,
-        bucket: bucketOf(lineReaderKey(PARTNER)),
+        bucket: bucketOf(KEYS.line(PARTNER)),
         version: 0,
       }),
     ]);
@@ -679,8 +732,11 @@ describe("handleLineWebhook: the family and the reader's data", () => {
     expect(store.commits).toEqual([
       {
         tenantId: 'demo-minato',
-        readerKey: lineReaderKey(PARENT),
+        readerKey: KEYS.line(PARENT),
         webhookEventId: event.webhookEventId,
+        eventAt: event.timestamp,
+        lastEventAt: undefined,
+        changedOn: TODAY,
         puts: [],
         invites: [],
         dialog: undefined,
@@ -909,5 +965,219 @@ describe('handleLineWebhook: the other member of the family is told', () => {
       { to: told, texts: [expect.stringContaining(text)] },
     ]);
     expect(store.subscriptionsOf(told)[0]?.anchorDate).toBe(date);
+  });
+});
+
+/**
+ * Holds the first commit of each reader in `order` until all of them have loaded and reached it, then lets them
+ * go in that order.
+ */
+function interleave(store: InMemoryReaderStore, order: string[]) {
+  const waiting = new Map<string, () => void>();
+  store.gate = async (w) => {
+    if (!order.includes(w.readerKey) || waiting.has(w.readerKey)) return;
+    await new Promise<void>((resolve) => {
+      waiting.set(w.readerKey, resolve);
+      if (waiting.size < order.length) return;
+      // One per macrotask: each commit runs to its end before the next one checks its conditions.
+      order.forEach((k, i) => setTimeout(() => waiting.get(k)!(), i));
+    });
+  };
+}
+
+describe('handleLineWebhook: concurrent changes, order and replays (promise 7)', () => {
+  const parentPreg = sub(PARENT, { subscriptionId: 'S-parent', familyId: 'F1' });
+  const partnerPreg = sub(PARTNER, { subscriptionId: 'S-partner', familyId: 'F1', audience: 'partner' });
+
+  it.each([
+    { first: 'the pause', order: [PARTNER, PARENT], partnerPausedUntil: addDays(TODAY, 7) },
+    { first: 'the loss', order: [PARENT, PARTNER], partnerPausedUntil: undefined },
+  ])(
+    "a loss by the parent and the partner's pause at the same moment both survive ($first committed first)",
+    async ({ order, partnerPausedUntil }) => {
+      const store = new InMemoryReaderStore()
+        .seed(parentPreg, partnerPreg)
+        .seedDialog('demo-minato', PARENT, { step: 'loss', subscriptionId: 'S-parent' });
+      const { deps } = setup(store);
+      const retries: number[] = [];
+      deps.onConcurrentChange = () => retries.push(1);
+      interleave(
+        store,
+        order.map((u) => KEYS.line(u)),
+      );
+      const [loss, pause] = await Promise.all([
+        handleLineWebhook(signed(bodyOf(postbackEvent(PARENT, 'loss-confirm', { c: 'yes' }))), deps),
+        handleLineWebhook(signed(bodyOf(postbackEvent(PARTNER, 'pause', { p: 'week' }))), deps),
+      ]);
+      expect([loss.handled, pause.handled]).toEqual([1, 1]);
+      // The second writer read what the first one changed: its transaction failed and it ran again.
+      expect(retries).toHaveLength(1);
+      expect(store.subscriptionsOf(PARENT)).toEqual([expect.objectContaining({ status: 'lost', version: 1 })]);
+      const [partner] = store.subscriptionsOf(PARTNER);
+      expect(partner?.status).toBe('lost');
+      expect(partner?.pausedUntil).toBe(partnerPausedUntil);
+    },
+  );
+
+  it('a concurrent change that keeps winning fails the request after a bounded number of attempts', async () => {
+    const store = new InMemoryReaderStore().seed(parentPreg);
+    const { deps } = setup(store);
+    deps.maxAttempts = 3;
+    let attempts = 0;
+    store.gate = async () => {
+      attempts++;
+      throw new ConcurrentChangeError({ cause: 'always' });
+    };
+    await expect(handleLineWebhook(signed(bodyOf(unfollowEvent(PARENT))), deps)).rejects.toThrow(ConcurrentChangeError);
+    expect(attempts).toBe(3);
+    expect(store.subscriptionsOf(PARENT)).toEqual([parentPreg]);
+  });
+
+  it("applies a request's events in timestamp order, not in the order they came", async () => {
+    const store = new InMemoryReaderStore().seed({ ...parentPreg, status: 'stopped', stoppedReason: 'unfollow' });
+    const { deps } = setup(store);
+    const t = NOW.getTime();
+    // The reader unblocked (t+1), then blocked again (t+2); LINE delivered the two the other way round.
+    const raw = bodyOf(
+      { ...unfollowEvent(PARENT), timestamp: t + 2 },
+      { ...followEvent(PARENT, { follow: { isUnblocked: true } }), timestamp: t + 1 },
+    );
+    expect((await handleLineWebhook(signed(raw), deps)).handled).toBe(2);
+    expect(store.subscriptionsOf(PARENT)).toEqual([
+      expect.objectContaining({ status: 'stopped', stoppedReason: 'unfollow' }),
+    ]);
+  });
+
+  it('an event older than the last one applied is recorded and changes nothing, without a reply', async () => {
+    const t = NOW.getTime();
+    const store = new InMemoryReaderStore().seed(parentPreg).seedLastEvent('demo-minato', PARENT, t + 10);
+    const { deps, replies } = setup(store);
+    const late: Record<string, unknown> = { ...textEvent(PARENT, '配信停止'), timestamp: t + 5 };
+    expect((await handleLineWebhook(signed(bodyOf(late)), deps)).handled).toBe(0);
+    expect(store.hasEvent('demo-minato', String(late.webhookEventId))).toBe(true);
+    expect(store.subscriptionsOf(PARENT)).toEqual([parentPreg]);
+    expect(store.dialogOf(PARENT)).toBeUndefined();
+    expect(replies.sent).toEqual([]);
+    expect(store.markers).toEqual([]);
+  });
+
+  it('an event older than the 7-day dedupe window changes nothing, even for a reader never seen', async () => {
+    const store = new InMemoryReaderStore().seed(parentPreg);
+    const { deps, replies } = setup(store);
+    const replay = { ...unfollowEvent(PARENT), timestamp: NOW.getTime() - 7 * 86_400_000 - 1 };
+    expect((await handleLineWebhook(signed(bodyOf(replay)), deps)).handled).toBe(0);
+    expect(store.subscriptionsOf(PARENT)).toEqual([parentPreg]);
+    expect(replies.sent).toEqual([]);
+    // One millisecond inside the window is applied.
+    const recent = { ...unfollowEvent(PARENT), timestamp: NOW.getTime() - 7 * 86_400_000 + 1 };
+    expect((await handleLineWebhook(signed(bodyOf(recent)), deps)).handled).toBe(1);
+    expect(store.subscriptionsOf(PARENT)[0]?.status).toBe('stopped');
+  });
+});
+
+describe('handleLineWebhook: change markers and retention (promises 1 and 10)', () => {
+  const parentPreg = sub(PARENT, { subscriptionId: 'S-parent', familyId: 'F1' });
+  const partnerPreg = sub(PARTNER, { subscriptionId: 'S-partner', familyId: 'F1', audience: 'partner' });
+
+  it("a loss marks the reader and the partner on the tenant's date; a dialog step marks nobody", async () => {
+    const store = new InMemoryReaderStore()
+      .seed(parentPreg, partnerPreg)
+      .seedDialog('demo-minato', PARENT, { step: 'loss', subscriptionId: 'S-parent' });
+    const { deps } = setup(store);
+    await handleLineWebhook(signed(bodyOf(followEvent(OTHER))), deps);
+    expect(store.markers).toEqual([]);
+    await handleLineWebhook(signed(bodyOf(postbackEvent(PARENT, 'loss-confirm', { c: 'yes' }))), deps);
+    expect(store.markers.sort()).toEqual(
+      [`demo-minato|${TODAY}|${KEYS.line(PARENT)}`, `demo-minato|${TODAY}|${KEYS.line(PARTNER)}`].sort(),
+    );
+  });
+
+  it('a deletion marks the deleted reader', async () => {
+    const store = new InMemoryReaderStore().seed(parentPreg).seedDialog('demo-minato', PARENT, { step: 'delete' });
+    const { deps } = setup(store);
+    await handleLineWebhook(signed(bodyOf(postbackEvent(PARENT, 'delete', { c: 'yes' }))), deps);
+    expect(store.markers).toEqual([`demo-minato|${TODAY}|${KEYS.line(PARENT)}`]);
+  });
+
+  it("a stop sets the erase date to today + the tenant's retention days; a resume clears it", async () => {
+    const store = new InMemoryReaderStore().seed(parentPreg).seedDialog('demo-minato', PARENT, { step: 'stop' });
+    const { deps } = setup(store);
+    await handleLineWebhook(signed(bodyOf(postbackEvent(PARENT, 'stop', { c: 'stop' }))), deps);
+    // minato keeps the default of 90 days.
+    expect(store.subscriptionsOf(PARENT)).toEqual([
+      expect.objectContaining({ status: 'stopped', eraseOn: '2026-08-30' }),
+    ]);
+    await handleLineWebhook(signed(bodyOf(textEvent(PARENT, '再開'))), deps);
+    const [resumed] = store.subscriptionsOf(PARENT);
+    expect(resumed?.status).toBe('active');
+    expect(resumed).not.toHaveProperty('eraseOn');
+  });
+
+  it('an erase date once set is kept when the subscription changes again while stopped', async () => {
+    const stopped = {
+      ...parentPreg,
+      status: 'stopped' as const,
+      stoppedReason: 'reader' as const,
+      eraseOn: '2026-07-01',
+    };
+    const store = new InMemoryReaderStore().seed(stopped, partnerPreg);
+    const { deps } = setup(store);
+    store.seedDialog('demo-minato', PARTNER, { step: 'change-date', subscriptionId: 'S-partner' });
+    await handleLineWebhook(signed(bodyOf(postbackEvent(PARTNER, 'date', {}, addDays(TODAY, 90)))), deps);
+    expect(store.subscriptionsOf(PARENT)).toEqual([{ ...stopped, anchorDate: addDays(TODAY, 90), version: 1 }]);
+  });
+});
+
+describe('handleLineWebhook: invites (promise 9)', () => {
+  const parentPreg = sub(PARENT, { subscriptionId: 'S-parent', familyId: 'F1', nickname: 'まめ' });
+  const invite: Invite = {
+    code: 'K7WX3P',
+    familyId: 'F1',
+    track: 'maternity',
+    anchorDate: DUE,
+    expiresOn: addDays(TODAY, 3),
+  };
+
+  it('a code already in use is never overwritten: another code is drawn', async () => {
+    const other: Invite = { ...invite, familyId: 'F-other' };
+    const store = new InMemoryReaderStore().seed(parentPreg).seedInvite('demo-minato', other);
+    const { deps, replies } = setup(store);
+    const codes = ['K7WX3P', 'M4NP2Q'];
+    deps.newInviteCode = () => codes.shift() ?? 'ZZZZZZ';
+    await handleLineWebhook(signed(bodyOf(textEvent(PARENT, 'パートナー招待'))), deps);
+    expect(store.invite('demo-minato', 'K7WX3P')).toEqual(other);
+    expect(store.invite('demo-minato', 'M4NP2Q')).toMatchObject({ familyId: 'F1' });
+    expect(replies.sent).toHaveLength(1);
+    expect(texts(replies.sent[0])[0]).toContain('招待コード：M4NP2Q');
+  });
+
+  it('is single-use: of two partners entering the code at the same moment one joins, the other is told it is unknown', async () => {
+    const store = new InMemoryReaderStore()
+      .seed(parentPreg)
+      .seedInvite('demo-minato', invite)
+      .seedDialog('demo-minato', PARTNER, { step: 'invite-code' })
+      .seedDialog('demo-minato', OTHER, { step: 'invite-code' });
+    const { deps, replies } = setup(store);
+    interleave(store, [KEYS.line(PARTNER), KEYS.line(OTHER)]);
+    await Promise.all([
+      handleLineWebhook(signed(bodyOf(textEvent(PARTNER, 'K7WX3P'))), deps),
+      handleLineWebhook(signed(bodyOf(textEvent(OTHER, 'K7WX3P'))), deps),
+    ]);
+    expect(store.subscriptionsOf(PARTNER)).toEqual([expect.objectContaining({ familyId: 'F1', audience: 'partner' })]);
+    expect(store.subscriptionsOf(OTHER)).toEqual([]);
+    expect(store.invite('demo-minato', 'K7WX3P')).toBeUndefined();
+    const toOther = replies.sent.find((r) => r.replyToken === replies.sent[1]?.replyToken);
+    expect(texts(toOther)).toEqual([W.inviteCodeUnknown]);
+  });
+
+  it('after its last day the code is unknown', async () => {
+    const store = new InMemoryReaderStore()
+      .seed(parentPreg)
+      .seedInvite('demo-minato', { ...invite, expiresOn: addDays(TODAY, -1) })
+      .seedDialog('demo-minato', PARTNER, { step: 'invite-code' });
+    const { deps, replies } = setup(store);
+    await handleLineWebhook(signed(bodyOf(textEvent(PARTNER, 'K7WX3P'))), deps);
+    expect(store.subscriptionsOf(PARTNER)).toEqual([]);
+    expect(texts(replies.sent[0])).toEqual([W.inviteCodeUnknown]);
   });
 });
