@@ -464,14 +464,16 @@ class Conversation {
         ? pregnancies[0]
         : undefined;
     if (!sub) {
-      if (pregnancies.length > 1) return this.chooseSubscription(pregnancies, 'birth');
+      // Congratulate first, as the loss flow acknowledges first: the question of which one comes after.
+      if (pregnancies.length > 1)
+        return this.chooseSubscription(pregnancies, 'birth', `${this.w.birthCongrats}\n${this.w.chooseWhich}`);
       if (!this.i.subscriptions.some(live)) return this.nothingLive();
       this.out.dialog = null;
       return this.say(this.w.noPregnancy, this.menuItems());
     }
     const dialog: Dialog = { step: 'birth-date', subscriptionId: sub.subscriptionId };
     this.out.dialog = dialog;
-    this.askDate(this.w.askBirthDate, dialog);
+    this.askDate(s ? this.w.askBirthDate : `${this.w.birthCongrats}\n${this.w.askBirthDate}`, dialog);
   }
 
   private createInvite(s: string) {
@@ -706,7 +708,15 @@ class Conversation {
       text,
       subs
         .slice(0, 12)
-        .map((s) => this.postbackItem(this.shortLabel(s), postbackData(action, { s: s.subscriptionId })))
+        .map((s, n, all) => {
+          // Twins without nicknames share a label; numbers tell their buttons apart.
+          const label = this.shortLabel(s);
+          const shared = all.some((o) => o !== s && this.shortLabel(o) === label);
+          return this.postbackItem(
+            shared ? `${n + 1}. ${label}` : label,
+            postbackData(action, { s: s.subscriptionId }),
+          );
+        })
         .concat(wayOut),
     );
   }

@@ -983,12 +983,17 @@ describe('changing a date or a nickname', () => {
 });
 
 describe('reporting a birth', () => {
+  it('a pregnancy chosen from the list is not congratulated twice', () => {
+    const out = run({ action: tap('birth', { s: 'S-preg2' }), subscriptions: [preg, preg2] });
+    expect(out.replies.map((r) => r.text)).toEqual([W.askBirthDate]);
+  });
+
   it.each<Case>([
     {
       label: 'one pregnancy: asked for the birthday (up to 180 days ago)',
       given: { action: say('出産のご報告'), subscriptions: [preg, child, lost(preg2)] },
       want: {
-        replies: [W.askBirthDate],
+        replies: ['ご出産おめでとうございます。\nお子さんの誕生日を選んでください。'],
         quick: PICK,
         dialog: { step: 'birth-date', subscriptionId: 'S-preg' },
         picker: BIRTH_RANGE,
@@ -1007,12 +1012,17 @@ describe('reporting a birth', () => {
     {
       label: 'several pregnancies: choose one first',
       given: { action: say('出産のご報告'), subscriptions: [preg, preg2] },
-      want: { replies: [W.chooseWhich], quick: ['まめ 予定日9/9', '予定日7/1', 'キャンセル'], dialog: null },
+      want: {
+        replies: ['ご出産おめでとうございます。\nどのご登録についてですか？'],
+        quick: ['まめ 予定日9/9', '予定日7/1', 'キャンセル'],
+        dialog: null,
+      },
     },
     {
       label: 'a chosen pregnancy',
       given: { action: tap('birth', { s: 'S-preg2' }), subscriptions: [preg, preg2] },
       want: {
+        // Congratulated in the list's message already: the question alone.
         replies: [W.askBirthDate],
         dialog: { step: 'birth-date', subscriptionId: 'S-preg2' },
         picker: BIRTH_RANGE,
@@ -1328,6 +1338,18 @@ describe('a loss', () => {
       want: {
         replies: [`${ACK}\nどのご登録についてですか？`],
         quick: ['まめ 予定日9/9', '誕生日5/22', '今は止めない'],
+        dialog: null,
+      },
+    },
+    {
+      label: 'twins without nicknames: their buttons are numbered, so they cannot be mistaken',
+      given: {
+        action: say('赤ちゃんを亡くされた方へ'),
+        subscriptions: [child, { ...child, subscriptionId: 'S-twin' }, preg],
+      },
+      want: {
+        replies: [`${ACK}\nどのご登録についてですか？`],
+        quick: ['1. 誕生日5/22', '2. 誕生日5/22', 'まめ 予定日9/9', '今は止めない'],
         dialog: null,
       },
     },
