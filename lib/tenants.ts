@@ -68,8 +68,47 @@ export function loadTenants(dir: string): LoadedTenant[] {
     }
   }
 
+  // One LINE channel per tenant: a shared secret would make one municipality send with another's token, and a
+  // shared webhook path would route one channel's events to the other tenant.
+  problems.push(
+    ...shared(loaded, 'line.secretName', (t) => t.line.secretName, 'LINE secret name'),
+    ...shared(
+      loaded.filter((t) => t.config.line.enabled),
+      'tenantId',
+      (t) => webhookPath(t.tenantId),
+      'webhook path',
+    ),
+  );
+
   if (problems.length > 0) throw new InvalidTenantFileError(problems);
   return loaded;
+}
+
+/** The path LINE posts a tenant's webhook events to (one HTTP API route per LINE-enabled tenant). */
+export function webhookPath(tenantId: string): string {
+  return `/line/${tenantId}/webhook`;
+}
+
+function shared(
+  tenants: readonly LoadedTenant[],
+  field: string,
+  key: (t: TenantConfig) => string,
+  what: string,
+): TenantFileProblem[] {
+  const owners = new Map<string, string>();
+  const problems: TenantFileProblem[] = [];
+  for (const { file, config } of tenants) {
+    const value = key(config);
+    const earlier = owners.get(value);
+    if (earlier === undefined) owners.set(value, file);
+    else
+      problems.push({
+        file: displayPath(file),
+        field,
+        reason: `${what} "${value}" is also used by ${displayPath(earlier)}; each tenant needs its own`,
+      });
+  }
+  return problems;
 }
 
 function loadTenantFile(file: string): LoadedTenant | { problems: TenantFileProblem[] } {

@@ -12,6 +12,7 @@ import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { webhookPath } from '../tenants';
 
 /**
  * Stage default (requests/s, burst), for any route without its own settings. Every tenant route gets its own
@@ -49,9 +50,8 @@ export const WEBHOOK_ACCESS_LOG_FIELDS = {
   integrationLatency: '$context.integrationLatency',
 } as const;
 
-export function webhookPath(tenantId: string): string {
-  return `/line/${tenantId}/webhook`;
-}
+// Defined with the tenant checks, which reject two tenants sharing one path before any construct exists.
+export { webhookPath } from '../tenants';
 
 export interface LineWebhookApiProps {
   /** The function behind every route. */

@@ -119,6 +119,37 @@ describe('loadTenants', () => {
     expect(message).not.toContain(written['good.json']);
   });
 
+  it.each([
+    {
+      label: 'one LINE secret name',
+      files: {
+        'first.json': validTenant('first', { line: { enabled: true, secretName: 'hagukumi/shared/line' } }),
+        'second.json': validTenant('second', { line: { enabled: false, secretName: 'hagukumi/shared/line' } }),
+      },
+      second: 'second.json',
+      first: 'first.json',
+      expected: ': line.secretName: LINE secret name "hagukumi/shared/line" is also used by ',
+    },
+    {
+      label: 'one webhook path',
+      files: { 'east/same.json': validTenant('same'), 'west/same.json': validTenant('same') },
+      second: 'west/same.json',
+      first: 'east/same.json',
+      expected: ': tenantId: webhook path "/line/same/webhook" is also used by ',
+    },
+  ])('rejects two tenants sharing $label, naming both files', ({ files, first, second, expected }) => {
+    const dir = makeTempDir('shared');
+    const written = writeTenantFiles(dir, { 'good.json': validTenant('good'), ...files });
+    expect(() => loadTenants(dir)).toThrow(`${written[second]}${expected}${written[first]}; each tenant needs its own`);
+  });
+
+  it('accepts tenants that share an email sender and a delivery time', () => {
+    const dir = makeTempDir('shared-ok');
+    const email = { enabled: true, from: 'info@example.jp', unsubscribeBaseUrl: 'https://api.example.jp' };
+    writeTenantFiles(dir, { 'one.json': validTenant('one', { email }), 'two.json': validTenant('two', { email }) });
+    expect(loadTenants(dir).map((t) => t.config.tenantId)).toEqual(['one', 'two']);
+  });
+
   it('reports the problems of every invalid file at once', () => {
     const dir = makeTempDir('several');
     const written = writeTenantFiles(dir, {
