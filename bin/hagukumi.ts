@@ -1,111 +1,211 @@
 #!/usr/bin/env -S npx tsx
 // The hagukumi command line: `local` runs the system on the embedded emulators (npm start); `preview` shows
-// what a stage receives; `content import` and `report` work against a deployed stack with your AWS credentials.
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { IsoDateSchema, TrackSchema, AudienceSchema } from '../schemas/common';
-import { ContentLibrarySchema } from '../schemas/content';
-import { createDocumentClient } from '../lambdas/adapters/dynamo-client';
-import { writeLibrary } from '../lambdas/adapters/content-writer';
-import { PlanRepository } from '../lambdas/adapters/plan-repository';
-import { buildLibraryIndex, localDate, resolveSubscription, stageLabel } from '../lambdas/domain';
-import { addCounters, zeroCounters } from '../lambdas/services/deliver-shard';
-import { loadRepoTenants, loadSampleLibrary } from '../local/stack';
+// what a stage receives; `content import` and `report` work against a deployed stack with your AWS credentials
+// (`report --local` against the running local stack). Heavy modules are imported inside each command, so
+// `--help` answers at once.
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { IsoDateSchema } from '../schemas/common';
+import { InvalidTenantFileError, NoTenantFilesError } from '../lib/tenants';
+import { addLineCommands } from './line';
 
-class UsageError extends Error {}
+const REPO_ROOT = join(__dirname, '..');
 
-const USAGE = `usage:
-  hagukumi local [--date YYYY-MM-DD] [--subscribers N] [--once] [--json FILE] [--record-line FILE] [--reset]
-  hagukumi preview --tenant ID --track maternity|childcare --anchor YYYY-MM-DD [--date YYYY-MM-DD] [--nickname NAME] [--audience parent|partner]
-  hagukumi content import --table CONTENT_TABLE [--file content/sample-ja.json]
-  hagukumi report --table DELIVERY_TABLE --tenant ID --date YYYY-MM-DD
-  hagukumi line chat [--tenant ID] [--user U...]            (talk to the running local stack as a LINE user)
-  hagukumi line simulate --tenant ID --user U... follow|unfollow|TEXT|N|/date YYYY-MM-DD
-  hagukumi line richmenu --tenant ID [--image menu.png] [--local]`;
+/** A mistake in how the command was called: the message is all the user needs. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
 
-const todayInTokyo = () => localDate(new Date(), 'Asia/Tokyo');
-
-function date(value: string | undefined, flag: string): string {
-  if (value === undefined) return todayInTokyo();
+export const isoDate = (value: string): string => {
   const parsed = IsoDateSchema.safeParse(value);
-  if (!parsed.success) throw new UsageError(`${flag} ${JSON.stringify(value)}: ${parsed.error.issues[0]?.message}`);
+  if (!parsed.success) throw new InvalidArgumentError(parsed.error.issues[0]?.message ?? 'expected YYYY-MM-DD');
   return parsed.data;
+};
+
+const wholeNumber = (min: number, max: number) => (value: string) => {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < min || n > max)
+    throw new InvalidArgumentError(`expected a whole number from ${min} to ${max.toLocaleString('en')}`);
+  return n;
+};
+
+const todayInTokyo = async () => (await import('../lambdas/domain')).localDate(new Date(), 'Asia/Tokyo');
+
+/** Global options every command sees. */
+export interface GlobalOptions {
+  verbose?: boolean;
+  state: string;
+}
+const globals = (cmd: Command) => cmd.optsWithGlobals<GlobalOptions>();
+
+function tenantsDirOption() {
+  return new Option('--tenants-dir <dir>', 'tenant files to use (default: tenants/ of the repository)');
 }
 
-async function local(args: string[]) {
-  const { values } = parseArgs({
-    args,
-    options: {
-      date: { type: 'string' },
-      subscribers: { type: 'string', default: '1000' },
-      once: { type: 'boolean', default: false },
-      json: { type: 'string' },
-      'record-line': { type: 'string' },
-      reset: { type: 'boolean', default: false },
-    },
+export function buildProgram(): Command {
+  const program = new Command('hagukumi')
+    .description(
+      'Stage-based messages for municipalities over LINE and email: run the system locally, preview content, report on deliveries.',
+    )
+    .option('--verbose', 'on an error, show the whole error with its stack trace')
+    .option('--state <dir>', 'where the local stack keeps its state and endpoints.json', join(REPO_ROOT, '.local'))
+    .showSuggestionAfterError()
+    .configureOutput({
+      // One line per error; the hint says where the rest is.
+      outputError: (str, write) => write(`hagukumi: ${str.replace(/^error: /, '').trim()} (see --help)\n`),
+    })
+    .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2));
+
+  program
+    .command('local')
+    .description(
+      'run the whole system on embedded emulators (what `npm start` runs): seed demo subscribers, deliver the day, check the result, then keep delivering at each tenant delivery time',
+    )
+    .option('--date <YYYY-MM-DD>', 'the first delivery date (default: today in Tokyo)', isoDate)
+    .option('--subscribers <n>', 'demo subscribers to seed into an empty state', wholeNumber(0, 1_000_000), 1000)
+    .option('--once', 'exit after the first delivery (the same as --days 1)')
+    .option(
+      '--clock <mode>',
+      'when the running stack delivers: real (at each tenant delivery time) or fast:N (one simulated day every N seconds; fast:0 runs days back to back)',
+    )
+    .option(
+      '--days <n>',
+      'deliver this many days, the first included, then exit (with no --clock: back to back)',
+      wholeNumber(1, 3650),
+    )
+    .option('--json <file>', 'write the summary of every delivery as JSON')
+    .option('--record-line <file>', 'write every LINE API request the emulator served (JSON lines, no Authorization)')
+    .option('--reset', 'forget the kept state and start over')
+    .addOption(tenantsDirOption())
+    .action(async (o, cmd: Command) => {
+      if (o.once && o.days !== undefined && o.days !== 1) throw new UsageError('--once is --days 1: give one of them');
+      const { parseClock, InvalidClockError } = await import('../local/local-clock');
+      let clock;
+      try {
+        clock = parseClock(o.clock ?? (o.days !== undefined ? 'fast:0' : 'real'));
+      } catch (err) {
+        if (err instanceof InvalidClockError) throw new UsageError(`--clock: ${err.message}`);
+        throw err;
+      }
+      await runLocalCommand({ ...o, days: o.once ? 1 : o.days, clock, state: globals(cmd).state });
+    });
+
+  program
+    .command('preview')
+    .description("what a stage receives on a date, with the tenant's overlays and birthday messages")
+    .requiredOption('--tenant <id>', 'tenant id (a file in tenants/)')
+    .addOption(
+      new Option('--track <track>', 'maternity (anchor = due date) or childcare (anchor = birthday)')
+        .choices(['maternity', 'childcare'])
+        .makeOptionMandatory(),
+    )
+    .requiredOption('--anchor <YYYY-MM-DD>', 'the due date or the birthday', isoDate)
+    .option('--date <YYYY-MM-DD>', 'the day to preview (default: today in Tokyo)', isoDate)
+    .option('--nickname <name>', 'fills {nickname} (default: the tenant default)')
+    .addOption(new Option('--audience <who>', 'who reads it').choices(['parent', 'partner']).default('parent'))
+    .addOption(tenantsDirOption())
+    .action(async (o) => preview(o));
+
+  program
+    .command('content')
+    .description('content libraries')
+    .command('import')
+    .description('load a content library into a deployed Content table (uses your AWS credentials)')
+    .requiredOption('--table <name>', 'the Content table name (stack output)')
+    .option('--file <file>', 'the library file', 'content/sample-ja.json')
+    .action(async (o) => contentImport(o));
+
+  program
+    .command('report')
+    .description("a tenant's delivery counters for a date: recipients, LINE requests by kind, emails, failures")
+    .requiredOption('--tenant <id>', 'tenant id')
+    .option('--date <YYYY-MM-DD>', 'delivery date (default: today in Tokyo)', isoDate)
+    .option('--table <name>', 'the Delivery table of a deployed stack (stack output; uses your AWS credentials)')
+    .option('--local', 'read the running local stack (found from its endpoints.json); the default without --table')
+    .action(async (o, cmd: Command) => report({ ...o, state: globals(cmd).state }));
+
+  addLineCommands(program, {
+    state: (cmd) => globals(cmd).state,
+    tenantsDir: tenantsDirOption,
+    repoRoot: REPO_ROOT,
   });
-  const subscribers = Number(values.subscribers);
-  if (!Number.isInteger(subscribers) || subscribers < 0 || subscribers > 1_000_000)
-    throw new UsageError(`--subscribers must be a whole number from 0 to 1,000,000`);
-  const { runLocal } = await import('../local/run-local');
-  const { emulators, stack, result } = await runLocal({
-    date: date(values.date, '--date'),
-    subscribers,
-    once: values.once,
-    reset: values.reset,
-    json: values.json,
-    recordLine: values['record-line'],
-  });
-  const stop = async () => {
-    await stack.api?.close();
-    await emulators.stop();
-  };
-  // A delivery that could not be verified fails the command (CI and scripts see it).
-  if (result.tenants.some((t) => t.problems.length > 0)) process.exitCode = 1;
-  if (values.once) return stop();
-  const e = emulators.endpoints;
-  const { ENDPOINTS_FILE } = await import('./line');
-  writeFileSync(
-    ENDPOINTS_FILE,
-    JSON.stringify({
-      line: e.line,
-      secretsManager: e.secretsManager,
-      channels: Object.fromEntries([...stack.channels].map(([t, c]) => [t, c.channelId])),
-    }),
-  );
-  process.stdout.write(
-    `\nThe local stack is running (Ctrl-C to stop):\n  DynamoDB ${e.dynamodb}\n  SQS      ${e.sqs}\n  SES      ${e.ses} (sent mail: ${e.ses}/store)\n  LINE     ${e.line} (requests: ${e.line}/_emulator/requests)\n  webhook  ${stack.api?.webhookUrl('<tenant>')}\n\nTalk to it as a LINE user from another terminal:  npm run hagukumi -- line chat --tenant demo-minato\n`,
-  );
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
-  });
-  rmSync(ENDPOINTS_FILE, { force: true });
-  await stop();
+  return program;
 }
 
-function preview(args: string[]) {
-  const { values } = parseArgs({
-    args,
-    options: {
-      tenant: { type: 'string' },
-      track: { type: 'string' },
-      anchor: { type: 'string' },
-      date: { type: 'string' },
-      nickname: { type: 'string' },
-      audience: { type: 'string', default: 'parent' },
-    },
+async function runLocalCommand(o: {
+  date?: string;
+  subscribers: number;
+  days?: number;
+  clock: import('../local/local-clock').ClockMode;
+  json?: string;
+  recordLine?: string;
+  reset?: boolean;
+  tenantsDir?: string;
+  state: string;
+}) {
+  const { startLocal, keepDelivering } = await import('../local/run-local');
+  const { writeEndpointsFile, removeEndpointsFile } = await import('../local/endpoints-file');
+  const date = o.date ?? (await todayInTokyo());
+  const local = await startLocal({
+    date,
+    subscribers: o.subscribers,
+    reset: o.reset ?? false,
+    json: o.json,
+    recordLine: o.recordLine,
+    dataDir: o.state,
+    tenantsDir: o.tenantsDir,
   });
-  const tenant = loadRepoTenants().find((t) => t.tenantId === values.tenant);
-  if (!tenant) throw new UsageError(`unknown tenant ${JSON.stringify(values.tenant)} (see tenants/)`);
-  const track = TrackSchema.safeParse(values.track);
-  if (!track.success) throw new UsageError('--track must be maternity or childcare');
-  const audience = AudienceSchema.safeParse(values.audience);
-  if (!audience.success) throw new UsageError('--audience must be parent or partner');
-  if (!values.anchor) throw new UsageError('--anchor (due date or birthday) is required');
-  const anchorDate = date(values.anchor, '--anchor');
-  const today = date(values.date, '--date');
+  const stopping = new AbortController();
+  const onSignal = () => stopping.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    if (o.days === 1) return;
+    const e = local.emulators.endpoints;
+    const api = local.stack.api?.webhookUrl('x').replace(/\/line\/x\/webhook$/, '') ?? '';
+    writeEndpointsFile(o.state, {
+      pid: process.pid,
+      startedAt: new Date().toISOString(),
+      ...e,
+      api,
+      tables: local.stack.tables,
+      channels: Object.fromEntries([...local.stack.channels].map(([t, c]) => [t, c.channelId])),
+    });
+    process.stdout.write(
+      `\nThe local stack is running (Ctrl-C to stop):\n  DynamoDB ${e.dynamodb}\n  SQS      ${e.sqs}\n  SES      ${e.ses} (sent mail: ${e.ses}/store)\n  LINE     ${e.line} (requests: ${e.line}/_emulator/requests)\n  webhook  ${api}/line/<tenant>/webhook\n` +
+        `  clock    ${o.clock.kind === 'real' ? 'real: delivers at each tenant delivery time' : `simulated, one day every ${o.clock.secondsPerDay} s`}${o.days ? `, ${o.days} days` : ''}\n\n` +
+        `Talk to it as a LINE user from another terminal:  npm run hagukumi -- line chat --tenant ${local.tenants[0]?.tenantId ?? '<tenant>'}\n`,
+    );
+    await keepDelivering(local, { clock: o.clock, startDate: date, days: o.days, signal: stopping.signal });
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    removeEndpointsFile(o.state);
+    await local.stop();
+    // A delivery that could not be verified fails the command (CI and scripts see it).
+    if (local.result.days.some((d) => d.tenants.some((t) => t.problems.length > 0))) process.exitCode = 1;
+  }
+}
+
+async function preview(o: {
+  tenant: string;
+  track: 'maternity' | 'childcare';
+  anchor: string;
+  date?: string;
+  nickname?: string;
+  audience: 'parent' | 'partner';
+  tenantsDir?: string;
+}) {
+  const { loadRepoTenants, loadSampleLibrary } = await import('../local/stack');
+  const { buildLibraryIndex, resolveSubscription, stageLabel } = await import('../lambdas/domain');
+  const tenants = loadRepoTenants(o.tenantsDir);
+  const tenant = tenants.find((t) => t.tenantId === o.tenant);
+  if (!tenant)
+    throw new UsageError(
+      `unknown tenant ${JSON.stringify(o.tenant)}; known: ${tenants.map((t) => t.tenantId).join(', ')}`,
+    );
+  const today = o.date ?? (await todayInTokyo());
   const library = buildLibraryIndex(loadSampleLibrary().items);
   const texts = resolveSubscription(
     {
@@ -114,10 +214,10 @@ function preview(args: string[]) {
       subscriptionId: 'preview',
       channel: 'line',
       address: 'preview',
-      track: track.data,
-      anchorDate,
-      audience: audience.data,
-      nickname: values.nickname,
+      track: o.track,
+      anchorDate: o.anchor,
+      audience: o.audience,
+      nickname: o.nickname,
       status: 'active',
       registeredOn: today,
       familyId: 'preview',
@@ -127,65 +227,139 @@ function preview(args: string[]) {
     today,
     { tenant, library },
   );
-  process.stdout.write(`${tenant.name} · ${track.data} ${stageLabel(track.data, anchorDate, today)} on ${today}\n\n`);
+  process.stdout.write(`${tenant.name} · ${o.track} ${stageLabel(o.track, o.anchor, today)} on ${today}\n\n`);
   process.stdout.write(texts.length ? `${texts.join('\n\n---\n\n')}\n` : '(nothing is sent on this day)\n');
 }
 
-async function contentImport(args: string[]) {
-  const { values } = parseArgs({
-    args,
-    options: { table: { type: 'string' }, file: { type: 'string', default: 'content/sample-ja.json' } },
-  });
-  if (!values.table) throw new UsageError('--table is required (the Content table name from the stack outputs)');
-  const library = ContentLibrarySchema.parse(JSON.parse(readFileSync(values.file, 'utf8')));
-  const n = await writeLibrary(createDocumentClient(new DynamoDBClient({})), values.table, library);
-  process.stdout.write(`imported ${n} items of library ${library.libraryId} into ${values.table}\n`);
+async function contentImport(o: { table: string; file: string }) {
+  const { ContentLibrarySchema } = await import('../schemas/content');
+  const { DynamoDBClient } = await import('@aws-sdk/client-dynamodb');
+  const { createDocumentClient } = await import('../lambdas/adapters/dynamo-client');
+  const { writeLibrary } = await import('../lambdas/adapters/content-writer');
+  const parsed = ContentLibrarySchema.safeParse(JSON.parse(readFileSync(o.file, 'utf8')));
+  if (!parsed.success)
+    throw new UsageError(
+      `${o.file}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
+  const n = await awsCall(
+    () => writeLibrary(createDocumentClient(new DynamoDBClient({})), o.table, parsed.data),
+    `table ${o.table}`,
+  );
+  process.stdout.write(`imported ${n} items of library ${parsed.data.libraryId} into ${o.table}\n`);
 }
 
-async function report(args: string[]) {
-  const { values } = parseArgs({
-    args,
-    options: { table: { type: 'string' }, tenant: { type: 'string' }, date: { type: 'string' } },
-  });
-  if (!values.table || !values.tenant) throw new UsageError('--table and --tenant are required');
-  const day = date(values.date, '--date');
-  const shards = await new PlanRepository(createDocumentClient(new DynamoDBClient({})), values.table).listCounters(
-    values.tenant,
-    day,
+/** What is missing when a command meets AWS unprepared, in words an operator can act on. */
+export class AwsSetupError extends Error {
+  override readonly name = 'AwsSetupError';
+}
+
+async function awsCall<T>(call: () => Promise<T>, what: string): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    const name = err instanceof Error ? err.name : '';
+    const message = err instanceof Error ? err.message : String(err);
+    if (name === 'CredentialsProviderError' || /credential/i.test(message))
+      throw new AwsSetupError(
+        'no AWS credentials found: set AWS_PROFILE (or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY) for the account of the stack, or use --local for the local stack',
+        { cause: err },
+      );
+    if (/region is missing/i.test(message))
+      throw new AwsSetupError('no AWS region: set AWS_REGION (e.g. ap-northeast-1), or use --local', { cause: err });
+    if (name === 'ResourceNotFoundException')
+      throw new AwsSetupError(
+        `${what} does not exist in ${process.env.AWS_REGION ?? 'the configured region'}: take the name from the stack outputs`,
+        { cause: err },
+      );
+    if (name === 'UnrecognizedClientException' || name === 'ExpiredTokenException' || name === 'AccessDeniedException')
+      throw new AwsSetupError(`AWS refused the credentials for ${what} (${name}): ${message}`, { cause: err });
+    throw err;
+  }
+}
+
+async function report(o: { tenant: string; date?: string; table?: string; local?: boolean; state: string }) {
+  if (o.local && o.table) throw new UsageError('--local reads the local stack, --table a deployed one: give one');
+  const { DynamoDBClient } = await import('@aws-sdk/client-dynamodb');
+  const { createDocumentClient } = await import('../lambdas/adapters/dynamo-client');
+  const { PlanRepository } = await import('../lambdas/adapters/plan-repository');
+  const { addCounters, zeroCounters } = await import('../lambdas/services/deliver-shard');
+  let client: InstanceType<typeof DynamoDBClient>;
+  let table: string;
+  let where: string;
+  if (o.table) {
+    client = new DynamoDBClient({});
+    table = o.table;
+    where = `table ${table}`;
+  } else {
+    const { runningLocalStack, LocalStackNotRunningError } = await import('../local/endpoints-file');
+    try {
+      const local = await runningLocalStack(o.state);
+      client = new DynamoDBClient({
+        endpoint: local.dynamodb,
+        region: 'ap-northeast-1',
+        credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      });
+      table = local.tables.delivery;
+      where = `the local stack's table ${table}`;
+    } catch (err) {
+      if (err instanceof LocalStackNotRunningError && !o.local)
+        throw new UsageError(
+          `${err.message}; for a deployed stack give --table DELIVERY_TABLE (the stack output) with your AWS credentials`,
+        );
+      throw err;
+    }
+  }
+  const day = o.date ?? (await todayInTokyo());
+  const shards = await awsCall(
+    () => new PlanRepository(createDocumentClient(client), table).listCounters(o.tenant, day),
+    where,
   );
   process.stdout.write(
-    `${JSON.stringify({ tenantId: values.tenant, date: day, shards: shards.length, ...shards.reduce(addCounters, zeroCounters()) }, null, 2)}\n`,
+    `${JSON.stringify({ tenantId: o.tenant, date: day, shards: shards.length, ...shards.reduce(addCounters, zeroCounters()) }, null, 2)}\n`,
   );
+  if (shards.length === 0)
+    process.stderr.write(`hagukumi: nothing recorded for ${o.tenant} on ${day} in ${where} (not delivered yet?)\n`);
 }
 
-async function main(argv: string[]) {
-  const [command, ...rest] = argv;
-  switch (command) {
-    case 'local':
-      return local(rest);
-    case 'preview':
-      return preview(rest);
-    case 'content':
-      if (rest[0] === 'import') return contentImport(rest.slice(1));
-      throw new UsageError('content: the only subcommand is import');
-    case 'report':
-      return report(rest);
-    case 'line':
-      return (await import('./line')).lineCommand(rest);
-    default:
-      throw new UsageError(command ? `unknown command ${command}` : 'a command is required');
+/** Errors the user can act on without a stack trace, with the exit code they get. */
+function expected(err: unknown): number | undefined {
+  if (!(err instanceof Error)) return undefined;
+  if (err instanceof UsageError) return 2;
+  if (err instanceof InvalidTenantFileError || err instanceof NoTenantFilesError) return 1;
+  if (['LineCommandError', 'LocalStackNotRunningError', 'AwsSetupError'].includes(err.name)) return 1;
+  return undefined;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (err) {
+    const verbose = program.opts<GlobalOptions>().verbose === true || argv.includes('--verbose');
+    const code = expected(err);
+    if (err instanceof InvalidTenantFileError || err instanceof NoTenantFilesError) {
+      // Exactly what synth prints for the same files.
+      process.stderr.write(`${err.message}\n`);
+    } else {
+      const message = err instanceof Error ? err.message : String(err);
+      const [first, ...rest] = message.split('\n');
+      const more = rest.length > 0 || code === undefined;
+      process.stderr.write(`hagukumi: ${first}${more && !verbose ? ' (--verbose shows the details)' : ''}\n`);
+    }
+    if (verbose) process.stderr.write(`${err instanceof Error ? inspectError(err) : String(err)}\n`);
+    process.exitCode = code ?? 1;
   }
 }
 
-main(process.argv.slice(2)).catch((err: unknown) => {
-  if (
-    err instanceof UsageError ||
-    (err instanceof Error && err.name === 'LineCommandError') ||
-    (err instanceof Error && 'code' in err && String(err.code).startsWith('ERR_PARSE_ARGS'))
-  ) {
-    process.stderr.write(`hagukumi: ${err.message}\n${USAGE}\n`);
-    process.exit(2);
-  }
-  process.stderr.write(`hagukumi: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-  process.exit(1);
-});
+function inspectError(err: Error): string {
+  let text = err.stack ?? err.message;
+  for (let cause = err.cause; cause; cause = cause instanceof Error ? cause.cause : undefined)
+    text += `\ncaused by: ${cause instanceof Error ? (cause.stack ?? cause.message) : String(cause)}`;
+  return text;
+}
+
+if (require.main === module || resolve(process.argv[1] ?? '') === __filename)
+  void main(process.argv.slice(2)).then(() => {
+    // Emulators, sockets and timers are closed by the commands; nothing should keep the process.
+    if (process.exitCode && process.exitCode !== 0) process.exit(process.exitCode);
+  });

@@ -1,31 +1,33 @@
 // `hagukumi line ...`: act as a LINE user against the running local stack, and install a tenant's rich menu.
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
-import { parseArgs } from 'node:util';
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { installRichMenu } from '../lambdas/adapters/rich-menu';
-import { LineEmulatorClient } from '../local/line-emulator/client';
+import { InvalidArgumentError, type Command, type Option } from 'commander';
+import type { LineEmulatorClient } from '../local/line-emulator/client';
 import type { ChatEntry } from '../local/line-emulator';
-import { loadRepoTenants, REPO_ROOT } from '../local/stack';
+import type { LocalEndpointsFile } from '../local/endpoints-file';
 
 export class LineCommandError extends Error {
   override readonly name = 'LineCommandError';
 }
 
-/** Written by `npm start` while it runs: where the LINE emulator is and which channel belongs to which tenant. */
-export interface LocalEndpointsFile {
-  line: string;
-  secretsManager: string;
-  channels: Record<string, string>;
-}
-export const ENDPOINTS_FILE = join(REPO_ROOT, '.local', 'endpoints.json');
+/** LINE user ids are `U` and 32 lower-case hex digits; anything else would only fail deep in the emulator. */
+export const lineUserId = (value: string): string => {
+  if (!/^U[0-9a-f]{32}$/.test(value)) throw new InvalidArgumentError('expected U followed by 32 hex digits (0-9, a-f)');
+  return value;
+};
 
-function localStack(): LocalEndpointsFile {
-  if (!existsSync(ENDPOINTS_FILE))
-    throw new LineCommandError('the local stack is not running: start it with `npm start` in another terminal');
-  return JSON.parse(readFileSync(ENDPOINTS_FILE, 'utf8')) as LocalEndpointsFile;
+async function localStack(stateDir: string): Promise<LocalEndpointsFile> {
+  return (await import('../local/endpoints-file')).runningLocalStack(stateDir);
+}
+
+function channelOf(local: LocalEndpointsFile, tenant: string): string {
+  const channelId = local.channels[tenant];
+  if (!channelId)
+    throw new LineCommandError(
+      `unknown tenant ${tenant}; the local stack has ${Object.keys(local.channels).join(', ')}`,
+    );
+  return channelId;
 }
 
 type QuickAction = { type: string; label: string; data?: string; uri?: string; min?: string; max?: string };
@@ -71,73 +73,77 @@ async function act(
     if (!a.data) throw new LineCommandError('that button opens a link, nothing to send');
     status = (await user.postback(a.data)).status;
   } else status = (await user.sendText(input)).status;
-  const after = await client.chat(channelId, userId);
-  return { status, ...render(after.slice(before)) };
+  const after = (await client.chat(channelId, userId)).slice(before);
+  return { status, replied: after.some((e) => e.from === 'bot'), ...render(after) };
 }
 
-async function chat(args: string[]) {
-  const { values } = parseArgs({
-    args,
-    options: { tenant: { type: 'string', default: 'demo-minato' }, user: { type: 'string' } },
-  });
-  const local = localStack();
-  const channelId = local.channels[values.tenant];
-  if (!channelId)
-    throw new LineCommandError(
-      `unknown tenant ${values.tenant}; the local stack has ${Object.keys(local.channels).join(', ')}`,
-    );
-  const userId = values.user ?? `U${randomBytes(16).toString('hex')}`;
+/** Reads the user's lines; an empty line is just nothing typed (only /quit or end of input quits). */
+async function chat(o: { tenant: string; user?: string; state: string }) {
+  const local = await localStack(o.state);
+  const channelId = channelOf(local, o.tenant);
+  const userId = o.user ?? `U${randomBytes(16).toString('hex')}`;
+  const { LineEmulatorClient } = await import('../local/line-emulator/client');
   const client = new LineEmulatorClient(local.line);
   process.stdout.write(
-    `You are LINE user ${userId} talking to ${values.tenant}.\nType text, a number to tap a button, /date YYYY-MM-DD for a date picker, /follow, /unfollow, /quit.\n`,
+    `You are LINE user ${userId} talking to ${o.tenant}.\nType text, a number to tap a button of the latest reply, /date YYYY-MM-DD for a date picker, /follow, /unfollow, /quit.\n`,
   );
-  const rl = createInterface({ input: process.stdin, output: process.stdout });
-  let actions: QuickAction[] = [];
-  let input = '/follow';
+  const rl = createInterface({ input: process.stdin, output: process.stdout, terminal: process.stdin.isTTY });
+  let closed = false;
+  rl.once('close', () => (closed = true));
+  const history = await client.chat(channelId, userId);
+  // A returning --user continues where the chat stands; a new one starts by adding the account as a friend.
+  let actions = render(history).actions;
+  let input: string | undefined = history.length ? undefined : '/follow';
   for (;;) {
-    try {
-      const res = await act(client, channelId, userId, input, actions);
-      if (res.status !== 200) process.stdout.write(`  (webhook answered ${res.status})\n`);
-      if (res.text) process.stdout.write(`${res.text}\n`);
-      if (res.actions.length) actions = res.actions;
-    } catch (err) {
-      if (!(err instanceof LineCommandError)) throw err;
-      process.stdout.write(`  ${err.message}\n`);
+    if (input !== undefined) {
+      try {
+        const res = await act(client, channelId, userId, input, actions);
+        if (res.status !== 200) process.stdout.write(`  (webhook answered ${res.status})\n`);
+        if (res.text) process.stdout.write(`${res.text}\n`);
+        // Buttons belong to the reply that offered them: a later reply without buttons leaves none to tap.
+        if (res.replied) actions = res.actions;
+      } catch (err) {
+        if (!(err instanceof LineCommandError)) throw err;
+        process.stdout.write(`  ${err.message}\n`);
+      }
     }
-    const next = (await rl.question('you> ')).trim();
-    if (next === '/quit' || next === '') break;
-    input = next;
+    if (closed) break;
+    let next: string;
+    try {
+      next = (await rl.question('you> ')).trim();
+    } catch {
+      break; // end of input
+    }
+    if (next === '/quit') break;
+    input = next === '' ? undefined : next;
   }
   rl.close();
 }
 
-async function simulate(args: string[]) {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: { tenant: { type: 'string', default: 'demo-minato' }, user: { type: 'string' } },
-  });
-  if (!values.user) throw new LineCommandError('--user U<32 hex> is required (the same user across steps)');
-  const local = localStack();
-  const channelId = local.channels[values.tenant];
-  if (!channelId) throw new LineCommandError(`unknown tenant ${values.tenant}`);
+async function simulate(o: { tenant: string; user: string; state: string }, words: string[]) {
+  const local = await localStack(o.state);
+  const channelId = channelOf(local, o.tenant);
+  const { LineEmulatorClient } = await import('../local/line-emulator/client');
   const client = new LineEmulatorClient(local.line);
-  const actions = render(await client.chat(channelId, values.user)).actions;
-  const res = await act(client, channelId, values.user, positionals.join(' '), actions);
+  const actions = render(await client.chat(channelId, o.user)).actions;
+  const res = await act(client, channelId, o.user, words.join(' '), actions);
   process.stdout.write(`${res.status}\n${res.text}\n`);
 }
 
-async function richMenu(args: string[]) {
-  const { values } = parseArgs({
-    args,
-    options: { tenant: { type: 'string' }, image: { type: 'string' }, local: { type: 'boolean', default: false } },
-  });
-  const tenant = loadRepoTenants().find((t) => t.tenantId === values.tenant);
-  if (!tenant) throw new LineCommandError(`unknown tenant ${JSON.stringify(values.tenant)} (see tenants/)`);
+async function richMenu(o: { tenant: string; image?: string; local?: boolean; tenantsDir?: string; state: string }) {
+  const { loadRepoTenants } = await import('../local/stack');
+  const { GetSecretValueCommand, SecretsManagerClient } = await import('@aws-sdk/client-secrets-manager');
+  const { installRichMenu } = await import('../lambdas/adapters/rich-menu');
+  const tenants = loadRepoTenants(o.tenantsDir);
+  const tenant = tenants.find((t) => t.tenantId === o.tenant);
+  if (!tenant)
+    throw new LineCommandError(
+      `unknown tenant ${JSON.stringify(o.tenant)}; known: ${tenants.map((t) => t.tenantId).join(', ')}`,
+    );
   let baseURL: string | undefined;
   let secrets = new SecretsManagerClient({});
-  if (values.local) {
-    const local = localStack();
+  if (o.local) {
+    const local = await localStack(o.state);
     baseURL = local.line;
     secrets = new SecretsManagerClient({
       endpoint: local.secretsManager,
@@ -149,27 +155,41 @@ async function richMenu(args: string[]) {
   const secret = await secrets.send(new GetSecretValueCommand({ SecretId: tenant.line.secretName }));
   const { channelAccessToken } = JSON.parse(secret.SecretString ?? '{}') as { channelAccessToken?: string };
   if (!channelAccessToken) throw new LineCommandError(`secret ${tenant.line.secretName} has no channelAccessToken`);
-  const image = values.image ? readFileSync(values.image) : undefined;
+  const image = o.image ? readFileSync(o.image) : undefined;
   const id = await installRichMenu({
     channelAccessToken,
     baseURL,
     tenantName: tenant.name,
     image,
-    imageType: values.image?.endsWith('.jpg') || values.image?.endsWith('.jpeg') ? 'image/jpeg' : 'image/png',
+    imageType: o.image?.endsWith('.jpg') || o.image?.endsWith('.jpeg') ? 'image/jpeg' : 'image/png',
   });
   process.stdout.write(`rich menu ${id} installed as the default menu of ${tenant.tenantId}\n`);
 }
 
-export async function lineCommand(args: string[]) {
-  const [sub, ...rest] = args;
-  switch (sub) {
-    case 'chat':
-      return chat(rest);
-    case 'simulate':
-      return simulate(rest);
-    case 'richmenu':
-      return richMenu(rest);
-    default:
-      throw new LineCommandError('line: chat | simulate | richmenu');
-  }
+export function addLineCommands(
+  program: Command,
+  ctx: { state: (cmd: Command) => string; tenantsDir: () => Option; repoRoot: string },
+): void {
+  const line = program.command('line').description('act as a LINE user against the running local stack; rich menus');
+  line
+    .command('chat')
+    .description('talk to a tenant of the running local stack as a LINE user (interactive)')
+    .option('--tenant <id>', 'tenant to talk to', 'demo-minato')
+    .option('--user <id>', 'LINE user id U + 32 hex digits (default: a new random user)', lineUserId)
+    .action(async (o, cmd: Command) => chat({ ...o, state: ctx.state(cmd) }));
+  line
+    .command('simulate')
+    .description('one step as a LINE user: follow, unfollow, a text, a button number, or /date YYYY-MM-DD')
+    .argument('<action...>', 'follow | unfollow | TEXT | N (button of the latest reply) | /date YYYY-MM-DD')
+    .option('--tenant <id>', 'tenant to talk to', 'demo-minato')
+    .requiredOption('--user <id>', 'LINE user id U + 32 hex digits (the same user across steps)', lineUserId)
+    .action(async (words: string[], o, cmd: Command) => simulate({ ...o, state: ctx.state(cmd) }, words));
+  line
+    .command('richmenu')
+    .description("install a tenant's rich menu as its default menu (reads the token from the tenant's secret)")
+    .requiredOption('--tenant <id>', 'tenant id')
+    .option('--image <file>', 'menu image, 2500x1686 PNG or JPEG (default: a placeholder)')
+    .option('--local', 'install into the running local stack instead of LINE')
+    .addOption(ctx.tenantsDir())
+    .action(async (o, cmd: Command) => richMenu({ ...o, state: ctx.state(cmd) }));
 }

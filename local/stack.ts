@@ -169,7 +169,12 @@ export async function provision(o: ProvisionOptions): Promise<Provisioned> {
   };
 }
 
-export async function seedDemo(p: Provisioned, count: number, date: IsoDate): Promise<Map<string, number>> {
+export async function seedDemo(
+  p: Provisioned,
+  count: number,
+  date: IsoDate,
+  onTenantSeeded?: (tenantId: string) => void,
+): Promise<Map<string, number>> {
   const seeded = new Map<string, number>();
   const perTenant = splitCount(count, p.tenants.length);
   for (const [i, tenant] of p.tenants.entries()) {
@@ -177,6 +182,7 @@ export async function seedDemo(p: Provisioned, count: number, date: IsoDate): Pr
       tenant.tenantId,
       await seedDemoSubscribers(p.db, p.tables.data, tenant, perTenant[i] ?? 0, date, p.readerKeys),
     );
+    onTenantSeeded?.(tenant.tenantId);
   }
   return seeded;
 }
@@ -208,6 +214,11 @@ export interface RunOptions {
   onShardDone?: (tenantId: string, failed: boolean) => void;
   /** How many shard workers run at once, like the event source's maximum concurrency. */
   concurrency?: number;
+  /**
+   * Only these schedules fire (what EventBridge Scheduler does at one delivery time); only their tenants are
+   * verified and summarised. Default: every tenant's schedule, one after the other.
+   */
+  schedules?: { timeZone: string; deliveryTime: string }[];
 }
 
 /** Runs one day's delivery through the real handlers: fan-out per delivery time, then the queue drained into the shard worker. */
@@ -216,9 +227,13 @@ export async function runDelivery(p: Provisioned, o: RunOptions): Promise<Tenant
   const beforeRequests = (await p.line.requests()).length;
   const sesBefore = await sesEmails(p.endpoints.ses);
   const started = Date.now();
+  const startedAt = new Date(started).toISOString();
   const finished = new Map<string, number>();
 
-  const times = [...new Map(p.tenants.map((t) => [`${t.timeZone} ${t.deliveryTime}`, t])).values()];
+  const scheduleKey = (s: { timeZone: string; deliveryTime: string }) => `${s.timeZone} ${s.deliveryTime}`;
+  const firing = new Set((o.schedules ?? p.tenants).map(scheduleKey));
+  const tenants = p.tenants.filter((t) => firing.has(scheduleKey(t)));
+  const times = [...new Map(tenants.map((t) => [scheduleKey(t), t])).values()];
   for (const t of times) {
     await fanOutHandler(
       { deliveryTime: t.deliveryTime, timeZone: t.timeZone, date: o.date },
@@ -242,21 +257,22 @@ export async function runDelivery(p: Provisioned, o: RunOptions): Promise<Tenant
 
   const requests = (await p.line.requests()).slice(beforeRequests);
   const emails = (await sesEmails(p.endpoints.ses)).slice(sesBefore.length);
+  const mailOf = attributeMail(emails, p.tenants);
   const plans = new PlanRepository(p.db, p.tables.delivery);
   const out: TenantRunSummary[] = [];
-  for (const tenant of p.tenants) {
+  for (const tenant of tenants) {
     const channelId = p.channels.get(tenant.tenantId)?.channelId;
     const mine = requests.filter((r) => r.channelId === channelId);
+    const mail = mailOf.get(tenant.tenantId) ?? [];
     const ledger = (await plans.listCounters(tenant.tenantId, o.date)).reduce(addCounters, zeroCounters());
-    const { dueReaders, problems } = await verify(
-      p,
-      tenant,
-      o.date,
-      channelId,
-      emails,
-      ledger,
-      requests.length > 0 || emails.length > 0,
-    );
+    const line = new Map<string, DeliveredMessage[]>();
+    if (channelId)
+      for (const [user, got] of await p.line.deliveries(channelId)) {
+        // Only this run's daily sends: replies belong to conversations, earlier sends to earlier days.
+        const now = got.filter((m) => m.via !== 'reply' && m.at >= startedAt);
+        if (now.length) line.set(user, now);
+      }
+    const { dueReaders, problems } = await verify(p, tenant, o.date, line, mail, ledger, mine.length + mail.length > 0);
     out.push({
       dueReaders,
       problems,
@@ -268,10 +284,37 @@ export async function runDelivery(p: Provisioned, o: RunOptions): Promise<Tenant
         linePush: mine.filter((r) => r.path.endsWith('/push') && r.status === 200).length,
         lineDuplicates: mine.filter((r) => r.status === 409).length,
         lineErrors: mine.filter((r) => r.status >= 400 && r.status !== 409).length,
-        emails: emails.filter((e) => e.from === tenant.email?.from).length,
+        emails: mail.length,
       },
       seconds: ((finished.get(tenant.tenantId) ?? started) - started) / 1000,
     });
+  }
+  const unattributed = mailOf.get(UNATTRIBUTED) ?? [];
+  if (unattributed.length)
+    for (const s of out)
+      s.problems.push(`${unattributed.length} emails of this run name no tenant (no unsubscribe link)`);
+  return out;
+}
+
+const UNATTRIBUTED = '';
+
+/**
+ * Which tenant sent each email. Tenants may share a sender address (a copied tenant file, or one town hall
+ * mailbox for several programmes), so the sender alone cannot tell: every daily email carries its tenant's
+ * one-click unsubscribe link (`/email/<tenantId>/unsubscribe`), which names the tenant. A sender used by a
+ * single tenant is the fallback for mail without the header.
+ */
+export function attributeMail(emails: SesStoredEmail[], tenants: TenantConfig[]): Map<string, SesStoredEmail[]> {
+  const ids = new Set(tenants.map((t) => t.tenantId));
+  const bySender = new Map<string, string[]>();
+  for (const t of tenants) if (t.email) bySender.set(t.email.from, [...(bySender.get(t.email.from) ?? []), t.tenantId]);
+  const out = new Map<string, SesStoredEmail[]>();
+  for (const e of emails) {
+    const link = e.headers?.find((h) => h.name.toLowerCase() === 'list-unsubscribe')?.value ?? '';
+    const named = /\/email\/([a-z0-9-]+)\/unsubscribe/.exec(link)?.[1];
+    const senders = bySender.get(e.from) ?? [];
+    const tenantId = named && ids.has(named) ? named : senders.length === 1 ? senders[0]! : UNATTRIBUTED;
+    out.set(tenantId, [...(out.get(tenantId) ?? []), e]);
   }
   return out;
 }
@@ -300,15 +343,16 @@ export async function sesEmails(sesEndpoint: string): Promise<SesStoredEmail[]> 
 }
 
 /**
- * Every due reader got exactly one send, with exactly their messages, and nobody else got one: the domain's
- * view of today (from the stored subscriptions) against what the LINE and SES emulators received this run.
- * When this run sent nothing (the day was already delivered), the ledger must account for every due reader.
+ * Every due reader of this tenant got exactly one send, with exactly their messages, and nobody else got one:
+ * the domain's view of the day (from the stored subscriptions) against what this tenant's LINE channel and its
+ * emails received in this run. When this run sent nothing for the tenant (the day was already delivered), the
+ * ledger must account for every due reader.
  */
 async function verify(
   p: Provisioned,
   tenant: TenantConfig,
   date: IsoDate,
-  channelId: string | undefined,
+  line: Map<string, DeliveredMessage[]>,
   emails: SesStoredEmail[],
   ledger: ShardCounters,
   sentNow: boolean,
@@ -330,10 +374,8 @@ async function verify(
       problems.push(`${due.size} readers due, the ledger accounts for ${ledger.recipients + ledger.failures}`);
     return { dueReaders: due.size, problems };
   }
-  const line: Map<string, DeliveredMessage[]> = channelId ? await p.line.deliveries(channelId) : new Map();
   const mail = new Map<string, number>();
-  for (const e of emails.filter((e) => e.from === tenant.email?.from))
-    for (const to of e.destination.to) mail.set(to, (mail.get(to) ?? 0) + 1);
+  for (const e of emails) for (const to of e.destination.to) mail.set(to, (mail.get(to) ?? 0) + 1);
   let wrong = 0;
   for (const d of due.values()) {
     if (d.channel === 'line') {
@@ -344,8 +386,10 @@ async function verify(
       if (!ok) wrong++;
     } else if (mail.get(d.address) !== 1) wrong++;
   }
-  const addresses = new Set([...due.values()].map((d) => d.address));
-  const strangers = [...line.keys(), ...mail.keys()].filter((a) => !addresses.has(a)).length;
+  const lineDue = new Set([...due.values()].filter((d) => d.channel === 'line').map((d) => d.address));
+  const mailDue = new Set([...due.values()].filter((d) => d.channel === 'email').map((d) => d.address));
+  const strangers =
+    [...line.keys()].filter((a) => !lineDue.has(a)).length + [...mail.keys()].filter((a) => !mailDue.has(a)).length;
   if (wrong) problems.push(`${wrong} of ${due.size} due readers did not get exactly one send with their messages`);
   if (strangers) problems.push(`${strangers} readers who were not due got a send`);
   return { dueReaders: due.size, problems };
