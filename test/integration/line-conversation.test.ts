@@ -115,6 +115,33 @@ describe('the LINE conversation, through signed webhooks to the real handler', (
     expect(new Set(subs.map((s) => s.familyId)).size).toBe(2);
   });
 
+  // Dates no other test delivers on: a day's plan, once made, is not made again for later registrations.
+  it.each([
+    {
+      label: 'a text naming the child names both twins',
+      ahead: 20,
+      age: 25,
+      want: ['生後25日、はなとそら', '生後25日、そらとはな'],
+    },
+    { label: 'a text without a name comes once', ahead: 21, age: 26, want: ['生後26日のメッセージ'] },
+  ])('twins get one bubble, not two identical ones: $label', async ({ ahead, age, want }) => {
+    const u = user();
+    const date = addDays(today, ahead);
+    await u.follow();
+    for (const nickname of ['はな', 'そら']) {
+      await u.say('子どもを追加');
+      await u.tap('子育て中');
+      await u.tap('日付を選ぶ', addDays(date, -age));
+      await u.say(nickname);
+    }
+    const before = (await u.botTexts()).length;
+    await runDelivery(stack, { date });
+    // The order of the names follows the subscription ids, which are random here.
+    const delivered = (await u.botTexts()).slice(before);
+    expect(delivered).toHaveLength(1);
+    expect(want).toContain(delivered[0]);
+  });
+
   it('restarts an abandoned dialog from the top at any time', async () => {
     const u = user();
     await u.follow();
