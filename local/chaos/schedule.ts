@@ -94,7 +94,7 @@ export function drawSchedule(rng: Rng): FaultSchedule {
         operation: rng.pick(['Query', 'GetItem', 'PutItem', 'UpdateItem', 'BatchWriteItem'] as const),
         error: rng.pick(['ProvisionedThroughputExceededException', 'ThrottlingException'] as const),
         // The SDK makes 3 attempts: up to 2 are absorbed, 3 or more fail the invocation.
-        times: rng.int(1, 4),
+        times: rng.pick([1, 1, 2, 3]),
       });
     else if (roll < 0.85) add(i, { kind: 'transaction-conflict', times: rng.int(1, 3) });
     else add(i, { kind: 'secret-unreadable', times: rng.int(1, 4) });
