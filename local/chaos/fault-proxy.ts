@@ -118,7 +118,8 @@ export async function startFaultProxy(upstreams: Record<ProxiedService, string>)
           method: req.method,
           path: req.url,
           agent,
-          headers: { ...req.headers, host: up.host },
+          // Tells the LINE emulator's record which caller sent a request (the webhook also pushes, e.g. a loss notice).
+          headers: { ...req.headers, host: up.host, 'x-chaos-client': client },
         },
         (ures) => {
           const parts: Buffer[] = [];

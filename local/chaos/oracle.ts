@@ -11,6 +11,7 @@ import type { Reader } from './population';
 
 const TRACK_ORDER = { maternity: 0, childcare: 1, support: 2 } as const;
 
+/** A subscription's texts for the date, `{nickname}` not yet filled in. */
 function slotTexts(sub: Subscription, date: IsoDate, tenant: TenantConfig, library: Map<string, string>): string[] {
   if (sub.status !== 'active' || date < sub.registeredOn) return [];
   if (sub.pausedUntil && date < sub.pausedUntil) return [];
@@ -37,8 +38,7 @@ function slotTexts(sub: Subscription, date: IsoDate, tenant: TenantConfig, libra
     if (age >= 1 && age <= 3 && birthdayIn(sub.anchorDate, year) === date)
       texts.push(tenant.birthdayMessages[String(age) as '1' | '2' | '3']);
   }
-  const nickname = sub.nickname?.trim() || tenant.defaultNickname;
-  return texts.map((t) => t.split('{nickname}').join(nickname));
+  return texts;
 }
 
 /** A reader's texts for the date: maternity first, then by anchor date, then subscription id. */
@@ -50,7 +50,17 @@ export function expectedTexts(reader: Reader, date: IsoDate, tenant: TenantConfi
       (a.anchorDate < b.anchorDate ? -1 : a.anchorDate > b.anchorDate ? 1 : 0) ||
       (a.subscriptionId < b.subscriptionId ? -1 : a.subscriptionId > b.subscriptionId ? 1 : 0),
   );
-  const texts = subs.flatMap((s) => slotTexts(s, date, tenant, library));
+  // The same text for two subscriptions (twins) comes once, where it first appears, naming every child.
+  const nicknames = new Map<string, string[]>();
+  for (const s of subs)
+    for (const t of slotTexts(s, date, tenant, library)) {
+      const name = s.nickname?.trim() || tenant.defaultNickname;
+      const names = nicknames.get(t) ?? [];
+      if (!names.includes(name)) names.push(name);
+      nicknames.set(t, names);
+    }
+  const joiner = (tenant.wording as { nicknameJoiner?: string }).nicknameJoiner ?? 'と';
+  const texts = [...nicknames].map(([t, names]) => t.split('{nickname}').join(names.join(joiner)));
   // The population keeps every reader at 4 texts or fewer, so no merging into LINE's 5 messages is needed.
   if (texts.length > 5) throw new Error(`chaos population gave a reader ${texts.length} texts`);
   return texts;

@@ -6,7 +6,8 @@ import type { ContentItem, ContentLibrary } from '../../schemas/content';
 import type { IsoDate } from '../../schemas/common';
 import type { Subscription } from '../../schemas/subscription';
 import type { TenantConfig } from '../../schemas/tenant';
-import { bucketOf, emailReaderKey, lineReaderKey } from '../../lambdas/domain/shard';
+import { bucketOf } from '../../lambdas/domain/shard';
+import type { ReaderKeys } from '../../lambdas/services/reader-keys';
 import { addDays } from './calendar';
 import type { Rng } from './rng';
 
@@ -86,11 +87,11 @@ const NICKNAMES = ['はな', 'ゆう', 'そら', 'りん', 'あおい', 'めい'
  * a family, twins, a toddler with a new pregnancy; stopped, paused, lost, not yet started and paused-until
  * subscriptions, so the oracle also sees who must get nothing.
  */
-export function chaosPopulation(tenantId: string, count: number, date: IsoDate, rng: Rng): Reader[] {
+export function chaosPopulation(tenantId: string, count: number, date: IsoDate, rng: Rng, keys: ReaderKeys): Reader[] {
   const readers: Reader[] = [];
   const make = (channel: 'line' | 'email', i: number): Reader => {
     const address = channel === 'line' ? `U${hex(`${tenantId}:${i}`)}` : `r${i}@${tenantId}.example.jp`;
-    const readerKey = channel === 'line' ? lineReaderKey(address) : emailReaderKey(address);
+    const readerKey = channel === 'line' ? keys.line(address) : keys.email(address);
     return { address, channel, readerKey, subscriptions: [] };
   };
   for (let i = 0; readers.length < count; i++) {

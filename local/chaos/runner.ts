@@ -388,7 +388,7 @@ export async function runChaosSeed(stack: ChaosStack, seed: number, opts: RunOpt
   const tenant = tenantForSeed(seed);
   const tenantId = tenant.tenantId;
   const date = stack.date;
-  const readers = chaosPopulation(tenantId, opts.readers, date, rng.fork('population'));
+  const readers = chaosPopulation(tenantId, opts.readers, date, rng.fork('population'), stack.p.readerKeys);
   const state: RunState = {
     faults: {},
     stops: [],
@@ -660,7 +660,9 @@ function recipientsOf(body: string): string[] {
   }
 }
 
-const acceptedSend = (r: RecordedRequest) => r.status === 200 && /\/v2\/bot\/message\/(push|multicast)$/.test(r.path);
+/** A daily-delivery send LINE accepted: from the shard worker (the webhook's own pushes are conversation). */
+const acceptedSend = (r: RecordedRequest) =>
+  r.status === 200 && r.headers['x-chaos-client'] === 'worker' && /\/v2\/bot\/message\/(push|multicast)$/.test(r.path);
 
 async function lineRecipients(line: LineEmulatorControl, channelId: string): Promise<Set<string>> {
   const out = new Set<string>();

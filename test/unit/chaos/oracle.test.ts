@@ -157,3 +157,20 @@ describe('the chaos oracle verdict', () => {
     expect(judge(o).problems).toHaveLength(1);
   });
 });
+
+describe('what the chaos oracle expects of twins', () => {
+  it.each([
+    ['the same text once', [{ nickname: 'はな' }, { nickname: 'そら' }], ['M191']],
+    [
+      'a text naming the child names both',
+      [
+        { anchorDate: '2027-03-02', nickname: 'はな' },
+        { anchorDate: '2027-03-02', nickname: 'そら' },
+      ],
+      ['M190 はなとそら'],
+    ],
+    ['the default nickname once', [{ anchorDate: '2027-03-02' }, { anchorDate: '2027-03-02' }], ['M190 あかちゃん']],
+  ])('%s', (_label, subs, expected) => {
+    expect(expectedTexts(reader('U1', subs), date, tenant, items)).toEqual(expected);
+  });
+});
