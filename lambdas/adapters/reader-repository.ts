@@ -171,8 +171,11 @@ export class ReaderRepository implements ReaderStore {
         : { ConditionExpression: 'lastEventAt = :last', ExpressionAttributeValues: { ':last': w.lastEventAt } };
     const changedReaders = new Set<string>();
 
+    let inviteErasures: TransactItem[] = [];
     if (w.deleteReader) {
-      items.push(...(await this.erasure(w, readerPk, metaCondition)));
+      const erasure = await this.erasure(w, readerPk, metaCondition);
+      items.push(...erasure.items);
+      inviteErasures = erasure.invites;
       changedReaders.add(w.readerKey);
     } else if (w.eventAt !== undefined) {
       items.push({
@@ -285,6 +288,14 @@ export class ReaderRepository implements ReaderStore {
       });
     }
 
+    // A reader who made many invites: those are deleted first, in transactions of their own (idempotent: a
+    // failure later leaves fewer invites and the next attempt deletes the rest). Everything else stays in one.
+    if (items.length + inviteErasures.length > TRANSACTION_MAX_ITEMS) {
+      for (let i = 0; i < inviteErasures.length; i += TRANSACTION_MAX_ITEMS)
+        await this.db.send(
+          new TransactWriteCommand({ TransactItems: inviteErasures.slice(i, i + TRANSACTION_MAX_ITEMS) as never }),
+        );
+    } else items.push(...inviteErasures);
     if (items.length > TRANSACTION_MAX_ITEMS) throw new TransactionTooLargeError(items.length);
     try {
       await this.db.send(new TransactWriteCommand({ TransactItems: items as never }));
@@ -309,18 +320,27 @@ export class ReaderRepository implements ReaderStore {
     w: ReaderWrite,
     readerPk: string,
     metaCondition: Record<string, unknown>,
-  ): Promise<TransactItem[]> {
+  ): Promise<{ items: TransactItem[]; invites: TransactItem[] }> {
     const T = this.tableName;
-    const out: TransactItem[] = [
+    const items: TransactItem[] = [
       { Delete: { TableName: T, Key: { pk: readerPk, sk: readerItemKeys.metaSk }, ...metaCondition } },
     ];
+    const invites: TransactItem[] = [];
     for (const item of await this.query(readerPk)) {
       const sk = String(item.sk);
       if (sk === readerItemKeys.metaSk) continue;
-      out.push({ Delete: { TableName: T, Key: { pk: item.pk, sk: item.sk } } });
+      const remove = { Delete: { TableName: T, Key: { pk: item.pk, sk: item.sk } } };
+      if (sk.startsWith(readerItemKeys.inviteRefPrefix)) {
+        const code = sk.slice(readerItemKeys.inviteRefPrefix.length);
+        invites.push(remove, {
+          Delete: { TableName: T, Key: { pk: dataKeys.invitePk(w.tenantId, code), sk: dataKeys.inviteSk } },
+        });
+        continue;
+      }
+      items.push(remove);
       if (sk.startsWith('SUB#')) {
         const s = toSubscription(item);
-        out.push({
+        items.push({
           Delete: {
             TableName: T,
             Key: {
@@ -329,13 +349,10 @@ export class ReaderRepository implements ReaderStore {
             },
           },
         });
-      } else if (sk.startsWith(readerItemKeys.inviteRefPrefix)) {
-        const code = sk.slice(readerItemKeys.inviteRefPrefix.length);
-        out.push({ Delete: { TableName: T, Key: { pk: dataKeys.invitePk(w.tenantId, code), sk: dataKeys.inviteSk } } });
       }
     }
     for (let d = 0; d < EMAIL_CLAIM_DAYS; d++)
-      out.push({
+      items.push({
         Delete: {
           TableName: this.deliveryTableName,
           Key: {
@@ -344,6 +361,6 @@ export class ReaderRepository implements ReaderStore {
           },
         },
       });
-    return out;
+    return { items, invites };
   }
 }

@@ -303,6 +303,30 @@ describe('reader-side integrity on DynamoDB Local (promises 7, 9, 10)', () => {
       expect(await r.findInvite(TENANT, invite.code, today)).toBeNull();
     });
 
+    it('erases a reader who made more invites than one transaction holds', async () => {
+      const key = readerKey();
+      const r = repo();
+      const codes = Array.from({ length: 60 }, (_, i) => `BIG${String(i).padStart(3, '0')}`.replace(/0/g, 'Z'));
+      for (let i = 0; i < codes.length; i += 10)
+        await r.commit(
+          write({
+            readerKey: key,
+            eventAt: undefined,
+            invites: codes.slice(i, i + 10).map((code) => ({
+              code,
+              familyId: 'F-big',
+              track: 'childcare' as const,
+              anchorDate: addDays(today, -10),
+              expiresOn: addDays(today, 6),
+            })),
+          }),
+        );
+      expect(await r.findInvite(TENANT, codes[59]!, today)).not.toBeNull();
+      expect(await r.commit(write({ readerKey: key, deleteReader: true }))).toBe(true);
+      for (const code of codes) expect(await r.findInvite(TENANT, code, today)).toBeNull();
+      expect(await r.load(TENANT, key)).toEqual({ subscriptions: [], dialog: undefined, lastEventAt: undefined });
+    });
+
     it('treats a corrupt stored dialog as no dialog, and counts it by kind', async () => {
       const key = readerKey();
       const corrupt: string[] = [];
