@@ -3,7 +3,6 @@
 // what a stage receives; `content import` and `report` work against a deployed stack with your AWS credentials
 // (`report --local` against the running local stack). Heavy modules are imported inside each command, so
 // `--help` answers at once.
-import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { IsoDateSchema } from '../schemas/common';
@@ -232,20 +231,17 @@ async function preview(o: {
 }
 
 async function contentImport(o: { table: string; file: string }) {
-  const { ContentLibrarySchema } = await import('../schemas/content');
+  const { loadContentLibraryFile } = await import('../lib/content-file');
   const { DynamoDBClient } = await import('@aws-sdk/client-dynamodb');
   const { createDocumentClient } = await import('../lambdas/adapters/dynamo-client');
   const { writeLibrary } = await import('../lambdas/adapters/content-writer');
-  const parsed = ContentLibrarySchema.safeParse(JSON.parse(readFileSync(o.file, 'utf8')));
-  if (!parsed.success)
-    throw new UsageError(
-      `${o.file}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
-    );
+  // Validated before anything is written: InvalidContentFileError names the file and every bad field.
+  const library = loadContentLibraryFile(o.file);
   const n = await awsCall(
-    () => writeLibrary(createDocumentClient(new DynamoDBClient({})), o.table, parsed.data),
+    () => writeLibrary(createDocumentClient(new DynamoDBClient({})), o.table, library),
     `table ${o.table}`,
   );
-  process.stdout.write(`imported ${n} items of library ${parsed.data.libraryId} into ${o.table}\n`);
+  process.stdout.write(`imported ${n} items of library ${library.libraryId} into ${o.table}\n`);
 }
 
 /** What is missing when a command meets AWS unprepared, in words an operator can act on. */
@@ -326,7 +322,8 @@ function expected(err: unknown): number | undefined {
   if (!(err instanceof Error)) return undefined;
   if (err instanceof UsageError) return 2;
   if (err instanceof InvalidTenantFileError || err instanceof NoTenantFilesError) return 1;
-  if (['LineCommandError', 'LocalStackNotRunningError', 'AwsSetupError'].includes(err.name)) return 1;
+  if (['LineCommandError', 'LocalStackNotRunningError', 'AwsSetupError', 'InvalidContentFileError'].includes(err.name))
+    return 1;
   return undefined;
 }
 
@@ -337,8 +334,12 @@ export async function main(argv: string[]): Promise<void> {
   } catch (err) {
     const verbose = program.opts<GlobalOptions>().verbose === true || argv.includes('--verbose');
     const code = expected(err);
-    if (err instanceof InvalidTenantFileError || err instanceof NoTenantFilesError) {
-      // Exactly what synth prints for the same files.
+    if (
+      err instanceof InvalidTenantFileError ||
+      err instanceof NoTenantFilesError ||
+      (err instanceof Error && err.name === 'InvalidContentFileError')
+    ) {
+      // Exactly what synth prints for the same files; a content file's problems, one line each, likewise.
       process.stderr.write(`${err.message}\n`);
     } else {
       const message = err instanceof Error ? err.message : String(err);

@@ -163,7 +163,7 @@ function loadTenantFile(file: string): LoadedTenant | { problems: TenantFileProb
   return problems.length > 0 ? { problems } : { file, config };
 }
 
-function unknownFields(raw: unknown, parsed: unknown, prefix = ''): string[] {
+export function unknownFields(raw: unknown, parsed: unknown, prefix = ''): string[] {
   if (Array.isArray(raw) && Array.isArray(parsed)) {
     return raw.flatMap((item, i) => unknownFields(item, parsed[i], `${prefix}${i}.`));
   }
@@ -189,7 +189,7 @@ function listJsonFiles(dir: string): string[] {
 }
 
 /** Relative to the working directory when inside it, so messages read `tenants/foo.json`. */
-function displayPath(file: string): string {
+export function displayPath(file: string): string {
   const relative = path.relative(process.cwd(), file);
   return relative && !relative.startsWith('..') && !path.isAbsolute(relative) ? relative : file;
 }

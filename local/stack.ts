@@ -11,7 +11,7 @@ import {
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { ContentLibrarySchema, type ContentLibrary } from '../schemas/content';
+import type { ContentLibrary } from '../schemas/content';
 import type { IsoDate } from '../schemas/common';
 import type { FanOutEvent, ShardCounters } from '../schemas/delivery';
 
@@ -25,6 +25,7 @@ import { addCounters, zeroCounters } from '../lambdas/services/deliver-shard';
 import { SubscriptionRepository } from '../lambdas/adapters/subscription-repository';
 import { buildLibraryIndex, groupByReader, resolveReader } from '../lambdas/domain';
 import { readerKeys, type ReaderKeys } from '../lambdas/services/reader-keys';
+import { loadContentLibraryFile } from '../lib/content-file';
 import { loadTenants } from '../lib/tenants';
 import { awsEnvFor, type Endpoints } from './emulators';
 import { startLocalApi, type LocalApi } from './api-server';
@@ -42,7 +43,7 @@ export function loadRepoTenants(dir = join(REPO_ROOT, 'tenants')): TenantConfig[
 }
 
 export function loadSampleLibrary(file = join(REPO_ROOT, 'content', 'sample-ja.json')): ContentLibrary {
-  return ContentLibrarySchema.parse(JSON.parse(readFileSync(file, 'utf8')));
+  return loadContentLibraryFile(file);
 }
 
 export interface ProvisionOptions {
