@@ -18,7 +18,14 @@ export async function startLocalApi(tenantIds: string[], opts: { port?: number }
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const url = new URL(req.url ?? '/', 'http://local');
+      let url: URL;
+      try {
+        url = new URL(req.url ?? '/', 'http://local');
+      } catch {
+        // A request target like `//[` is no URL at all: refuse it as API Gateway would, never crash the server.
+        res.writeHead(400, { 'content-type': 'application/json' }).end('{"message":"Bad Request"}');
+        return;
+      }
       const routeKey = `${req.method} ${url.pathname}`;
       if (!routes.has(routeKey)) {
         res.writeHead(404, { 'content-type': 'application/json' }).end('{"message":"Not Found"}');
