@@ -20,6 +20,7 @@ import { SesEmailSender } from '../lambdas/adapters/email-sender';
 import { SecretsManagerLineCredentials } from '../lambdas/adapters/line-credentials';
 import { BotSdkLineSenderFactory } from '../lambdas/adapters/line-sender';
 import { PlanRepository } from '../lambdas/adapters/plan-repository';
+import { ChangeMarkerFeed } from '../lambdas/adapters/change-feed';
 import { SubscriptionRepository } from '../lambdas/adapters/subscription-repository';
 import { deliverShard, type DeliverShardDeps } from '../lambdas/services/deliver-shard';
 import { readerKeys } from '../lambdas/services/reader-keys';
@@ -128,6 +129,8 @@ async function benchDelivery() {
       tenants: content,
       content: timed('content', content, totals),
       subscriptions: timed('subscriptions', new SubscriptionRepository(db, stack.tables.data), totals),
+      changes: timed('changes', new ChangeMarkerFeed(db, stack.tables.delivery), totals),
+      clock: { now: () => new Date() },
       plans: timed('plans', new PlanRepository(db, stack.tables.delivery), totals),
       line: { forTenant: async (tenant) => timed('line', await line.forTenant(tenant), totals) },
       email: timed('ses', new SesEmailSender(), totals),
@@ -151,7 +154,7 @@ async function benchDelivery() {
       for (const m of res.Messages) {
         tasks.push(
           deliverShard(ShardTaskSchema.parse(JSON.parse(m.Body!)), deps).then(async (r) => {
-            recipients += r.counters.recipients;
+            if (r.status === 'delivered') recipients += r.counters.recipients;
             await sqs.send(
               new DeleteMessageCommand({ QueueUrl: stack.queues.shardQueueUrl, ReceiptHandle: m.ReceiptHandle! }),
             );

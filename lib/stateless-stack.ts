@@ -86,10 +86,13 @@ export class StatelessStack extends Stack {
       deadLetterQueue: fanOutDlq,
       environment: {
         [ENV.contentTable]: props.contentTable.tableName,
+        [ENV.deliveryTable]: props.deliveryTable.tableName,
         [ENV.shardQueueUrl]: this.shardQueue.queueUrl,
       },
     });
     grantReadWithIndexes(props.contentTable, CONTENT_TABLE, this.fanOut);
+    // The day's shard layout: written once, read back by repeats.
+    props.deliveryTable.grant(this.fanOut, 'dynamodb:GetItem', 'dynamodb:PutItem');
     this.shardQueue.grantSendMessages(this.fanOut);
 
     this.shardWorker = new HagukumiFunction(this, 'ShardWorker', {
@@ -108,6 +111,10 @@ export class StatelessStack extends Stack {
     grantReadWithIndexes(props.dataTable, DATA_TABLE, this.shardWorker);
     grantReadWithIndexes(props.contentTable, CONTENT_TABLE, this.shardWorker);
     props.deliveryTable.grantReadWriteData(this.shardWorker);
+    // Marks subscriptions whose track is over as ended (a conditional put of the item it read).
+    this.shardWorker.role.addToPrincipalPolicy(
+      new PolicyStatement({ actions: ['dynamodb:PutItem'], resources: [props.dataTable.tableArn] }),
+    );
 
     this.lineWebhook = new HagukumiFunction(this, 'LineWebhook', {
       entry: handlerEntry('line-webhook'),

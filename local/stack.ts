@@ -364,7 +364,7 @@ async function verify(
   const repo = new SubscriptionRepository(p.db, p.tables.data);
   const due = new Map<string, { channel: string; address: string; texts: string[] }>();
   for (let shard = 0; shard < tenant.shardCount; shard++) {
-    for (const subs of groupByReader(await repo.listShard(tenant.tenantId, shard, tenant.shardCount))) {
+    for (const subs of groupByReader((await repo.listShard(tenant.tenantId, shard, tenant.shardCount)).subscriptions)) {
       const texts = resolveReader(subs, date, ctx);
       if (texts.length) due.set(subs[0]!.readerKey, { channel: subs[0]!.channel, address: subs[0]!.address, texts });
     }

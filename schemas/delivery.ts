@@ -23,6 +23,11 @@ export const ShardTaskSchema = z.object({
   shard: z.number().int().min(0),
   /** The day's shard layout (fixed by the first fan-out of the date): buckets with `bucket % shardCount === shard`. */
   shardCount: z.number().int().min(1).max(256),
+  /**
+   * When the fan-out issued the task. A task older than a working day (a DLQ redrive, a very late retry) is
+   * refused: it must not deliver yesterday's messages today, and LINE honours a retry key for 24 hours only.
+   */
+  issuedAt: z.iso.datetime({ offset: true }),
 });
 export type ShardTask = z.infer<typeof ShardTaskSchema>;
 
@@ -34,9 +39,16 @@ export const PlannedSendSchema = z.discriminatedUnion('kind', [
   z.object({
     kind: z.literal('multicast'),
     to: z.array(z.string()).min(1).max(500),
+    /** The reader key of each recipient, in the order of `to`: the send-time check works on reader keys. */
+    readerKeys: z.array(z.string()).min(1).max(500),
     messages: z.array(LineTextMessageSchema).min(1).max(5),
   }),
-  z.object({ kind: z.literal('push'), to: z.string(), messages: z.array(LineTextMessageSchema).min(1).max(5) }),
+  z.object({
+    kind: z.literal('push'),
+    to: z.string(),
+    readerKey: z.string(),
+    messages: z.array(LineTextMessageSchema).min(1).max(5),
+  }),
   z.object({
     kind: z.literal('email'),
     to: z.string(),
@@ -57,5 +69,24 @@ export const ShardCountersSchema = z.object({
   emails: z.number().int(),
   failures: z.number().int(),
   monthlyLimitHits: z.number().int(),
+  /** Recipients LINE refused for good (a 4xx other than 409/429): recorded, not retried. Part of `failures`. */
+  rejected: z.number().int().default(0),
+  /** Readers whose stored data could not be read or resolved: left out and counted. Part of `failures`. */
+  corrupt: z.number().int().default(0),
+  /** Readers withheld at send time because they stopped, paused, lost or were deleted after planning. */
+  withheld: z.number().int().default(0),
+  /** Readers whose planned messages changed after planning and who got the fresh ones instead. */
+  revised: z.number().int().default(0),
+  /** Readers due today that the plan had not seen (a change just before planning), delivered after the plan. */
+  late: z.number().int().default(0),
+  /**
+   * Emails whose fate is unknown: a claim was written but SES's answer never arrived (a crash or a timeout
+   * between claim and answer). Never resent (at most once); counted apart from what SES accepted.
+   */
+  emailsUncertain: z.number().int().default(0),
+  /** Subscriptions whose track ended on this date: marked `ended`, out of the index, erased after retention. */
+  ended: z.number().int().default(0),
+  /** 1 when the task was refused as stale (nothing sent for it). */
+  stale: z.number().int().default(0),
 });
 export type ShardCounters = z.infer<typeof ShardCountersSchema>;

@@ -1,14 +1,10 @@
 import { SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
+import { EmailNotAcceptedError, EmailRejectedError } from '../services/delivery-errors';
 import type { EmailMessage, EmailSender } from '../services/ports';
 
-/** SES refused this message for good (bad address, rejected content); sending it again cannot help. */
-export class EmailRejectedError extends Error {
-  constructor(options: { cause: unknown }) {
-    super('SES rejected the email', options);
-    this.name = 'EmailRejectedError';
-  }
-}
+export { EmailNotAcceptedError, EmailRejectedError } from '../services/delivery-errors';
 
+/** Refusals of this message that no retry can change. */
 const PERMANENT = new Set([
   'MessageRejected',
   'BadRequestException',
@@ -16,15 +12,22 @@ const PERMANENT = new Set([
   'NotFoundException',
 ]);
 
+/**
+ * The SDK's own retries are off: a retry after a lost answer could send the mail twice, and the shard worker
+ * decides itself what may be sent again (see `sendEmail` in services/send-batch.ts).
+ */
+export const createSesClient = () =>
+  new SESv2Client({ maxAttempts: 1, requestHandler: { requestTimeout: 10_000, connectionTimeout: 3_000 } });
+
 export class SesEmailSender implements EmailSender {
   constructor(
-    private readonly ses = new SESv2Client({}),
+    private readonly ses = createSesClient(),
     private readonly configurationSetName?: string,
   ) {}
 
-  async send(m: EmailMessage): Promise<void> {
+  async send(m: EmailMessage): Promise<{ messageId: string }> {
     try {
-      await this.ses.send(
+      const res = await this.ses.send(
         new SendEmailCommand({
           FromEmailAddress: m.from,
           Destination: { ToAddresses: [m.to] },
@@ -44,9 +47,19 @@ export class SesEmailSender implements EmailSender {
           },
         }),
       );
+      return { messageId: res.MessageId ?? '' };
     } catch (err) {
       if (err instanceof Error && PERMANENT.has(err.name)) throw new EmailRejectedError({ cause: err });
+      // SES answered with a client error (throttled, a limit, sending paused): the mail was not taken.
+      if (answeredWithClientError(err)) throw new EmailNotAcceptedError({ cause: err });
+      // No answer or a server fault: SES may have taken the mail. The caller must not send it again.
       throw err;
     }
   }
+}
+
+function answeredWithClientError(err: unknown): boolean {
+  const e = err as { $fault?: string; $metadata?: { httpStatusCode?: number } };
+  const status = e.$metadata?.httpStatusCode;
+  return e.$fault === 'client' && status !== undefined && status >= 400 && status < 500;
 }

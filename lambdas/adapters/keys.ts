@@ -10,6 +10,7 @@ const pad = (n: number, width: number) => String(n).padStart(width, '0');
 export const dataKeys = {
   readerPk: (tenantId: string, readerKey: string) => `T#${tenantId}#R#${readerKey}`,
   subscriptionSk: (subscriptionId: string) => `SUB#${subscriptionId}`,
+  subscriptionPrefix: 'SUB#',
   dialogSk: 'DIALOG',
   eventPk: (tenantId: string, webhookEventId: string) => `T#${tenantId}#EVT#${webhookEventId}`,
   eventSk: 'EVT',
@@ -38,6 +39,7 @@ export const deliveryKeys = {
    */
   changePrefix: 'CHG#',
   changeSk: (readerKey: string) => `CHG#${readerKey}`,
+  staleSk: (shard: number) => `STALE#SH#${pad(shard, 3)}`,
   countersPrefix: 'SUMMARY#SH#',
   countersSk: (shard: number) => `SUMMARY#SH#${pad(shard, 3)}`,
 };

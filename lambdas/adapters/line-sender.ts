@@ -20,18 +20,6 @@ export const DEFAULT_LINE_RETRY: LineRetryPolicy = {
   requestTimeoutMs: 10_000,
 };
 
-/** LINE said no for good: a 4xx other than 409/429. Retrying cannot help. */
-export class LineRejectedError extends Error {
-  constructor(
-    readonly status: number,
-    readonly body: string,
-    options?: { cause: unknown },
-  ) {
-    super(`LINE rejected the request with ${status}`, options);
-    this.name = 'LineRejectedError';
-  }
-}
-
 /** 429/5xx/timeouts that outlasted the retry policy; the SQS message goes back to the queue. */
 export class LineUnavailableError extends Error {
   constructor(options: { cause: unknown }) {
@@ -52,7 +40,7 @@ const isTransient = (e: unknown) =>
   e instanceof RequestTimeoutError ||
   (e instanceof HTTPFetchError
     ? (e.status === 429 && !isMonthlyLimit(e)) || e.status >= 500
-    : e instanceof TypeError) /* fetch network error */;
+    : e instanceof TypeError); /* fetch network error */
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -131,7 +119,8 @@ export class BotSdkLineSender implements LineSender {
         // LINE already accepted a request with this retry key: it was delivered once, which is what we want.
         if (e.status === 409 && e.headers.get('x-line-accepted-request-id')) return { status: 'duplicate' };
         if (isMonthlyLimit(e)) return { status: 'monthly-limit' };
-        if (!isTransient(e)) throw new LineRejectedError(e.status, e.body, { cause: e });
+        // Refused for good (a bad id, a blocked account): an outcome of this send, not a failure of the shard.
+        if (!isTransient(e)) return { status: 'rejected', httpStatus: e.status };
       }
       throw new LineUnavailableError({ cause: e });
     }

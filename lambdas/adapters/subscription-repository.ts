@@ -1,7 +1,10 @@
 import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { queryAll } from './query-all';
 import { SubscriptionSchema, type Subscription } from '../../schemas/subscription';
-import type { SubscriptionReader } from '../services/ports';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import type { IsoDate } from '../../schemas/common';
+import { CorruptItemError } from '../services/delivery-errors';
+import type { ShardListing, SubscriptionReader, SubscriptionWriter } from '../services/ports';
 import { bucketsOfShard } from '../domain/shard';
 import { mapLimit } from '../services/concurrency';
 import { dataKeys, expiresAfter } from './keys';
@@ -28,13 +31,17 @@ export function toSubscription(item: Record<string, unknown>): Subscription {
   return SubscriptionSchema.parse(rest);
 }
 
-export class SubscriptionRepository implements SubscriptionReader {
+/** The reader key of an index item, from its sort key (`<readerKey>#<subscriptionId>`) when the item is corrupt. */
+const readerKeyOfIndexItem = (item: Record<string, unknown>) =>
+  typeof item.readerKey === 'string' ? item.readerKey : String(item.gsi1sk).replace(/#[^#]*$/, '');
+
+export class SubscriptionRepository implements SubscriptionReader, SubscriptionWriter {
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly tableName: string,
   ) {}
 
-  async listShard(tenantId: string, shard: number, shardCount: number): Promise<Subscription[]> {
+  async listShard(tenantId: string, shard: number, shardCount: number): Promise<ShardListing> {
     // One query per bucket, a few at a time; a reader's subscriptions share a bucket, so they stay together.
     const perBucket = await mapLimit(bucketsOfShard(shard, shardCount), 8, (bucket) =>
       queryAll(this.db, {
@@ -44,7 +51,48 @@ export class SubscriptionRepository implements SubscriptionReader {
         ExpressionAttributeValues: { ':pk': dataKeys.bucketPk(tenantId, bucket) },
       }),
     );
-    return perBucket.flat().map(toSubscription);
+    const subscriptions: Subscription[] = [];
+    const corrupt = new Set<string>();
+    for (const item of perBucket.flat()) {
+      const { gsi1pk: _g1, gsi1sk: _g2, pk: _pk, sk: _sk, expiresAt: _ttl, ...rest } = item;
+      const parsed = SubscriptionSchema.safeParse(rest);
+      if (parsed.success) subscriptions.push(parsed.data);
+      else corrupt.add(readerKeyOfIndexItem(item));
+    }
+    // A reader with one unreadable subscription is left out whole: half of their day would be a wrong day.
+    return { subscriptions: subscriptions.filter((s) => !corrupt.has(s.readerKey)), corruptReaders: [...corrupt] };
+  }
+
+  async listReader(tenantId: string, readerKey: string): Promise<Subscription[]> {
+    const items = await queryAll(this.db, {
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :s)',
+      ExpressionAttributeValues: { ':pk': dataKeys.readerPk(tenantId, readerKey), ':s': dataKeys.subscriptionPrefix },
+      ConsistentRead: true,
+    });
+    try {
+      return items.map(toSubscription);
+    } catch (err) {
+      throw new CorruptItemError('subscription', { cause: err });
+    }
+  }
+
+  async markEnded(s: Subscription, eraseOn: IsoDate): Promise<void> {
+    const ended: Subscription = { ...s, status: 'ended', eraseOn, version: s.version + 1 };
+    await this.db
+      .send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: subscriptionItem(ended),
+          ConditionExpression: '#v = :v',
+          ExpressionAttributeNames: { '#v': 'version' },
+          ExpressionAttributeValues: { ':v': s.version },
+        }),
+      )
+      .catch((err: unknown) => {
+        // Changed since it was read (a birth report, a stop): the next day's run looks again.
+        if (!(err instanceof ConditionalCheckFailedException)) throw err;
+      });
   }
 
   async put(s: Subscription): Promise<void> {

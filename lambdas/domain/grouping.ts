@@ -94,11 +94,16 @@ export function planSends(readers: readonly ReaderDelivery[], opts: { emailSubje
     const group = lineGroups.get(key)!;
     const messages = (): LineTextMessage[] => texts.map((text) => ({ type: 'text', text }));
     if (group.length === 1) {
-      sends.push({ kind: 'push', to: reader.address, messages: messages() });
+      sends.push({ kind: 'push', to: reader.address, readerKey: reader.readerKey, messages: messages() });
       continue;
     }
     for (const chunk of balancedChunks(group, LINE_MULTICAST_MAX_RECIPIENTS)) {
-      sends.push({ kind: 'multicast', to: chunk.map((member) => member.address), messages: messages() });
+      sends.push({
+        kind: 'multicast',
+        to: chunk.map((member) => member.address),
+        readerKeys: chunk.map((member) => member.readerKey),
+        messages: messages(),
+      });
     }
   }
   return sends;

@@ -3,3 +3,4 @@ export * from './stage';
 export * from './library';
 export * from './resolve';
 export * from './grouping';
+export * from './revise';

@@ -65,6 +65,21 @@ export function isInSupportRange(reportedOn: IsoDate, today: IsoDate): boolean {
   return day >= 0 && day <= SUPPORT_LAST_DAY;
 }
 
+/**
+ * The track is over on `today`: after 41w6d (a birth not reported), after the 3rd birthday, after the support
+ * series. Such a subscription is marked `ended` and leaves the index; its data is erased after retention.
+ */
+export function trackEnded(track: Track, anchorDate: IsoDate, today: IsoDate): boolean {
+  switch (track) {
+    case 'maternity':
+      return gestationalDay(anchorDate, today) > MATERNITY_LAST_DAY;
+    case 'childcare':
+      return today > childcareEndDate(anchorDate);
+    case 'support':
+      return daysBetween(anchorDate, today) > SUPPORT_LAST_DAY;
+  }
+}
+
 /** Human label of the stage for logs, previews and operators: `13w1d`, `day 45`, `1y2m`. */
 export function stageLabel(track: Track, anchorDate: IsoDate, today: IsoDate): string {
   if (track === 'support') return `support day ${daysBetween(anchorDate, today)}`;

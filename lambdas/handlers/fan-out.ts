@@ -5,14 +5,17 @@ import { FanOutEventSchema } from '../../schemas/delivery';
 import { ENV } from '../../schemas/tables';
 import { ContentRepository } from '../adapters/content-repository';
 import { createDocumentClient } from '../adapters/dynamo-client';
+import { DayLayoutRepository } from '../adapters/day-layouts';
 import { SqsShardQueue } from '../adapters/shard-queue';
 import { fanOut, type FanOutResult } from '../services/fan-out';
 import { FanOutEnvSchema, lazy, logger, readEnv } from './runtime';
 
 const deps = lazy(() => {
   const env = readEnv(FanOutEnvSchema);
+  const db = createDocumentClient();
   return {
-    tenants: new ContentRepository(createDocumentClient(), env[ENV.contentTable]),
+    tenants: new ContentRepository(db, env[ENV.contentTable]),
+    layouts: new DayLayoutRepository(db, env[ENV.deliveryTable]),
     queue: new SqsShardQueue(env[ENV.shardQueueUrl]),
     clock: { now: () => new Date() },
   };

@@ -21,6 +21,8 @@ export const DeliveryEnvSchema = z.object({
   LINE_MULTICAST_PER_SECOND: z.coerce.number().positive().default(20),
   LINE_PUSH_PER_SECOND: z.coerce.number().positive().default(200),
   SES_CONFIGURATION_SET: z.string().optional(),
+  /** No send starts with less time than this left before the function's timeout. */
+  DEADLINE_MARGIN_MS: z.coerce.number().int().min(0).default(90_000),
 });
 
 export const WebhookEnvSchema = z.object({
@@ -33,6 +35,7 @@ export const WebhookEnvSchema = z.object({
 
 export const FanOutEnvSchema = z.object({
   [ENV.contentTable]: z.string().min(1),
+  [ENV.deliveryTable]: z.string().min(1),
   [ENV.shardQueueUrl]: z.string().min(1),
 });
 

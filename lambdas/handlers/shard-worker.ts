@@ -8,15 +8,17 @@ import { ShardTaskSchema } from '../../schemas/delivery';
 import { ENV } from '../../schemas/tables';
 import { ContentRepository } from '../adapters/content-repository';
 import { createDocumentClient } from '../adapters/dynamo-client';
+import { ChangeMarkerFeed } from '../adapters/change-feed';
 import { SesEmailSender } from '../adapters/email-sender';
 import { SecretsManagerLineCredentials } from '../adapters/line-credentials';
 import { BotSdkLineSenderFactory } from '../adapters/line-sender';
 import { PlanRepository } from '../adapters/plan-repository';
 import { SubscriptionRepository } from '../adapters/subscription-repository';
-import { deliverShard, ShardIncompleteError, type DeliverShardDeps } from '../services/deliver-shard';
+import { deliverShard, ShardIncompleteError, type DeliverShardDeps, type ShardResult } from '../services/deliver-shard';
 import { DeliveryEnvSchema, lazy, logger, metrics, readEnv } from './runtime';
 
-const deps = lazy((): DeliverShardDeps => {
+/** Adapters once per container; the clock and the deadline come with each invocation. */
+const deps = lazy((): Omit<DeliverShardDeps, 'remainingMs'> => {
   const env = readEnv(DeliveryEnvSchema);
   const db = createDocumentClient();
   const content = new ContentRepository(db, env[ENV.contentTable]);
@@ -24,6 +26,9 @@ const deps = lazy((): DeliverShardDeps => {
     tenants: content,
     content,
     subscriptions: new SubscriptionRepository(db, env[ENV.dataTable]),
+    changes: new ChangeMarkerFeed(db, env[ENV.deliveryTable]),
+    clock: { now: () => new Date() },
+    deadlineMarginMs: env.DEADLINE_MARGIN_MS,
     plans: new PlanRepository(db, env[ENV.deliveryTable]),
     line: new BotSdkLineSenderFactory(new SecretsManagerLineCredentials(), {
       baseURL: env[ENV.lineApiBaseUrl],
@@ -43,43 +48,46 @@ const deps = lazy((): DeliverShardDeps => {
 const processor = new BatchProcessor(EventType.SQS);
 
 /** One SQS record = one shard of one tenant on one date. A malformed body fails the record and, after redrives, lands in the DLQ. */
-async function recordHandler(record: SQSRecord): Promise<void> {
+async function recordHandler(record: SQSRecord, context?: Context): Promise<void> {
   metrics.addMetric('ShardTasks', MetricUnit.Count, 1);
   const task = ShardTaskSchema.parse(JSON.parse(record.body));
   const started = Date.now();
-  let result: Awaited<ReturnType<typeof deliverShard>>;
+  const where = { tenantId: task.tenantId, date: task.date, shard: task.shard };
+  let result: ShardResult;
   try {
-    result = await deliverShard(task, deps());
+    result = await deliverShard(task, {
+      ...deps(),
+      ...(context && { remainingMs: () => context.getRemainingTimeInMillis() }),
+    });
   } catch (error) {
     // The task and the error's name and counts only; SQS retries the record, the DLQ takes it after five tries.
-    const failedSends = error instanceof ShardIncompleteError ? error.failedSends : undefined;
     logger.warn('shard not completed', {
-      tenantId: task.tenantId,
-      date: task.date,
-      shard: task.shard,
+      ...where,
       error: error instanceof Error ? error.name : 'unknown',
-      failedSends,
+      cause: error instanceof Error && error.cause instanceof Error ? error.cause.name : undefined,
+      failedSends: error instanceof ShardIncompleteError ? error.failedSends : undefined,
       receiveCount: record.attributes.ApproximateReceiveCount,
     });
     metrics.addMetric('ShardRetries', MetricUnit.Count, 1);
     throw error;
   }
-  const { counters, executedNow } = result;
+  if (result.status === 'stale') {
+    // Acknowledged, not retried: yesterday's messages are not sent today.
+    logger.warn('stale shard task refused', { ...where, issuedAt: task.issuedAt, reason: result.reason });
+    metrics.addMetric('StaleShardTasks', MetricUnit.Count, 1);
+    return;
+  }
   // Identifiers and counts only: no LINE ids, addresses, dates of birth or nicknames in logs.
-  logger.info('shard delivered', {
-    tenantId: task.tenantId,
-    date: task.date,
-    shard: task.shard,
-    executedNow,
-    ...counters,
-    ms: Date.now() - started,
-  });
-  if (executedNow) {
-    metrics.addMetric('Recipients', MetricUnit.Count, counters.recipients);
-    metrics.addMetric('LineMulticastRequests', MetricUnit.Count, counters.multicastRequests);
-    metrics.addMetric('LinePushRequests', MetricUnit.Count, counters.pushRequests);
-    metrics.addMetric('Emails', MetricUnit.Count, counters.emails);
-    metrics.addMetric('DeliveryFailures', MetricUnit.Count, counters.failures);
+  logger.info('shard delivered', { ...where, status: result.status, ...result.counters, ms: Date.now() - started });
+  if (result.status === 'delivered') {
+    const c = result.counters;
+    metrics.addMetric('Recipients', MetricUnit.Count, c.recipients);
+    metrics.addMetric('LineMulticastRequests', MetricUnit.Count, c.multicastRequests);
+    metrics.addMetric('LinePushRequests', MetricUnit.Count, c.pushRequests);
+    metrics.addMetric('Emails', MetricUnit.Count, c.emails);
+    metrics.addMetric('DeliveryFailures', MetricUnit.Count, c.failures);
+    metrics.addMetric('WithheldAtSendTime', MetricUnit.Count, c.withheld);
+    metrics.addMetric('EmailsUncertain', MetricUnit.Count, c.emailsUncertain);
   }
 }
 

@@ -1,254 +1,210 @@
-import { randomUUID } from 'node:crypto';
 import { v5 as uuidv5 } from 'uuid';
-import type { PlannedSend, ShardCounters, ShardTask } from '../../schemas/delivery';
-import type { Subscription } from '../../schemas/subscription';
+import type { ShardCounters, ShardTask } from '../../schemas/delivery';
 import type { TenantConfig } from '../../schemas/tenant';
-import {
-  emailSubject,
-  groupByReader,
-  libraryIndexFor,
-  MessageTooLongError,
-  planSends,
-  resolveReader,
-  type ReaderDelivery,
-} from '../domain';
-import { mapSettled } from './concurrency';
+import { emailSubject, libraryIndexFor, planSends, readerKeysOf, reviseSends, type ReaderDelivery } from '../domain';
+import type { ResolveContext } from '../domain/resolve';
+import { addCounters, zeroCounters } from './counters';
+import { DeadlineReachedError, ShardIncompleteError } from './delivery-errors';
+import { UnknownTenantError } from './fan-out';
+import { planShard } from './plan-shard';
 import type {
   BatchOutcome,
+  ChangeFeed,
+  Clock,
   ContentSource,
   EmailSender,
-  LineSender,
   LineSenderFactory,
   PlanStore,
   StoredBatch,
   StoredPlan,
   SubscriptionReader,
+  SubscriptionWriter,
   TenantDirectory,
 } from './ports';
-import { UnknownTenantError } from './fan-out';
+import { executeSends, type KeyedSend, type SendDeps } from './send-batch';
+import { changedReaders, freshDeliveries } from './send-time-check';
+
+export { addCounters, zeroCounters } from './counters';
+export { ShardIncompleteError } from './delivery-errors';
 
 export interface DeliverShardDeps {
   tenants: TenantDirectory;
   content: ContentSource;
-  subscriptions: SubscriptionReader;
+  subscriptions: SubscriptionReader & SubscriptionWriter;
+  changes: ChangeFeed;
   plans: PlanStore;
   line: LineSenderFactory;
   email: EmailSender;
+  clock: Clock;
+  /** Time left before the function's timeout (Lambda's `context.getRemainingTimeInMillis`). */
+  remainingMs?: () => number;
+  /** No send starts with less than this left: the slowest send (with its retries) must still fit. */
+  deadlineMarginMs?: number;
   /** Sends in flight at once within a batch. */
   concurrency?: number;
   /** Called after each batch, for progress display. */
   onBatchDone?: (task: ShardTask, outcome: BatchOutcome) => void;
 }
 
-/** Some sends of the shard could not be completed now; the SQS message is retried and the plan resumes. */
-export class ShardIncompleteError extends Error {
-  constructor(
-    readonly task: ShardTask,
-    readonly failedSends: number,
-    options: { cause: unknown },
-  ) {
-    super(`${failedSends} sends of ${task.tenantId}/${task.date}/shard ${task.shard} must be retried`, options);
-    this.name = 'ShardIncompleteError';
-  }
-}
+/**
+ * A task older than this is refused: its messages belong to another day, and LINE honours a retry key for
+ * 24 hours only, so resuming an old plan could send twice. Shorter than a day, with room for SQS retries.
+ */
+export const MAX_TASK_AGE_MS = 20 * 3600_000;
+/** A plan committed longer ago than this is not resumed: LINE forgets its retry keys after 24 hours. */
+export const MAX_PLAN_AGE_MS = 23 * 3600_000;
+export const DEFAULT_DEADLINE_MARGIN_MS = 90_000;
 
 /** Fixed namespace for retry keys: the same (tenant, date, shard, plan, batch, send) always gives the same key. */
 const RETRY_KEY_NAMESPACE = '6f1c2b1e-4d7a-5c3e-9b8a-2f0e1d4c3b5a';
 export const retryKey = (task: ShardTask, planId: string, batchNo: number, sendNo: number) =>
   uuidv5(`${task.tenantId}|${task.date}|${task.shard}|${planId}|${batchNo}|${sendNo}`, RETRY_KEY_NAMESPACE);
+/** A reader's own send outside the plan's sends (revised or late): one per reader and plan, whatever the batch. */
+export const readerRetryKey = (task: ShardTask, planId: string, readerKey: string) =>
+  uuidv5(`${task.tenantId}|${task.date}|${task.shard}|${planId}|reader|${readerKey}`, RETRY_KEY_NAMESPACE);
 
-/** A plan item stays well under DynamoDB's 400 KB item limit and keeps a retry's repeated work small. */
-const BATCH_MAX_SENDS = 50;
-const BATCH_MAX_BYTES = 300_000;
-
-export interface ShardResult {
-  counters: ShardCounters;
-  /** False when the plan had already been executed completely by an earlier invocation. */
-  executedNow: boolean;
-}
+export type ShardResult =
+  | { status: 'delivered'; counters: ShardCounters }
+  /** The plan had been executed completely by an earlier invocation. */
+  | { status: 'already-done'; counters: ShardCounters | undefined }
+  | { status: 'stale'; reason: string };
 
 export async function deliverShard(task: ShardTask, deps: DeliverShardDeps): Promise<ShardResult> {
   const tenant = await deps.tenants.getTenant(task.tenantId);
   if (!tenant) throw new UnknownTenantError([task.tenantId]);
+  const existing = await deps.plans.load(task);
+  if (existing?.completedAt !== undefined) return { status: 'already-done', counters: existing.counters };
 
-  const plan = (await deps.plans.load(task)) ?? (await makePlan(task, tenant, deps));
-  const pending = plan.batches.filter((b) => !b.outcome);
+  const now = deps.clock.now();
+  const stale = staleReason(task, existing, now.getTime());
+  if (stale) {
+    await deps.plans.refuseStale(task, existing, stale);
+    return { status: 'stale', reason: stale };
+  }
+
+  const ctx: ResolveContext = {
+    tenant,
+    library: libraryIndexFor(await deps.content.getLibrary(tenant.library)),
+  };
+  const plan = existing ?? (await planShard(task, tenant, ctx, now, deps));
+  const sendDeps = sendDepsOf(deps);
+  const planReaders = new Set(plan.batches.flatMap((b) => b.sends.flatMap(readerKeysOf)));
+
   let failedSends = 0;
   let firstFailure: unknown;
-  for (const batch of pending) {
-    const { outcome, failures } = await executeBatch(task, tenant, plan.planId, batch, deps);
-    if (failures.length > 0) {
-      failedSends += failures.length;
-      firstFailure ??= failures[0];
-      continue;
+  const record = (failures: unknown[]) => {
+    failedSends += failures.length;
+    firstFailure ??= failures[0];
+    return failures.length === 0;
+  };
+  for (const batch of plan.batches.filter((b) => !b.outcome)) {
+    if (!sendDeps.mayStart()) {
+      record([new DeadlineReachedError(sendDeps.remainingMs())]);
+      break;
     }
+    const { outcome, failures } = await executeBatch(task, tenant, ctx, plan, batch, deps, sendDeps);
+    if (!record(failures)) continue;
     await deps.plans.markBatchDone(task, plan.planId, batch.batchNo, outcome);
     batch.outcome = outcome;
     deps.onBatchDone?.(task, outcome);
   }
+  if (failedSends === 0 && !plan.lateOutcome) {
+    const { outcome, failures } = await executeLate(task, tenant, ctx, plan, planReaders, deps, sendDeps);
+    if (record(failures)) {
+      await deps.plans.markLateDone(task, plan.planId, outcome);
+      plan.lateOutcome = outcome;
+    }
+  }
   if (failedSends > 0) throw new ShardIncompleteError(task, failedSends, { cause: firstFailure });
 
-  const counters = sumCounters(plan, plan.batches);
-  await deps.plans.saveCounters(task, counters);
-  return { counters, executedNow: pending.length > 0 };
+  const counters = [...plan.batches.map((b) => b.outcome), plan.lateOutcome].reduce<ShardCounters>(
+    (sum, o) => (o ? addCounters(sum, o) : sum),
+    plan.planned,
+  );
+  await deps.plans.complete(task, plan, counters);
+  return { status: 'delivered', counters };
 }
 
-async function makePlan(task: ShardTask, tenant: TenantConfig, deps: DeliverShardDeps) {
-  const [subs, items] = await Promise.all([
-    deps.subscriptions.listShard(task.tenantId, task.shard, task.shardCount),
-    deps.content.getLibrary(tenant.library),
-  ]);
-  const ctx = { tenant, library: libraryIndexFor(items) };
-  const readers: ReaderDelivery[] = [];
-  let subscriptionsDue = 0;
-  let unsendable = 0;
-  for (const group of groupByReader(subs)) {
-    let texts: string[];
-    try {
-      texts = resolveReader(group, task.date, ctx);
-    } catch (err) {
-      // One reader whose texts cannot fit LINE's limits must not hold back the whole shard.
-      if (!(err instanceof MessageTooLongError)) throw err;
-      unsendable += group.length;
-      continue;
-    }
-    if (texts.length === 0) continue;
-    const first = group[0] as Subscription;
-    if (first.channel === 'email' && !tenant.email?.enabled) continue;
-    if (first.channel === 'line' && !tenant.line.enabled) continue;
-    subscriptionsDue += group.length;
-    readers.push({
-      readerKey: first.readerKey,
-      channel: first.channel,
-      address: first.address,
-      texts,
-      unsubscribeToken: first.unsubscribeToken,
-    });
-  }
-  const sends = planSends(readers, { emailSubject: emailSubject(tenant, task.date) });
-  return deps.plans.commit(task, randomUUID(), chunkSends(sends), { subscriptionsDue, unsendable });
+function staleReason(task: ShardTask, plan: StoredPlan | undefined, now: number): string | undefined {
+  if (now - Date.parse(task.issuedAt) > MAX_TASK_AGE_MS) return 'task issued more than 20 hours ago';
+  if (plan && now - plan.committedAt > MAX_PLAN_AGE_MS) return 'plan committed more than 23 hours ago';
+  return undefined;
 }
 
-export function chunkSends(sends: PlannedSend[]): PlannedSend[][] {
-  const batches: PlannedSend[][] = [];
-  let current: PlannedSend[] = [];
-  let bytes = 0;
-  for (const send of sends) {
-    const size = Buffer.byteLength(JSON.stringify(send));
-    if (current.length > 0 && (current.length >= BATCH_MAX_SENDS || bytes + size > BATCH_MAX_BYTES)) {
-      batches.push(current);
-      current = [];
-      bytes = 0;
-    }
-    current.push(send);
-    bytes += size;
-  }
-  if (current.length > 0) batches.push(current);
-  return batches;
+function sendDepsOf(deps: DeliverShardDeps): SendDeps {
+  const remainingMs = deps.remainingMs ?? (() => Number.POSITIVE_INFINITY);
+  const margin = deps.deadlineMarginMs ?? DEFAULT_DEADLINE_MARGIN_MS;
+  return {
+    plans: deps.plans,
+    line: deps.line,
+    email: deps.email,
+    concurrency: deps.concurrency ?? 8,
+    remainingMs,
+    mayStart: () => remainingMs() >= margin,
+    lineState: { monthlyLimitReached: false },
+  };
 }
 
-const emptyOutcome = (): BatchOutcome => ({
-  recipients: 0,
-  multicastRequests: 0,
-  pushRequests: 0,
-  emails: 0,
-  failures: 0,
-  monthlyLimitHits: 0,
-});
-
+/**
+ * One batch, checked right before it is sent: readers who changed since planning are read afresh; a stop,
+ * pause, loss or deletion takes them out, changed messages go in a send of their own. Planned sends keep
+ * their retry keys, so a retry after a crash gets 409 for whatever LINE already accepted.
+ */
 async function executeBatch(
   task: ShardTask,
   tenant: TenantConfig,
-  planId: string,
+  ctx: ResolveContext,
+  plan: StoredPlan,
   batch: StoredBatch,
   deps: DeliverShardDeps,
+  sendDeps: SendDeps,
 ) {
-  const outcome = emptyOutcome();
-  let line: LineSender | undefined;
-  let monthlyLimitReached = false;
-  const settled = await mapSettled(batch.sends, deps.concurrency ?? 8, async (send, sendNo) => {
-    if (send.kind === 'email') {
-      await sendEmail(task, tenant, send, deps, outcome);
-      return;
-    }
-    const recipients = send.kind === 'multicast' ? send.to.length : 1;
-    if (monthlyLimitReached) {
-      // LINE answers every further request the same way this month; recording them is enough.
-      outcome.failures += recipients;
-      outcome.monthlyLimitHits += 1;
-      return;
-    }
-    line ??= await deps.line.forTenant(tenant);
-    const key = retryKey(task, planId, batch.batchNo, sendNo);
-    const result =
-      send.kind === 'multicast'
-        ? await line.multicast(send.to, send.messages, key)
-        : await line.push(send.to, send.messages, key);
-    if (result.status === 'monthly-limit') {
-      monthlyLimitReached = true;
-      outcome.failures += recipients;
-      outcome.monthlyLimitHits += 1;
-      return;
-    }
-    outcome.recipients += recipients;
-    if (send.kind === 'multicast') outcome.multicastRequests += 1;
-    else outcome.pushRequests += 1;
-  });
-  const failures = settled.flatMap((r) => (r.status === 'rejected' ? [r.reason] : []));
-  return { outcome, failures };
+  const inBatch = new Set(batch.sends.flatMap(readerKeysOf));
+  const changed = (await changedReaders(task, tenant, plan.committedAt, deps.clock.now(), deps)).filter((k) =>
+    inBatch.has(k),
+  );
+  const { fresh, corrupt } = await freshDeliveries(task, changed, ctx, deps);
+  const revision = reviseSends(batch.sends, fresh);
+  const keyed: KeyedSend[] = revision.sends.flatMap((send, sendNo) =>
+    send ? [{ send, retryKey: retryKey(task, plan.planId, batch.batchNo, sendNo) }] : [],
+  );
+  keyed.push(...ownSends(task, tenant, plan.planId, revision.revised));
+  const result = await executeSends(task, tenant, keyed, sendDeps);
+  result.outcome.withheld += revision.withheld;
+  result.outcome.revised += revision.revised.length;
+  result.outcome.corrupt += corrupt;
+  result.outcome.failures += corrupt;
+  return result;
 }
 
-async function sendEmail(
+/**
+ * Readers due today whom the plan did not include: a change the index had not shown when the plan was made
+ * (a resume or a new child minutes before the delivery time). Each gets a send of their own.
+ */
+async function executeLate(
   task: ShardTask,
   tenant: TenantConfig,
-  send: Extract<PlannedSend, { kind: 'email' }>,
+  ctx: ResolveContext,
+  plan: StoredPlan,
+  planReaders: ReadonlySet<string>,
   deps: DeliverShardDeps,
-  outcome: BatchOutcome,
+  sendDeps: SendDeps,
 ) {
-  // Email has no idempotency key: a claim per reader and date makes a retry skip what was already handed to SES.
-  if (!(await deps.plans.claimEmail(task, send.readerKey))) {
-    outcome.recipients += 1;
-    outcome.emails += 1;
-    return;
-  }
-  const email = tenant.email;
-  if (!email) throw new Error(`tenant ${tenant.tenantId} has email subscribers but no email settings`);
-  try {
-    await deps.email.send({
-      from: email.from,
-      to: send.to,
-      subject: send.subject,
-      text: send.texts.join('\n\n'),
-      unsubscribeUrl: send.unsubscribeToken
-        ? `${email.unsubscribeBaseUrl.replace(/\/$/, '')}/email/${tenant.tenantId}/unsubscribe?token=${encodeURIComponent(send.unsubscribeToken)}`
-        : undefined,
-    });
-  } catch (err) {
-    if (err instanceof Error && err.name === 'EmailRejectedError') {
-      outcome.failures += 1;
-      return;
-    }
-    await deps.plans.releaseEmail(task, send.readerKey);
-    throw err;
-  }
-  outcome.recipients += 1;
-  outcome.emails += 1;
+  const changed = (await changedReaders(task, tenant, plan.committedAt, deps.clock.now(), deps)).filter(
+    (k) => !planReaders.has(k),
+  );
+  const { fresh, corrupt } = await freshDeliveries(task, changed, ctx, deps);
+  const late = [...fresh.values()].filter((d): d is ReaderDelivery => d !== null);
+  const result = await executeSends(task, tenant, ownSends(task, tenant, plan.planId, late), sendDeps);
+  result.outcome.late += late.length;
+  result.outcome.corrupt += corrupt;
+  result.outcome.failures += corrupt;
+  return result;
 }
 
-function sumCounters(plan: StoredPlan, batches: StoredBatch[]): ShardCounters {
-  const start: ShardCounters = {
-    ...zeroCounters(),
-    subscriptionsDue: plan.subscriptionsDue,
-    failures: plan.unsendable,
-  };
-  return batches.reduce((c, b) => addCounters(c, { ...zeroCounters(), ...b.outcome }), start);
-}
-
-export const zeroCounters = (): ShardCounters => ({ subscriptionsDue: 0, ...emptyOutcome() });
-
-/** Field by field: sums shards into a tenant's day, or batches into a shard. */
-export function addCounters(a: ShardCounters, b: ShardCounters): ShardCounters {
-  const sum = { ...a };
-  for (const key of Object.keys(sum) as (keyof ShardCounters)[]) sum[key] += b[key];
-  return sum;
+function ownSends(task: ShardTask, tenant: TenantConfig, planId: string, readers: readonly ReaderDelivery[]) {
+  const opts = { emailSubject: emailSubject(tenant, task.date) };
+  return readers.flatMap((reader) =>
+    planSends([reader], opts).map((send) => ({ send, retryKey: readerRetryKey(task, planId, reader.readerKey) })),
+  );
 }

@@ -1,12 +1,23 @@
 import type { FanOutEvent, ShardTask } from '../../schemas/delivery';
 import type { TenantConfig } from '../../schemas/tenant';
 import { localDate } from '../domain';
-import type { Clock, ShardQueue, TenantDirectory } from './ports';
+import type { Clock, DayLayouts, ShardQueue, TenantDirectory } from './ports';
 
 export interface FanOutDeps {
   tenants: TenantDirectory;
+  layouts: DayLayouts;
   queue: ShardQueue;
   clock: Clock;
+}
+
+/** A schedule that fires this late (Scheduler retries for up to a day) belongs to another day: nothing is sent. */
+export const MAX_SCHEDULE_DELAY_MS = 20 * 3600_000;
+
+export class StaleScheduleError extends Error {
+  constructor(readonly scheduledTime: string) {
+    super(`the schedule of ${scheduledTime} fired more than 20 hours late; nothing was enqueued`);
+    this.name = 'StaleScheduleError';
+  }
 }
 
 export interface FanOutResult {
@@ -19,7 +30,10 @@ export interface FanOutResult {
  * own time (a late or retried invocation still delivers the scheduled day) unless an operator forces one.
  */
 export async function fanOut(event: FanOutEvent, deps: FanOutDeps): Promise<FanOutResult> {
-  const instant = event.scheduledTime ? new Date(event.scheduledTime) : deps.clock.now();
+  const now = deps.clock.now();
+  const instant = event.scheduledTime ? new Date(event.scheduledTime) : now;
+  if (event.scheduledTime && !event.date && now.getTime() - instant.getTime() > MAX_SCHEDULE_DELAY_MS)
+    throw new StaleScheduleError(event.scheduledTime);
   const all = await deps.tenants.listTenants();
   const unknown = (event.tenantIds ?? []).filter((id) => !all.some((t) => t.tenantId === id));
   if (unknown.length > 0) throw new UnknownTenantError(unknown);
@@ -28,9 +42,12 @@ export async function fanOut(event: FanOutEvent, deps: FanOutDeps): Promise<FanO
   const summary: FanOutResult['tenants'] = [];
   for (const tenant of due) {
     const date = event.date ?? localDate(instant, tenant.timeZone);
-    for (let shard = 0; shard < tenant.shardCount; shard++)
-      tasks.push({ tenantId: tenant.tenantId, date, shard, shardCount: tenant.shardCount });
-    summary.push({ tenantId: tenant.tenantId, date, shards: tenant.shardCount });
+    // The first fan-out of a date fixes its layout; a repeat (the schedule firing twice, an operator's re-run)
+    // or a changed shardCount later that day produces the same tasks, never a second split of the readers.
+    const shardCount = await deps.layouts.fix(tenant.tenantId, date, tenant.shardCount);
+    for (let shard = 0; shard < shardCount; shard++)
+      tasks.push({ tenantId: tenant.tenantId, date, shard, shardCount, issuedAt: now.toISOString() });
+    summary.push({ tenantId: tenant.tenantId, date, shards: shardCount });
   }
   await deps.queue.enqueue(tasks);
   return { tenants: summary, tasks: tasks.length };

@@ -18,9 +18,37 @@ export interface ContentSource {
   getLibrary(libraryId: string): Promise<ContentItem[]>;
 }
 
+export interface ShardListing {
+  /** Subscriptions of the shard that may be delivered (the sparse bucket index), a reader's together. */
+  subscriptions: Subscription[];
+  /** Readers with an index item that does not parse: left out of the day and counted, never a failed shard. */
+  corruptReaders: string[];
+}
+
 export interface SubscriptionReader {
-  /** Subscriptions of one shard that may be delivered (the sparse bucket index), grouped by reader. */
-  listShard(tenantId: string, shard: number, shardCount: number): Promise<Subscription[]>;
+  listShard(tenantId: string, shard: number, shardCount: number): Promise<ShardListing>;
+  /** One reader's subscriptions, strongly consistent from the table itself. Throws CorruptItemError. */
+  listReader(tenantId: string, readerKey: string): Promise<Subscription[]>;
+}
+
+export interface SubscriptionWriter {
+  /**
+   * Marks a subscription whose track is over as `ended` (out of the index; erased on `eraseOn` by TTL), on
+   * condition that nobody changed it since it was read; a lost race is left to the next day.
+   */
+  markEnded(sub: Subscription, eraseOn: IsoDate): Promise<void>;
+}
+
+/** The change markers written with every reader change (see `deliveryKeys.changeSk`). */
+export interface ChangeFeed {
+  /** Reader keys of these buckets with a change at or after `sinceMs`, from the markers of these dates. */
+  changedReaders(tenantId: string, dates: IsoDate[], buckets: ReadonlySet<number>, sinceMs: number): Promise<string[]>;
+}
+
+/** The shard layout of a delivery date, fixed by the first fan-out of that date. */
+export interface DayLayouts {
+  /** Stores `shardCount` for the date unless one is stored already; returns the stored one. */
+  fix(tenantId: string, date: IsoDate, shardCount: number): Promise<number>;
 }
 
 export interface ShardQueue {
@@ -30,10 +58,16 @@ export interface ShardQueue {
 /** A stored plan: the sends of one shard on one date, fixed once so that every retry executes the same sends. */
 export interface StoredPlan {
   planId: string;
-  subscriptionsDue: number;
-  /** Readers whose messages could not be made to fit LINE's limits; counted as failures. */
-  unsendable: number;
+  /** Epoch ms of the commit: changes from shortly before it on are checked at send time. */
+  committedAt: number;
+  /** What planning found besides the sends (subscriptions due, unsendable and corrupt readers, ended ones). */
+  planned: ShardCounters;
   batches: StoredBatch[];
+  /** Outcome of the readers delivered after the plan (changes the index had not shown yet), once done. */
+  lateOutcome?: BatchOutcome;
+  /** Set when the shard is complete: its sends (with their addresses) are deleted, the counters stay. */
+  completedAt?: number;
+  counters?: ShardCounters;
 }
 export interface StoredBatch {
   batchNo: number;
@@ -51,27 +85,33 @@ export interface PlanStore {
    */
   commit(
     task: ShardTask,
-    planId: string,
+    plan: { planId: string; committedAt: number; planned: ShardCounters },
     batches: PlannedSend[][],
-    meta: { subscriptionsDue: number; unsendable: number },
   ): Promise<StoredPlan>;
   markBatchDone(task: ShardTask, planId: string, batchNo: number, outcome: BatchOutcome): Promise<void>;
-  /** At-most-once guard for channels without an idempotency key (email). Returns false when already claimed. */
-  claimEmail(task: ShardTask, readerKey: string): Promise<boolean>;
-  /** Gives a claim back after a transient failure, so the retry sends it. */
+  markLateDone(task: ShardTask, planId: string, outcome: BatchOutcome): Promise<void>;
+  /**
+   * Stores the counters (for reports), marks the plan complete and deletes its batches: the addresses in
+   * them are needed only while the shard may still be retried.
+   */
+  complete(task: ShardTask, plan: StoredPlan, counters: ShardCounters): Promise<void>;
+  /** Records a refused stale task (and deletes the batches of its plan, if any). */
+  refuseStale(task: ShardTask, plan: StoredPlan | undefined, reason: string): Promise<void>;
+  /**
+   * At-most-once guard for email, which has no idempotency key: `claimed` when this call claimed the reader's
+   * mail of the date; `sent` when an earlier attempt's mail was accepted by SES; `unknown` when an earlier
+   * attempt claimed it and its fate is unknown (never resent).
+   */
+  claimEmail(task: ShardTask, readerKey: string): Promise<'claimed' | 'sent' | 'unknown'>;
+  /** SES accepted the mail. */
+  confirmEmail(task: ShardTask, readerKey: string, messageId: string): Promise<void>;
+  /** Gives a claim back when SES's answer proves it did not accept the mail, so the retry sends it. */
   releaseEmail(task: ShardTask, readerKey: string): Promise<void>;
-  saveCounters(task: ShardTask, counters: ShardCounters): Promise<void>;
   listCounters(tenantId: string, date: IsoDate): Promise<(ShardCounters & { shard: number })[]>;
 }
 
-export interface BatchOutcome {
-  recipients: number;
-  multicastRequests: number;
-  pushRequests: number;
-  emails: number;
-  failures: number;
-  monthlyLimitHits: number;
-}
+/** What a batch did: the counters without the planning figure. */
+export type BatchOutcome = Omit<ShardCounters, 'subscriptionsDue'>;
 
 export interface LineCredentials {
   channelSecret: string;
@@ -81,7 +121,12 @@ export interface LineCredentialsSource {
   get(tenant: TenantConfig): Promise<LineCredentials>;
 }
 
-export type LineSendResult = { status: 'sent' } | { status: 'duplicate' } | { status: 'monthly-limit' };
+export type LineSendResult =
+  | { status: 'sent' }
+  | { status: 'duplicate' }
+  | { status: 'monthly-limit' }
+  /** A 4xx other than 409/429: LINE refused this request for good; retrying cannot help. */
+  | { status: 'rejected'; httpStatus: number };
 
 /** One LINE channel; retries of transient failures happen inside (bounded), then it throws. */
 export interface LineSender {
@@ -101,7 +146,12 @@ export interface EmailMessage {
   unsubscribeUrl?: string;
 }
 export interface EmailSender {
-  send(message: EmailMessage): Promise<void>;
+  /**
+   * Resolves with SES's message id once SES accepted the mail. Throws EmailRejectedError (refused for good),
+   * EmailNotAcceptedError (SES answered and did not take it: safe to send again later), or anything else when
+   * the outcome is unknown (no answer): the caller must then assume it may have been sent.
+   */
+  send(message: EmailMessage): Promise<{ messageId: string }>;
 }
 
 export interface Clock {

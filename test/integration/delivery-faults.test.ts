@@ -115,13 +115,17 @@ describe('when LINE misbehaves (one attempt per request, so every fault reaches 
           ),
         ),
     );
-    const worker = loadHandler<SQSEvent, SQSBatchResponse>('shard-worker');
+    // This test is about concurrency, not faults: its own container, with patient LINE requests (a loaded CI
+    // machine must not turn slow answers into failures here).
+    Object.assign(process.env, { LINE_RETRY_ATTEMPTS: '4', LINE_REQUEST_TIMEOUT_MS: '5000' });
+    const worker = loadHandler<SQSEvent, SQSBatchResponse>('shard-worker', 90);
     const tasks = stack.tenants.flatMap((t) =>
       Array.from({ length: t.shardCount }, (_, shard) => ({
         tenantId: t.tenantId,
         date,
         shard,
         shardCount: t.shardCount,
+        issuedAt: new Date().toISOString(),
       })),
     );
     const invoke = (body: string, id: string) =>
@@ -146,6 +150,7 @@ describe('when LINE misbehaves (one attempt per request, so every fault reaches 
     const results = await Promise.all(
       tasks.flatMap((t, i) => [invoke(JSON.stringify(t), `a${i}`), invoke(JSON.stringify(t), `b${i}`)]),
     );
+    Object.assign(process.env, { LINE_RETRY_ATTEMPTS: '1', LINE_REQUEST_TIMEOUT_MS: '300' });
     expect(results.flatMap((r) => r.batchItemFailures)).toEqual([]);
     await expectExactlyOnce(stack, population, date, library);
   });

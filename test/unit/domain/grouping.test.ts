@@ -20,6 +20,7 @@ const email = (address: string, texts: string[], unsubscribeToken?: string): Rea
   texts,
   ...(unsubscribeToken && { unsubscribeToken }),
 });
+const to = (addresses: string[]) => ({ to: addresses, readerKeys: addresses.map((a) => `line:${a}`) });
 const msgs = (...texts: string[]) => texts.map((text) => ({ type: 'text' as const, text }));
 const ids = (n: number): string[] => Array.from({ length: n }, (_, i) => `U${String(i).padStart(4, '0')}`);
 
@@ -30,33 +31,33 @@ describe('planSends', () => {
     {
       label: 'empty texts are dropped',
       readers: [line('U1', ['', 'a'])],
-      want: [{ kind: 'push', to: 'U1', messages: msgs('a') }],
+      want: [{ kind: 'push', to: 'U1', readerKey: 'line:U1', messages: msgs('a') }],
     },
     {
       label: 'a reader alone gets a push',
       readers: [line('U1', ['a', 'b'])],
-      want: [{ kind: 'push', to: 'U1', messages: msgs('a', 'b') }],
+      want: [{ kind: 'push', to: 'U1', readerKey: 'line:U1', messages: msgs('a', 'b') }],
     },
     {
       label: 'identical lists share a multicast, in reader order',
       readers: [line('U3', ['a']), line('U1', ['a']), line('U2', ['a'])],
-      want: [{ kind: 'multicast', to: ['U1', 'U2', 'U3'], messages: msgs('a') }],
+      want: [{ kind: 'multicast', ...to(['U1', 'U2', 'U3']), messages: msgs('a') }],
     },
     {
       label: 'the same texts in another order are another group',
       readers: [line('U1', ['a', 'b']), line('U2', ['b', 'a'])],
       want: [
-        { kind: 'push', to: 'U1', messages: msgs('a', 'b') },
-        { kind: 'push', to: 'U2', messages: msgs('b', 'a') },
+        { kind: 'push', to: 'U1', readerKey: 'line:U1', messages: msgs('a', 'b') },
+        { kind: 'push', to: 'U2', readerKey: 'line:U2', messages: msgs('b', 'a') },
       ],
     },
     {
       label: 'groups ordered by their first reader',
       readers: [line('U4', ['b']), line('U2', ['b']), line('U3', ['a']), line('U1', ['a']), line('U0', ['c'])],
       want: [
-        { kind: 'push', to: 'U0', messages: msgs('c') },
-        { kind: 'multicast', to: ['U1', 'U3'], messages: msgs('a') },
-        { kind: 'multicast', to: ['U2', 'U4'], messages: msgs('b') },
+        { kind: 'push', to: 'U0', readerKey: 'line:U0', messages: msgs('c') },
+        { kind: 'multicast', ...to(['U1', 'U3']), messages: msgs('a') },
+        { kind: 'multicast', ...to(['U2', 'U4']), messages: msgs('b') },
       ],
     },
     {
@@ -91,13 +92,13 @@ describe('planSends', () => {
           subject: opts.emailSubject,
           texts: ['a'],
         },
-        { kind: 'push', to: 'U1', messages: msgs('a') },
+        { kind: 'push', to: 'U1', readerKey: 'line:U1', messages: msgs('a') },
       ],
     },
     {
       label: 'more than 5 LINE texts are merged into 5 messages',
       readers: [line('U1', ['1', '2', '3', '4', '5', '6'])],
-      want: [{ kind: 'push', to: 'U1', messages: msgs('1', '2', '3', '4', '5\n\n6') }],
+      want: [{ kind: 'push', to: 'U1', readerKey: 'line:U1', messages: msgs('1', '2', '3', '4', '5\n\n6') }],
     },
   ])('$label', ({ readers, want }) => {
     expect(planSends(readers, opts)).toEqual(want);
@@ -133,17 +134,17 @@ describe('planSends', () => {
 describe('countRecipients', () => {
   it.each<{ label: string; sends: PlannedSend[]; want: number }>([
     { label: 'nothing', sends: [], want: 0 },
-    { label: 'a push is one', sends: [{ kind: 'push', to: 'U1', messages: msgs('a') }], want: 1 },
+    { label: 'a push is one', sends: [{ kind: 'push', to: 'U1', readerKey: 'line:U1', messages: msgs('a') }], want: 1 },
     {
       label: 'a multicast counts its ids',
-      sends: [{ kind: 'multicast', to: ['U1', 'U2', 'U3'], messages: msgs('a', 'b') }],
+      sends: [{ kind: 'multicast', ...to(['U1', 'U2', 'U3']), messages: msgs('a', 'b') }],
       want: 3,
     },
     {
       label: 'mixed',
       sends: [
-        { kind: 'multicast', to: ['U1', 'U2'], messages: msgs('a') },
-        { kind: 'push', to: 'U3', messages: msgs('b') },
+        { kind: 'multicast', ...to(['U1', 'U2']), messages: msgs('a') },
+        { kind: 'push', to: 'U3', readerKey: 'line:U3', messages: msgs('b') },
         { kind: 'email', to: 'a@example.jp', readerKey: 'email:a@example.jp', subject: 's', texts: ['a'] },
       ],
       want: 4,

@@ -1,0 +1,134 @@
+import type { PlannedSend, ShardTask } from '../../schemas/delivery';
+import type { TenantConfig } from '../../schemas/tenant';
+import { mapSettled } from './concurrency';
+import { zeroCounters } from './counters';
+import { DeadlineReachedError, EmailNotAcceptedError, EmailRejectedError } from './delivery-errors';
+import type { BatchOutcome, EmailSender, LineSender, LineSenderFactory, PlanStore } from './ports';
+
+export interface KeyedSend {
+  send: PlannedSend;
+  /** X-Line-Retry-Key: the same send always carries the same key, so LINE answers a repeat with 409. */
+  retryKey: string;
+}
+
+export interface SendDeps {
+  plans: PlanStore;
+  line: LineSenderFactory;
+  email: EmailSender;
+  /** Sends in flight at once. */
+  concurrency: number;
+  /** False when too little time is left to start another send. */
+  mayStart: () => boolean;
+  remainingMs: () => number;
+  /** Shared by all batches of an invocation: once LINE says the month's limit is reached, nobody asks again. */
+  lineState: { monthlyLimitReached: boolean };
+}
+
+export const emptyOutcome = (): BatchOutcome => {
+  const { subscriptionsDue: _, ...outcome } = zeroCounters();
+  return outcome;
+};
+
+/**
+ * Executes sends and records each one's fate in the outcome. Permanent refusals (a LINE 4xx, SES rejecting a
+ * mail) and the monthly limit are outcomes, not errors: one bad send never holds back the others. Only what
+ * may succeed later (429/5xx/timeouts after retries, SES throttling, the deadline) is returned as a failure,
+ * which makes the SQS message come back.
+ */
+export async function executeSends(
+  task: ShardTask,
+  tenant: TenantConfig,
+  sends: readonly KeyedSend[],
+  deps: SendDeps,
+): Promise<{ outcome: BatchOutcome; failures: unknown[] }> {
+  const outcome = emptyOutcome();
+  let line: LineSender | undefined;
+  const settled = await mapSettled(sends, deps.concurrency, async ({ send, retryKey }) => {
+    if (!deps.mayStart()) throw new DeadlineReachedError(deps.remainingMs());
+    if (send.kind === 'email') return sendEmail(task, tenant, send, deps, outcome);
+    const recipients = send.kind === 'multicast' ? send.to.length : 1;
+    if (deps.lineState.monthlyLimitReached) {
+      // LINE answers every further request the same way this month; recording them is enough.
+      outcome.failures += recipients;
+      outcome.monthlyLimitHits += 1;
+      return;
+    }
+    line ??= await deps.line.forTenant(tenant);
+    const result =
+      send.kind === 'multicast'
+        ? await line.multicast(send.to, send.messages, retryKey)
+        : await line.push(send.to, send.messages, retryKey);
+    switch (result.status) {
+      case 'monthly-limit':
+        deps.lineState.monthlyLimitReached = true;
+        outcome.failures += recipients;
+        outcome.monthlyLimitHits += 1;
+        return;
+      case 'rejected':
+        outcome.failures += recipients;
+        outcome.rejected += recipients;
+        return;
+      case 'sent':
+      case 'duplicate':
+        outcome.recipients += recipients;
+        if (send.kind === 'multicast') outcome.multicastRequests += 1;
+        else outcome.pushRequests += 1;
+    }
+  });
+  return { outcome, failures: settled.flatMap((r) => (r.status === 'rejected' ? [r.reason] : [])) };
+}
+
+/**
+ * Email has no idempotency key, so a claim per reader and date comes first and is confirmed once SES accepted
+ * the mail. A claim is given back only when SES's answer proves the mail was not taken; when no answer came,
+ * the mail may have gone out, so it is never sent again (at most once) and counted as uncertain.
+ */
+async function sendEmail(
+  task: ShardTask,
+  tenant: TenantConfig,
+  send: Extract<PlannedSend, { kind: 'email' }>,
+  deps: SendDeps,
+  outcome: BatchOutcome,
+): Promise<void> {
+  const claim = await deps.plans.claimEmail(task, send.readerKey);
+  if (claim === 'sent') {
+    outcome.recipients += 1;
+    outcome.emails += 1;
+    return;
+  }
+  if (claim === 'unknown') {
+    outcome.emailsUncertain += 1;
+    return;
+  }
+  const email = tenant.email;
+  if (!email) throw new Error(`tenant ${tenant.tenantId} has email subscribers but no email settings`);
+  let messageId: string;
+  try {
+    ({ messageId } = await deps.email.send({
+      from: email.from,
+      to: send.to,
+      subject: send.subject,
+      text: send.texts.join('\n\n'),
+      unsubscribeUrl: send.unsubscribeToken
+        ? `${email.unsubscribeBaseUrl.replace(/\/$/, '')}/email/${tenant.tenantId}/unsubscribe?token=${encodeURIComponent(send.unsubscribeToken)}`
+        : undefined,
+    }));
+  } catch (err) {
+    if (err instanceof EmailRejectedError) {
+      outcome.failures += 1;
+      outcome.rejected += 1;
+      return;
+    }
+    if (err instanceof EmailNotAcceptedError) {
+      await deps.plans.releaseEmail(task, send.readerKey);
+      throw err;
+    }
+    outcome.emailsUncertain += 1;
+    return;
+  }
+  outcome.recipients += 1;
+  outcome.emails += 1;
+  // SES has the mail: a failed confirmation must not fail the send. Unconfirmed (a crash or a failed write
+  // here), a retry counts the mail as uncertain and still never sends it again.
+  await deps.plans.confirmEmail(task, send.readerKey, messageId).catch(() => undefined);
+}

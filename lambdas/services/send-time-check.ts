@@ -1,0 +1,89 @@
+import type { IsoDate } from '../../schemas/common';
+import type { ShardTask } from '../../schemas/delivery';
+import type { TenantConfig } from '../../schemas/tenant';
+import { addDays, localDate, resolveReader, type FreshDeliveries, type ReaderDelivery } from '../domain';
+import { bucketsOfShard } from '../domain/shard';
+import type { ResolveContext } from '../domain/resolve';
+import { mapLimit } from './concurrency';
+import type { ChangeFeed, SubscriptionReader } from './ports';
+
+/**
+ * The shard index is eventually consistent and a plan is fixed once, so every reader change after (or just
+ * before) planning is looked at again right before each batch: changes from this long before the plan's commit
+ * on, far longer than the index ever lags behind the table.
+ */
+export const INDEX_LAG_MARGIN_MS = 5 * 60_000;
+
+export interface SendTimeCheckDeps {
+  changes: ChangeFeed;
+  subscriptions: SubscriptionReader;
+}
+
+/** Reader keys of this shard with a change since shortly before `committedAt`, from the markers of each date since. */
+export async function changedReaders(
+  task: ShardTask,
+  tenant: TenantConfig,
+  committedAt: number,
+  now: Date,
+  deps: SendTimeCheckDeps,
+): Promise<string[]> {
+  const since = committedAt - INDEX_LAG_MARGIN_MS;
+  const first = localDate(new Date(since), tenant.timeZone);
+  const last = localDate(now, tenant.timeZone);
+  const dates: IsoDate[] = [];
+  // A stale task is refused long before this spans more than a few dates; the cap keeps a wrong clock bounded.
+  for (let d = first; d <= last && dates.length < 4; d = addDays(d, 1)) dates.push(d);
+  const buckets = new Set(bucketsOfShard(task.shard, task.shardCount));
+  return deps.changes.changedReaders(task.tenantId, dates, buckets, since);
+}
+
+/**
+ * What each of these readers should get on the task's date, read afresh (strongly consistent, from the table):
+ * null when nothing is due any more or when their data cannot be read (counted as corrupt).
+ */
+export async function freshDeliveries(
+  task: ShardTask,
+  readerKeys: readonly string[],
+  ctx: ResolveContext,
+  deps: SendTimeCheckDeps,
+): Promise<{ fresh: FreshDeliveries; corrupt: number }> {
+  let corrupt = 0;
+  const entries = await mapLimit(readerKeys, 8, async (readerKey): Promise<[string, ReaderDelivery | null]> => {
+    let texts: string[];
+    let subs;
+    try {
+      subs = await deps.subscriptions.listReader(task.tenantId, readerKey);
+      texts = resolveReader(subs, task.date, ctx);
+    } catch (err) {
+      if (!isReaderDataError(err)) throw err;
+      corrupt++;
+      return [readerKey, null];
+    }
+    const first = subs[0];
+    if (!first || texts.length === 0 || !channelEnabled(ctx.tenant, first.channel)) return [readerKey, null];
+    return [readerKey, deliveryOf(first, texts)];
+  });
+  return { fresh: new Map(entries), corrupt };
+}
+
+export const channelEnabled = (tenant: TenantConfig, channel: 'line' | 'email') =>
+  channel === 'line' ? tenant.line.enabled : (tenant.email?.enabled ?? false);
+
+export const deliveryOf = (
+  first: { readerKey: string; channel: 'line' | 'email'; address: string; unsubscribeToken?: string },
+  texts: string[],
+): ReaderDelivery => ({
+  readerKey: first.readerKey,
+  channel: first.channel,
+  address: first.address,
+  texts,
+  ...(first.unsubscribeToken !== undefined && { unsubscribeToken: first.unsubscribeToken }),
+});
+
+/**
+ * Errors that belong to one reader's data (an item that does not parse, texts that cannot fit LINE's limits):
+ * that reader is left out and counted, the rest of the shard goes on. Anything else (the store failing) is
+ * not the reader's fault and makes the shard retry.
+ */
+export const isReaderDataError = (err: unknown) =>
+  err instanceof Error && (err.name === 'CorruptItemError' || err.name === 'MessageTooLongError');
