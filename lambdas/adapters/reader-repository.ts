@@ -17,6 +17,8 @@ const DIALOG_TTL_SECONDS = 24 * 3600;
 const CHANGE_MARKER_DAYS = 3;
 /** Email claims of these many days back (today included) hold the reader key; erasure deletes them. */
 const EMAIL_CLAIM_DAYS = 3;
+/** The reader's meta item outlives the dedupe window by a day, then goes (it holds no more than a timestamp). */
+const META_TTL_SECONDS = WEBHOOK_DEDUPE_WINDOW_SECONDS + 24 * 3600;
 /** DynamoDB's limit for one transaction. */
 const TRANSACTION_MAX_ITEMS = 100;
 
@@ -181,7 +183,13 @@ export class ReaderRepository implements ReaderStore {
       items.push({
         Put: {
           TableName: T,
-          Item: { pk: readerPk, sk: readerItemKeys.metaSk, lastEventAt: Math.max(w.eventAt, w.lastEventAt ?? 0) },
+          Item: {
+            pk: readerPk,
+            sk: readerItemKeys.metaSk,
+            lastEventAt: Math.max(w.eventAt, w.lastEventAt ?? 0),
+            // Needed only while an older event could still be applied: past the dedupe window none can.
+            expiresAt: Math.floor(Math.max(w.eventAt, w.lastEventAt ?? 0) / 1000) + META_TTL_SECONDS,
+          },
           ...metaCondition,
         },
       });
@@ -338,14 +346,14 @@ export class ReaderRepository implements ReaderStore {
         continue;
       }
       items.push(remove);
-      if (sk.startsWith('SUB#')) {
-        const s = toSubscription(item);
+      // Not parsed: erasure must also remove a subscription that no longer fits its schema.
+      if (sk.startsWith('SUB#') && typeof item.familyId === 'string' && typeof item.subscriptionId === 'string') {
         items.push({
           Delete: {
             TableName: T,
             Key: {
-              pk: dataKeys.familyPk(s.tenantId, s.familyId),
-              sk: dataKeys.familySk(s.readerKey, s.subscriptionId),
+              pk: dataKeys.familyPk(w.tenantId, item.familyId),
+              sk: dataKeys.familySk(w.readerKey, item.subscriptionId),
             },
           },
         });

@@ -327,6 +327,37 @@ describe('reader-side integrity on DynamoDB Local (promises 7, 9, 10)', () => {
       expect(await r.load(TENANT, key)).toEqual({ subscriptions: [], dialog: undefined, lastEventAt: undefined });
     });
 
+    it("keeps the reader's last event only as long as an older event could still arrive (TTL past the dedupe window)", async () => {
+      const key = readerKey();
+      const eventAt = Date.now();
+      await repo().commit(write({ readerKey: key, eventAt, dialog: { step: 'track' } }));
+      const meta = await stack.db.send(
+        new GetCommand({ TableName: stack.tables.data, Key: { pk: dataKeys.readerPk(TENANT, key), sk: 'META' } }),
+      );
+      expect(meta.Item).toEqual({
+        pk: dataKeys.readerPk(TENANT, key),
+        sk: 'META',
+        lastEventAt: eventAt,
+        expiresAt: Math.floor(eventAt / 1000) + 8 * 86_400,
+      });
+    });
+
+    it('erases a subscription item that no longer fits its schema, with its family link', async () => {
+      const key = readerKey();
+      const pk = dataKeys.readerPk(TENANT, key);
+      await stack.db.send(
+        new PutCommand({
+          TableName: stack.tables.data,
+          Item: { pk, sk: 'SUB#S9', subscriptionId: 'S9', familyId: 'F-corrupt', address: 'U-raw', status: '???' },
+        }),
+      );
+      const link = { pk: dataKeys.familyPk(TENANT, 'F-corrupt'), sk: dataKeys.familySk(key, 'S9') };
+      await stack.db.send(new PutCommand({ TableName: stack.tables.data, Item: { ...link, readerKey: key } }));
+      expect(await repo().commit(write({ readerKey: key, deleteReader: true }))).toBe(true);
+      const left = (await scanAll(stack, stack.tables.data)).filter((i) => JSON.stringify(i).includes(key));
+      expect(left).toEqual([]);
+    });
+
     it('treats a corrupt stored dialog as no dialog, and counts it by kind', async () => {
       const key = readerKey();
       const corrupt: string[] = [];
