@@ -10,7 +10,7 @@ async function main() {
     options: {
       runs: { type: 'string', default: '10' },
       seed: { type: 'string' },
-      readers: { type: 'string', default: '300' },
+      readers: { type: 'string', default: '200' },
       verbose: { type: 'boolean', default: false },
     },
   });

@@ -80,6 +80,8 @@ export interface StopEvent {
   addresses: string[];
   /** When the event's webhook answered 200 (ms since the epoch). */
   at: number;
+  /** Where the worker was held while the reader acted, e.g. `invocation 1, before LINE request 3`. */
+  during?: string;
 }
 
 export interface LedgerFigures {
@@ -117,18 +119,24 @@ export interface OracleVerdict {
 
 export function judge(o: OracleInput): OracleVerdict {
   const v: OracleVerdict = { due: 0, duplicates: 0, lost: 0, sentAfterStop: 0, emailUncertain: 0, problems: [] };
-  const stopAt = new Map<string, number>();
-  for (const s of o.stops) for (const a of s.addresses) stopAt.set(a, Math.min(stopAt.get(a) ?? Infinity, s.at));
+  const stopAt = new Map<string, StopEvent>();
+  for (const s of o.stops)
+    for (const a of s.addresses) if (!stopAt.has(a) || stopAt.get(a)!.at > s.at) stopAt.set(a, s);
   const known = new Set(o.readers.map((r) => r.address));
   const wrong: string[] = [];
   for (const reader of o.readers) {
     const expected = expectedTexts(reader, o.date, o.tenant, o.items);
     const got = o.received.get(reader.address) ?? [];
-    const stoppedAt = stopAt.get(reader.address);
-    if (stoppedAt !== undefined) {
-      const late = got.filter((g) => g.at > stoppedAt);
+    const stop = stopAt.get(reader.address);
+    const stoppedAt = stop?.at;
+    if (stop !== undefined) {
+      const late = got.filter((g) => g.at > stop.at);
       v.sentAfterStop += late.length;
-      if (late.length) v.problems.push(`sent after stop: ${late.length} send(s) ${late[0]!.at - stoppedAt} ms after`);
+      if (late.length)
+        v.problems.push(
+          `sent after stop: ${late.length} send(s) ${late[0]!.at - stop.at} ms after a ${stop.kind}` +
+            `${stop.addresses[0] === reader.address ? '' : ' (of the partner)'}${stop.during ? `, made ${stop.during}` : ''}`,
+        );
     }
     if (expected.length === 0) {
       if (got.length > 0) v.problems.push(`a reader with nothing due got ${got.length} send(s): ${got[0]!.texts}`);

@@ -440,10 +440,19 @@ export async function runChaosSeed(stack: ChaosStack, seed: number, opts: RunOpt
     const withPartner = candidates.filter((r) => partnersOf(readers, r).length > 0);
     const reader = pickRng.pick(f.event === 'loss' && withPartner.length ? withPartner : candidates);
     invocation!.webhookConflictPending = f.webhookConflict;
-    await react(stack, state, channelId, tenantId, reader, f.event);
+    await react(
+      stack,
+      state,
+      channelId,
+      tenantId,
+      reader,
+      f.event,
+      `in invocation ${invocationNo}, ${describePause(f.point)}`,
+    );
   };
 
   let invocation: Invocation | undefined;
+  let invocationNo = 0;
   stack.proxy.setPolicy({
     decide: (req) => invocation?.decide(req) ?? { kind: 'forward' },
     answered: lineObserved,
@@ -488,6 +497,7 @@ export async function runChaosSeed(stack: ChaosStack, seed: number, opts: RunOpt
         continue;
       }
       firstBody ??= message.Body;
+      invocationNo = n;
       invocation = new Invocation(schedule.invocations.get(n) ?? [], state, onPause);
       const handler = loadHandler<SQSEvent, SQSBatchResponse>('shard-worker', container) as LambdaHandler<
         SQSEvent,
@@ -567,6 +577,21 @@ function partnersOf(readers: Reader[], reader: Reader): Reader[] {
 }
 
 /** Acts as the reader in the LINE app: each tap is a signed webhook event; a 5xx is redelivered, as LINE does. */
+function describePause(p: PausePoint): string {
+  switch (p.at) {
+    case 'first':
+      return 'before its first request';
+    case 'plan':
+      return 'before the plan header was written';
+    case 'line':
+      return `before LINE request ${p.n}`;
+    case 'outcome':
+      return `before batch outcome ${p.n} was written`;
+    case 'email-claim':
+      return `before email claim ${p.n}`;
+  }
+}
+
 async function react(
   stack: ChaosStack,
   state: RunState,
@@ -574,6 +599,7 @@ async function react(
   tenantId: string,
   reader: Reader,
   kind: ReaderEventKind,
+  during: string,
 ) {
   const user = stack.line.user(channelId, reader.address);
   const sub = reader.subscriptions[0]!;
@@ -588,7 +614,7 @@ async function react(
   const at = Date.now();
   count(state, `reader-${kind}`);
   const affected = [reader, ...(kind === 'loss' ? partnersOf(state.readers, reader) : [])];
-  state.stops.push({ kind, addresses: affected.map((r) => r.address), at });
+  state.stops.push({ kind, addresses: affected.map((r) => r.address), at, during });
   state.gone.add(reader.address);
   // A change that did not take hold would show up as a send after the stop; say which side failed instead.
   const items =
