@@ -23,14 +23,23 @@ async function main() {
   const seeds = Array.from({ length: runs }, (_, i) => base + i);
 
   const emulators = await startEmulators();
+  const reports: RunReport[] = [];
   const stack = await startChaosStack({
     endpoints: emulators.endpoints,
     line: emulators.line,
     prefix: `chaos-${randomBytes(3).toString('hex')}`,
     seeds,
   });
+  // Ctrl-C must not leave DynamoDB Local or the webhook process behind.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const)
+    process.once(signal, () => {
+      console.log(`interrupted after ${reports.length} runs`);
+      void stack
+        .close()
+        .then(() => emulators.stop())
+        .finally(() => process.exit(130));
+    });
   console.log(`chaos: ${runs} runs from seed ${base}, ${readers} readers each, delivery date ${stack.date}`);
-  const reports: RunReport[] = [];
   const started = Date.now();
   try {
     for (const seed of seeds) {
