@@ -630,7 +630,13 @@ async function react(
     ).Items ?? [];
   const want = { stop: 'stopped', unfollow: 'stopped', loss: 'lost', delete: undefined }[kind];
   const held = kind === 'delete' ? items.length === 0 : items.some((i) => i.status === want);
-  if (!held) state.problems.push(`the reader's ${kind} did not take hold in the Data table`);
+  if (!held) {
+    const said = (await stack.line.chat(channelId, reader.address)).filter((e) => e.from === 'bot').at(-1);
+    const text = said && 'message' in said ? String(said.message.text ?? said.message.type).slice(0, 80) : 'nothing';
+    state.problems.push(
+      `the reader's ${kind} did not take hold in the Data table (statuses ${items.map((i) => i.status).join(',') || 'none'}; the bot last said: ${text.replace(/\n/g, ' ')})`,
+    );
+  }
 }
 
 async function setUpTenant(stack: ChaosStack, tenant: ReturnType<typeof chaosTenant>, readers: Reader[]) {
