@@ -31,7 +31,7 @@ import type { LineEmulatorControl, RecordedRequest } from '../line-emulator/type
 import { provision, sesEmails, type Provisioned } from '../stack';
 import { todayIn } from './calendar';
 import { awsError, startFaultProxy, type FaultProxy, type ProxiedRequest, type ProxyDecision } from './fault-proxy';
-import { judge, type LedgerFigures, type OracleVerdict, type Received, type StopEvent } from './oracle';
+import { expectedTexts, judge, type LedgerFigures, type OracleVerdict, type Received, type StopEvent } from './oracle';
 import { chaosLibrary, chaosPopulation, chaosTenant, type Reader } from './population';
 import { Rng } from './rng';
 import {
@@ -409,6 +409,7 @@ export async function runChaosSeed(stack: ChaosStack, seed: number, opts: RunOpt
   phase('setup');
   await stack.line.setFaults({ ...schedule.line, timeoutMs: LINE_TIMEOUT_MS }, channelId);
   const pickRng = rng.fork('reactions');
+  const items = chaosLibrary().items;
 
   // Counts what LINE itself did to the worker's requests (the emulator's seeded faults).
   const lineObserved = (req: ProxiedRequest, status: number, body: string, ms: number) => {
@@ -436,9 +437,12 @@ export async function runChaosSeed(stack: ChaosStack, seed: number, opts: RunOpt
         (f.event !== 'loss' || r.subscriptions.length === 1),
     );
     if (candidates.length === 0) return;
+    // Readers with a send still pending make the change of mind matter: their send must not go out now.
+    const pending = candidates.filter((r) => expectedTexts(r, date, tenant, items).length > 0);
     // Prefer a reader with a partner for a loss: the partner's pending send must stop too.
-    const withPartner = candidates.filter((r) => partnersOf(readers, r).length > 0);
-    const reader = pickRng.pick(f.event === 'loss' && withPartner.length ? withPartner : candidates);
+    const pool = pending.length ? pending : candidates;
+    const withPartner = pool.filter((r) => partnersOf(readers, r).length > 0);
+    const reader = pickRng.pick(f.event === 'loss' && withPartner.length ? withPartner : pool);
     invocation!.webhookConflictPending = f.webhookConflict;
     await react(
       stack,
@@ -538,7 +542,7 @@ export async function runChaosSeed(stack: ChaosStack, seed: number, opts: RunOpt
     const verdict = judge({
       date,
       tenant,
-      items: chaosLibrary().items,
+      items,
       readers,
       ...(await accepted(stack, channelId, tenant.email!.from)),
       stops: state.stops,
@@ -628,8 +632,13 @@ async function react(
         }),
       )
     ).Items ?? [];
-  const want = { stop: 'stopped', unfollow: 'stopped', loss: 'lost', delete: undefined }[kind];
-  const held = kind === 'delete' ? items.length === 0 : items.some((i) => i.status === want);
+  // A subscription whose track is over may be marked `ended` on the way: that stops it too.
+  const held =
+    kind === 'delete'
+      ? items.length === 0
+      : kind === 'loss'
+        ? items.some((i) => i.subscriptionId === sub.subscriptionId && (i.status === 'lost' || i.status === 'ended'))
+        : items.every((i) => i.status !== 'active' && (kind === 'unfollow' || i.status !== 'paused'));
   if (!held) {
     const said = (await stack.line.chat(channelId, reader.address)).filter((e) => e.from === 'bot').at(-1);
     const text = said && 'message' in said ? String(said.message.text ?? said.message.type).slice(0, 80) : 'nothing';
