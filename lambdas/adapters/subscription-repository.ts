@@ -43,7 +43,7 @@ export class SubscriptionRepository implements SubscriptionReader, SubscriptionW
 
   async listShard(tenantId: string, shard: number, shardCount: number): Promise<ShardListing> {
     // One query per bucket, a few at a time; a reader's subscriptions share a bucket, so they stay together.
-    const perBucket = await mapLimit(bucketsOfShard(shard, shardCount), 8, (bucket) =>
+    const perBucket = await mapLimit(bucketsOfShard(shard, shardCount), 16, (bucket) =>
       queryAll(this.db, {
         TableName: this.tableName,
         IndexName: SHARD_INDEX,
