@@ -47,12 +47,12 @@ const HANDLER_ENV = {
   SEND_CONCURRENCY: '1',
   LINE_RETRY_ATTEMPTS: '3',
   LINE_RETRY_BASE_MS: '5',
-  LINE_REQUEST_TIMEOUT_MS: '250',
+  LINE_REQUEST_TIMEOUT_MS: '600',
   LINE_MULTICAST_PER_SECOND: '100000',
   LINE_PUSH_PER_SECOND: '100000',
 };
 /** The emulator's "timeout": LINE accepts the request, the answer comes after the worker gave up on it. */
-const LINE_TIMEOUT_MS = 400;
+const LINE_TIMEOUT_MS = 900;
 /** A run that needs more invocations than this is stuck; it fails instead of running forever. */
 const MAX_INVOCATIONS = 40;
 const CONTAINERS = 3;
