@@ -162,6 +162,27 @@ describe('reader-side integrity on DynamoDB Local (promises 7, 9, 10)', () => {
     expect(invite.Item).toBeUndefined();
   });
 
+  it('answers a reader whose stored dialog is corrupt as one without a dialog: 200, never a 5xx', async () => {
+    const u = user();
+    await registerPregnancy(u, addDays(today, 66), 'こはる');
+    await stack.db.send(
+      new PutCommand({
+        TableName: stack.tables.data,
+        Item: {
+          pk: dataKeys.readerPk(TENANT, stack.readerKeys.line(u.userId)),
+          sk: dataKeys.dialogSk,
+          dialog: '{"step":"no-such-step"',
+          expiresAt: Math.floor(Date.now() / 1000) + 3600,
+        },
+      }),
+    );
+    const res = await u.say('こんにちは');
+    expect(res.status).toBe(200);
+    // No dialog: free text gets the help with the menu.
+    expect((await u.quickReplies()).map((a) => a.label)).toContain('登録内容の確認・変更');
+    expect((await u.subscriptions())[0]).toMatchObject({ nickname: 'こはる', status: 'active' });
+  });
+
   describe('ReaderRepository conditions', () => {
     const readerKey = () => stack.readerKeys.line(newUserId());
     let eventNo = 0;
