@@ -79,6 +79,7 @@ export const DEFAULT_WORDING = {
   resumed: 'メッセージを再開しました。明日の朝からお届けします。',
   nothingToResume: 'お休み中のメッセージはありません。',
   nothingToPause: 'いまお届けしているメッセージはありません。',
+  pausedAlready: 'いまはお休み中です。再開するときは「再開」と送ってください。',
   pauseKeep: 'お休みしない',
   askStop: '配信を停止しますか？データの削除も選べます。',
   stopOnly: '配信を停止する',

@@ -637,7 +637,11 @@ class Conversation {
   private pause(p: string | null) {
     const subs = this.i.subscriptions.filter((s) => s.status === 'active');
     this.out.dialog = null;
-    if (subs.length === 0) return this.say(this.w.nothingToPause, this.menuItems());
+    if (subs.length === 0) {
+      // "Nothing to pause" reads wrong to someone who is on a pause already: tell them the way back instead.
+      const pausedAlready = this.i.subscriptions.some((s) => s.status === 'paused');
+      return this.say(pausedAlready ? this.w.pausedAlready : this.w.nothingToPause, this.menuItems());
+    }
     if (p === 'resumed') {
       for (const s of subs) this.put({ ...s, status: 'paused', pausedUntil: undefined });
       return this.say(this.w.pausedIndefinitely);

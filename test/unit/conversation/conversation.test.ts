@@ -1148,8 +1148,13 @@ describe('pausing and resuming', () => {
     },
     {
       label: 'nothing active: nothing to pause',
-      given: { action: tap('pause', { p: 'week' }), subscriptions: [paused(preg), readerStopped(child)] },
+      given: { action: tap('pause', { p: 'week' }), subscriptions: [readerStopped(child), lost(preg)] },
       want: { replies: ['いまお届けしているメッセージはありません。'], quick: MENU, dialog: null },
+    },
+    {
+      label: 'paused already: the way back, not "nothing to pause"',
+      given: { action: tap('pause', { p: 'week' }), subscriptions: [paused(preg), readerStopped(child)] },
+      want: { replies: ['いまはお休み中です。再開するときは「再開」と送ってください。'], quick: MENU, dialog: null },
     },
     {
       label: '再開 resumes a paused subscription from tomorrow',
