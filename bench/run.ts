@@ -1,9 +1,11 @@
-// `npm run bench [-- --subscribers 20000 --registrations 200]`: prints throughput and latency figures, measured
-// on this machine against the local emulators. Figures, not assertions: nothing here fails on a slow machine.
+// `npm run bench [-- --subscribers 20000 --registrations 200 --webhook-seconds 60 --quick]`: prints throughput and
+// latency figures, measured on this machine against the local emulators. Figures, not assertions: nothing here
+// fails on a slow machine. `--quick` shrinks every part (2,000 subscribers, 20 registrations, 10 s of webhook load).
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { SQSClient, ReceiveMessageCommand, DeleteMessageCommand } from '@aws-sdk/client-sqs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { IsoDate } from '../schemas/common';
 import { ShardTaskSchema } from '../schemas/delivery';
 import {
@@ -24,6 +26,8 @@ import { ChangeMarkerFeed } from '../lambdas/adapters/change-feed';
 import { SubscriptionRepository } from '../lambdas/adapters/subscription-repository';
 import { deliverShard, type DeliverShardDeps } from '../lambdas/services/deliver-shard';
 import { readerKeys } from '../lambdas/services/reader-keys';
+import { mapLimit } from '../lambdas/services/concurrency';
+import { dataKeys } from '../lambdas/adapters/keys';
 import { startEmulators } from '../local/emulators';
 import { loadHandler } from '../local/handlers';
 import { demoSubscriptions } from '../local/seed';
@@ -32,13 +36,18 @@ import { lambdaContext } from '../local/lambda-context';
 
 const { values } = parseArgs({
   options: {
-    subscribers: { type: 'string', default: '20000' },
-    registrations: { type: 'string', default: '200' },
+    subscribers: { type: 'string' },
+    registrations: { type: 'string' },
+    'webhook-seconds': { type: 'string' },
+    'webhook-rate': { type: 'string', default: '200' },
     date: { type: 'string', default: '2026-12-01' },
+    quick: { type: 'boolean', default: false },
   },
 });
-const N = Number(values.subscribers);
-const REGISTRATIONS = Number(values.registrations);
+const N = Number(values.subscribers ?? (values.quick ? 2000 : 20000));
+const REGISTRATIONS = Number(values.registrations ?? (values.quick ? 20 : 200));
+const WEBHOOK_SECONDS = Number(values['webhook-seconds'] ?? (values.quick ? 10 : 60));
+const WEBHOOK_RATE = Number(values['webhook-rate']);
 const DATE = values.date as IsoDate;
 
 const pct = (xs: number[], p: number) => {
@@ -101,7 +110,7 @@ async function benchDelivery() {
       line: emulators.line,
       tenants,
       libraries: [loadSampleLibrary()],
-      webhook: REGISTRATIONS > 0,
+      webhook: REGISTRATIONS > 0 || WEBHOOK_SECONDS > 0,
     });
     let t = performance.now();
     await seedDemo(stack, N, DATE);
@@ -185,7 +194,9 @@ async function benchDelivery() {
         `    ${k.padEnd(28)} ${(v / 1000).toFixed(2).padStart(7)} s  ${((100 * v) / sum).toFixed(0).padStart(3)} %`,
       );
 
-    if (REGISTRATIONS > 0) await benchWebhook(emulators.line, stack.channels.get(tenants[0]!.tenantId)!.channelId);
+    const channelId = stack.channels.get(tenants[0]!.tenantId)!.channelId;
+    if (REGISTRATIONS > 0) await benchWebhook(emulators.line, channelId);
+    if (WEBHOOK_SECONDS > 0) await benchWebhookLoad(emulators.line, stack, tenants[0]!.tenantId, channelId);
     await stack.api?.close();
   } finally {
     await emulators.stop();
@@ -209,6 +220,105 @@ async function benchWebhook(line: Awaited<ReturnType<typeof startEmulators>>['li
   for (const [k, v] of Object.entries(steps))
     console.log(`    ${k.padEnd(9)} p50 ${pct(v, 50).toFixed(1)} ms  p99 ${pct(v, 99).toFixed(1)} ms`);
   console.log(`    all       p50 ${pct(all, 50).toFixed(1)} ms  p99 ${pct(all, 99).toFixed(1)} ms`);
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Open-loop registration traffic: a new reader every 4/rate seconds, each sending follow, track, date and
+ * nickname as fast as the replies come, so the webhook sees about `rate` signed requests per second for the
+ * duration. Then the stored subscriptions and the emulator's reply log say whether any event was lost or doubled.
+ */
+async function benchWebhookLoad(
+  line: Awaited<ReturnType<typeof startEmulators>>['line'],
+  stack: Awaited<ReturnType<typeof provision>>,
+  tenantId: string,
+  channelId: string,
+) {
+  const registrations = Math.round((WEBHOOK_RATE * WEBHOOK_SECONDS) / 4);
+  const intervalMs = (4 * 1000) / WEBHOOK_RATE;
+  const due = new Date(Date.now() + 150 * 86_400_000).toISOString().slice(0, 10);
+  const userId = (i: number) => `Uf${i.toString(16).padStart(31, '0')}`;
+  const latencies: number[] = [];
+  const replyTokens: string[] = [];
+  const errors = new Map<string, number>();
+  const error = (kind: string) => errors.set(kind, (errors.get(kind) ?? 0) + 1);
+  const repliesBefore = line.requests({ channelId }).length;
+
+  const register = async (i: number) => {
+    const u = line.user(channelId, userId(i));
+    const steps = [
+      () => u.follow(),
+      () => u.postback('a=track&t=maternity'),
+      () => u.postback('a=date', { date: due }),
+      () => u.sendText('はな'),
+    ];
+    for (const step of steps) {
+      try {
+        const r = await step();
+        latencies.push(r.durationMs);
+        if (r.status !== 200) error(`HTTP ${r.status}`);
+        if (r.replyToken) replyTokens.push(r.replyToken);
+      } catch (e) {
+        error(e instanceof Error ? e.name : 'unknown');
+      }
+    }
+  };
+
+  const t0 = performance.now();
+  const running: Promise<void>[] = [];
+  for (let i = 0; i < registrations; i++) {
+    const wait = t0 + i * intervalMs - performance.now();
+    if (wait > 0) await sleep(wait);
+    running.push(register(i));
+  }
+  await Promise.all(running);
+  const seconds = (performance.now() - t0) / 1000;
+
+  // Lost or doubled registrations: each reader must hold exactly one subscription, the one they asked for.
+  let lost = 0;
+  let doubled = 0;
+  await mapLimit(
+    Array.from({ length: registrations }, (_, i) => i),
+    16,
+    async (i) => {
+      const res = await stack.db.send(
+        new QueryCommand({
+          TableName: stack.tables.data,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :s)',
+          ExpressionAttributeValues: {
+            ':pk': dataKeys.readerPk(tenantId, stack.readerKeys.line(userId(i))),
+            ':s': 'SUB#',
+          },
+          ConsistentRead: true,
+        }),
+      );
+      const subs = res.Items ?? [];
+      const wanted = subs.filter(
+        (s) => s.track === 'maternity' && s.anchorDate === due && s.nickname === 'はな' && s.status === 'active',
+      );
+      if (wanted.length === 0) lost++;
+      if (subs.length > 1) doubled++;
+    },
+  );
+  // Lost or doubled replies: every reply token the emulator handed out, answered how many times.
+  const answered = new Map<string, number>();
+  for (const r of line.requests({ channelId }).slice(repliesBefore)) {
+    const token = (r.body as { replyToken?: string } | undefined)?.replyToken;
+    if (r.path.endsWith('/reply') && token) answered.set(token, (answered.get(token) ?? 0) + 1);
+  }
+  const unanswered = replyTokens.filter((t) => !answered.has(t)).length;
+  const answeredTwice = replyTokens.filter((t) => (answered.get(t) ?? 0) > 1).length;
+
+  console.log(
+    `webhook load: ${latencies.length.toLocaleString()} signed registration events (${registrations.toLocaleString()} readers × follow, track, date, nickname) aimed at ${WEBHOOK_RATE}/s for ${WEBHOOK_SECONDS} s; achieved ${(latencies.length / seconds).toFixed(0)}/s over ${seconds.toFixed(1)} s`,
+  );
+  console.log(
+    `    p50 ${pct(latencies, 50).toFixed(1)} ms  p99 ${pct(latencies, 99).toFixed(1)} ms  max ${pct(latencies, 100).toFixed(1)} ms`,
+  );
+  console.log(
+    `    errors ${[...errors.values()].reduce((a, b) => a + b, 0)}${errors.size ? ` (${[...errors].map(([k, n]) => `${k}: ${n}`).join(', ')})` : ''}; registrations lost ${lost}, doubled ${doubled}; replies missing ${unanswered}, doubled ${answeredTwice} (of ${replyTokens.length.toLocaleString()} reply tokens)`,
+  );
 }
 
 (async () => {
