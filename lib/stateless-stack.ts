@@ -16,7 +16,7 @@ import { CONTENT_TABLE, DATA_TABLE, ENV } from '../schemas/tables';
 import type { TenantConfig } from '../schemas/tenant';
 import { HagukumiFunction, handlerEntry } from './constructs/hagukumi-function';
 import { LineWebhookApi } from './constructs/line-webhook-api';
-import { grantReadWithIndexes, grantWriteItems } from './constructs/table-from-definition';
+import { grantTableActions } from './constructs/table-from-definition';
 import { InvalidTenantFileError, type LoadedTenant } from './tenants';
 
 export interface StatelessStackProps extends StackProps {
@@ -90,10 +90,15 @@ export class StatelessStack extends Stack {
         [ENV.shardQueueUrl]: this.shardQueue.queueUrl,
       },
     });
-    grantReadWithIndexes(props.contentTable, CONTENT_TABLE, this.fanOut);
+    // Least privilege: each grant names what the function's adapters call, nothing more (test/infra/least-privilege).
+    // Tenants and libraries (GetItem, Query).
+    grantTableActions(props.contentTable, this.fanOut, ['dynamodb:GetItem', 'dynamodb:Query']);
     // The day's shard layout: written once, read back by repeats.
-    props.deliveryTable.grant(this.fanOut, 'dynamodb:GetItem', 'dynamodb:PutItem');
-    this.shardQueue.grantSendMessages(this.fanOut);
+    grantTableActions(props.deliveryTable, this.fanOut, ['dynamodb:GetItem', 'dynamodb:PutItem']);
+    // SendMessageBatch is authorised as SendMessage; the queue URL comes from the environment.
+    this.fanOut.role.addToPrincipalPolicy(
+      new PolicyStatement({ actions: ['sqs:SendMessage'], resources: [this.shardQueue.queueArn] }),
+    );
 
     this.shardWorker = new HagukumiFunction(this, 'ShardWorker', {
       entry: handlerEntry('shard-worker'),
@@ -108,13 +113,23 @@ export class StatelessStack extends Stack {
         ...(props.lineApiBaseUrl ? { [ENV.lineApiBaseUrl]: props.lineApiBaseUrl } : {}),
       },
     });
-    grantReadWithIndexes(props.dataTable, DATA_TABLE, this.shardWorker);
-    grantReadWithIndexes(props.contentTable, CONTENT_TABLE, this.shardWorker);
-    props.deliveryTable.grantReadWriteData(this.shardWorker);
-    // Marks subscriptions whose track is over as ended (a conditional put of the item it read).
-    this.shardWorker.role.addToPrincipalPolicy(
-      new PolicyStatement({ actions: ['dynamodb:PutItem'], resources: [props.dataTable.tableArn] }),
+    // Subscriptions by bucket (byShard) and per reader (send-time check); ended tracks marked by a conditional put.
+    grantTableActions(
+      props.dataTable,
+      this.shardWorker,
+      ['dynamodb:Query', 'dynamodb:PutItem'],
+      DATA_TABLE.globalSecondaryIndexes.map((gsi) => gsi.indexName),
     );
+    grantTableActions(props.contentTable, this.shardWorker, ['dynamodb:GetItem', 'dynamodb:Query']);
+    // Plans, batches (BatchWriteItem), counters, email claims, stale-task records; change markers (Query).
+    grantTableActions(props.deliveryTable, this.shardWorker, [
+      'dynamodb:GetItem',
+      'dynamodb:Query',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:DeleteItem',
+      'dynamodb:BatchWriteItem',
+    ]);
 
     this.lineWebhook = new HagukumiFunction(this, 'LineWebhook', {
       entry: handlerEntry('line-webhook'),
@@ -131,17 +146,21 @@ export class StatelessStack extends Stack {
         ...(props.lineApiBaseUrl ? { [ENV.lineApiBaseUrl]: props.lineApiBaseUrl } : {}),
       },
     });
-    // Table.grantReadWriteData would add `<table>/index/*`; these name the table and each index instead.
-    grantReadWithIndexes(props.dataTable, DATA_TABLE, this.lineWebhook);
-    grantWriteItems(props.dataTable, this.lineWebhook);
-    grantReadWithIndexes(props.contentTable, CONTENT_TABLE, this.lineWebhook);
+    // Readers, subscriptions, dialogs, invites, family links, event dedupe: reads, and Put/Delete in transactions.
+    grantTableActions(props.dataTable, this.lineWebhook, [
+      'dynamodb:GetItem',
+      'dynamodb:Query',
+      'dynamodb:PutItem',
+      'dynamodb:DeleteItem',
+    ]);
+    grantTableActions(props.contentTable, this.lineWebhook, ['dynamodb:GetItem', 'dynamodb:Query']);
     // Change markers (put) and a deleted reader's email claims (delete), in the webhook's transactions; no reads.
-    props.deliveryTable.grant(this.lineWebhook, 'dynamodb:PutItem', 'dynamodb:DeleteItem');
-    props.readerKeySecret.grantRead(this.lineWebhook);
-
+    grantTableActions(props.deliveryTable, this.lineWebhook, ['dynamodb:PutItem', 'dynamodb:DeleteItem']);
+    // Secrets are only ever read by value (Powertools getSecret); DescribeSecret is never called.
+    readSecret(props.readerKeySecret, this.lineWebhook);
     for (const secret of this.lineSecrets(tenants)) {
-      secret.grantRead(this.shardWorker);
-      secret.grantRead(this.lineWebhook);
+      readSecret(secret, this.shardWorker);
+      readSecret(secret, this.lineWebhook);
     }
     this.grantEmailIdentities(tenants);
     this.shardWorker.fn.addEventSource(
@@ -353,4 +372,13 @@ export function webhookUrlOutputIds(tenants: readonly LoadedTenant[]): Map<strin
 export function scheduleId(timeZone: string, deliveryTime: string): string {
   const zone = timeZone.replace(/\+/g, 'plus').replace(/[^A-Za-z0-9_-]/g, '-');
   return `Delivery-${deliveryTime.replace(':', '')}-${zone}`;
+}
+
+function readSecret(secret: ISecret, grantee: HagukumiFunction): void {
+  grantee.role.addToPrincipalPolicy(
+    new PolicyStatement({
+      actions: ['secretsmanager:GetSecretValue'],
+      resources: [secret.secretFullArn ?? `${secret.secretArn}-??????`],
+    }),
+  );
 }

@@ -38,36 +38,36 @@ export function tableFromDefinition(scope: Construct, def: TableDefinition): Tab
   return table;
 }
 
-const READ_ACTIONS = [
-  'dynamodb:BatchGetItem',
-  'dynamodb:ConditionCheckItem',
-  'dynamodb:DescribeTable',
-  'dynamodb:GetItem',
-  'dynamodb:Query',
-  'dynamodb:Scan',
-];
+export type DynamoAction =
+  | 'dynamodb:GetItem'
+  | 'dynamodb:Query'
+  | 'dynamodb:PutItem'
+  | 'dynamodb:UpdateItem'
+  | 'dynamodb:DeleteItem'
+  | 'dynamodb:BatchWriteItem'
+  | 'dynamodb:ConditionCheckItem';
 
 /**
- * Read access to a table and to each of its indexes by name. `Table.grantReadData` would grant
- * `<table>/index/*` instead, a wildcard we would then have to justify.
+ * Exactly `actions` on the table, and on the named indexes when given (an index only takes Query). One
+ * statement per call, so a function's policy reads as the list of what its adapters call. Actions inside a
+ * TransactWriteItems are authorised one by one (Put -> PutItem, Delete -> DeleteItem), so transactions need
+ * nothing more.
  */
-export function grantReadWithIndexes(table: ITable, def: TableDefinition, grantee: IGrantable): Grant {
-  return Grant.addToPrincipal({
-    grantee,
-    actions: READ_ACTIONS,
-    resourceArns: [
-      table.tableArn,
-      ...def.globalSecondaryIndexes.map((gsi) => `${table.tableArn}/index/${gsi.indexName}`),
-    ],
-  });
-}
-
-const WRITE_ACTIONS = ['dynamodb:BatchWriteItem', 'dynamodb:DeleteItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'];
-
-/**
- * Item writes (including conditional and transactional ones, which DynamoDB authorises per item action) on
- * the table itself; indexes are never written directly.
- */
-export function grantWriteItems(table: ITable, grantee: IGrantable): Grant {
-  return Grant.addToPrincipal({ grantee, actions: WRITE_ACTIONS, resourceArns: [table.tableArn] });
+export function grantTableActions(
+  table: ITable,
+  grantee: IGrantable,
+  actions: readonly DynamoAction[],
+  indexes: readonly string[] = [],
+): Grant[] {
+  const grants = [Grant.addToPrincipal({ grantee, actions: [...actions], resourceArns: [table.tableArn] })];
+  if (indexes.length > 0) {
+    grants.push(
+      Grant.addToPrincipal({
+        grantee,
+        actions: ['dynamodb:Query'],
+        resourceArns: indexes.map((name) => `${table.tableArn}/index/${name}`),
+      }),
+    );
+  }
+  return grants;
 }

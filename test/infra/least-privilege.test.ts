@@ -1,0 +1,132 @@
+// Each function's policy, rendered as "resource -> actions", equals what its adapters call (read off the code:
+// lambdas/adapters/* per handler), nothing more. A new call needs a grant here first, and a test change here.
+import { loadTenants } from '../../lib/tenants';
+import { buildApp, nagViolations, acknowledgements, REAL_TENANTS_DIR, resourcesOfType, type BuiltApp } from './helpers';
+
+let built: BuiltApp;
+beforeAll(() => {
+  built = buildApp({}, { skipBundling: true });
+});
+
+const tenants = () => loadTenants(REAL_TENANTS_DIR).map((t) => t.config);
+const idOf = (stack: 'stateful' | 'stateless', construct: { node: { defaultChild?: unknown } }) =>
+  built[stack].resolve((construct.node.defaultChild as { logicalId: string }).logicalId) as string;
+
+/** A resource as a readable label: the table (or index), queue, secret or identity it names. */
+function label(resource: unknown): string {
+  const text = JSON.stringify(resource);
+  const tables = {
+    Data: built.stateful.dataTable,
+    Content: built.stateful.contentTable,
+    Delivery: built.stateful.deliveryTable,
+  };
+  for (const [name, table] of Object.entries(tables)) {
+    if (text.includes(`ExportsOutputFnGetAtt${idOf('stateful', table)}Arn`)) {
+      const index = /\/index\/([A-Za-z0-9_-]+)/.exec(text);
+      return index ? `${name}/index/${index[1]}` : name;
+    }
+  }
+  if (text.includes(idOf('stateful', built.stateful.readerKeySecret))) return 'secret:reader-key';
+  const secret = /:secret:([^"]+)-\?{6}/.exec(text);
+  if (secret) return `secret:${secret[1]}`;
+  const identity = /:identity\/([^"]+)"/.exec(text);
+  if (identity) return `ses-identity:${identity[1]}`;
+  if (text.includes(idOf('stateless', built.stateless.shardQueue))) return 'ShardQueue';
+  if (text.includes('FanOutDlq')) return 'FanOutDlq';
+  if (text.includes('Logs')) return 'own-log-group';
+  return text;
+}
+
+/** resource label -> sorted actions, over every statement of the function's role policy. */
+function policyOf(rolePrefix: string): Record<string, string[]> {
+  const out: Record<string, Set<string>> = {};
+  const statements = resourcesOfType(built.statelessTemplate, 'AWS::IAM::Policy')
+    .filter(([id]) => id.startsWith(rolePrefix))
+    .flatMap(
+      ([, p]) =>
+        p.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown; Effect: string }[],
+    );
+  for (const s of statements) {
+    expect(s.Effect).toBe('Allow');
+    for (const r of [s.Resource].flat()) {
+      const key = label(r);
+      out[key] ??= new Set();
+      for (const a of [s.Action].flat()) out[key].add(a);
+    }
+  }
+  return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, [...v].sort()]));
+}
+
+const XRAY = { '"*"': ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'] };
+const LOGS = { 'own-log-group': ['logs:CreateLogStream', 'logs:PutLogEvents'] };
+const lineSecrets = (actions: string[]) =>
+  Object.fromEntries(
+    tenants()
+      .filter((t) => t.line.enabled)
+      .map((t) => [`secret:${t.line.secretName}`, actions]),
+  );
+
+describe('least privilege, function by function', () => {
+  it('fan-out: reads tenants, writes the day layout, sends shard tasks', () => {
+    expect(policyOf('FanOutRole')).toEqual({
+      ...XRAY,
+      ...LOGS,
+      Content: ['dynamodb:GetItem', 'dynamodb:Query'],
+      Delivery: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+      ShardQueue: ['sqs:SendMessage'],
+      // Lambda's asynchronous-invocation DLQ.
+      FanOutDlq: ['sqs:SendMessage'],
+    });
+  });
+
+  it('shard worker: its subscriptions by bucket, the plan store, content, the LINE secrets, the tenants’ SES identities', () => {
+    const identities = tenants()
+      .filter((t) => t.email?.enabled)
+      .flatMap((t) => [t.email!.from, t.email!.from.split('@')[1]!]);
+    expect(identities.length).toBeGreaterThan(0);
+    expect(policyOf('ShardWorkerRole')).toEqual({
+      ...XRAY,
+      ...LOGS,
+      Data: ['dynamodb:PutItem', 'dynamodb:Query'],
+      'Data/index/byShard': ['dynamodb:Query'],
+      Content: ['dynamodb:GetItem', 'dynamodb:Query'],
+      Delivery: [
+        'dynamodb:BatchWriteItem',
+        'dynamodb:DeleteItem',
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:Query',
+        'dynamodb:UpdateItem',
+      ],
+      ...lineSecrets(['secretsmanager:GetSecretValue']),
+      ...Object.fromEntries(identities.map((i) => [`ses-identity:${i}`, ['ses:SendEmail', 'ses:SendRawEmail']])),
+      // The SQS event source (CDK's own grant for it).
+      ShardQueue: [
+        'sqs:ChangeMessageVisibility',
+        'sqs:DeleteMessage',
+        'sqs:GetQueueAttributes',
+        'sqs:GetQueueUrl',
+        'sqs:ReceiveMessage',
+      ],
+    });
+  });
+
+  it('webhook: readers in the Data table (no index), change markers and claim deletions, content, its secrets', () => {
+    expect(policyOf('LineWebhookRole')).toEqual({
+      ...XRAY,
+      ...LOGS,
+      Data: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
+      Content: ['dynamodb:GetItem', 'dynamodb:Query'],
+      Delivery: ['dynamodb:DeleteItem', 'dynamodb:PutItem'],
+      'secret:reader-key': ['secretsmanager:GetSecretValue'],
+      ...lineSecrets(['secretsmanager:GetSecretValue']),
+    });
+  });
+
+  it('passes cdk-nag AwsSolutions with every acknowledgement reasoned', () => {
+    expect(nagViolations(built.app)).toEqual([]);
+    const acks = acknowledgements(built.app);
+    expect(acks.length).toBeGreaterThan(0);
+    for (const a of acks) expect(a.reason.length).toBeGreaterThan(40);
+  });
+});
