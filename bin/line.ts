@@ -88,6 +88,9 @@ async function chat(o: { tenant: string; user?: string; state: string }) {
     `You are LINE user ${userId} talking to ${o.tenant}.\nType text, a number to tap a button of the latest reply, /date YYYY-MM-DD for a date picker, /follow, /unfollow, /quit.\n`,
   );
   const rl = createInterface({ input: process.stdin, output: process.stdout, terminal: process.stdin.isTTY });
+  rl.setPrompt('you> ');
+  // The iterator buffers lines that arrive while a reply is awaited (pasted or piped input is not lost).
+  const lines = rl[Symbol.asyncIterator]();
   let closed = false;
   rl.once('close', () => (closed = true));
   const history = await client.chat(channelId, userId);
@@ -107,15 +110,14 @@ async function chat(o: { tenant: string; user?: string; state: string }) {
         process.stdout.write(`  ${err.message}\n`);
       }
     }
-    if (closed) break;
-    let next: string;
-    try {
-      next = (await rl.question('you> ')).trim();
-    } catch {
-      break; // end of input
-    }
-    if (next === '/quit') break;
-    input = next === '' ? undefined : next;
+    // Piped input may have ended while its last lines are still buffered: the prompt is then plain output.
+    if (closed) process.stdout.write('you> ');
+    else rl.prompt();
+    const next = await lines.next();
+    if (next.done) break; // end of input (Ctrl-D)
+    const typed = String(next.value).trim();
+    if (typed === '/quit') break;
+    input = typed === '' ? undefined : typed;
   }
   rl.close();
 }
