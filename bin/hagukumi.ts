@@ -162,7 +162,7 @@ async function runLocalCommand(o: {
   try {
     if (o.days === 1) return;
     const e = local.emulators.endpoints;
-    const api = local.stack.api?.webhookUrl('x').replace(/\/line\/x\/webhook$/, '') ?? '';
+    const api = local.stack.api?.url ?? '';
     writeEndpointsFile(o.state, {
       pid: process.pid,
       startedAt: new Date().toISOString(),

@@ -202,7 +202,7 @@ describe('against a running local stack (endpoints.json written as npm start doe
       pid: process.pid,
       startedAt: new Date().toISOString(),
       ...stack.endpoints,
-      api: stack.api!.webhookUrl('x').replace(/\/line\/x\/webhook$/, ''),
+      api: stack.api!.url,
       tables: stack.tables,
       channels: Object.fromEntries([...stack.channels].map(([t, c]) => [t, c.channelId])),
     });
