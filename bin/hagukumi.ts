@@ -144,7 +144,17 @@ async function runLocalCommand(o: {
   state: string;
 }) {
   const { startLocal, keepDelivering } = await import('../local/run-local');
-  const { writeEndpointsFile, removeEndpointsFile } = await import('../local/endpoints-file');
+  const { writeEndpointsFile, removeEndpointsFile, runningLocalStack, LocalStackNotRunningError } =
+    await import('../local/endpoints-file');
+  // Two stacks on one state directory would share DynamoDB Local's files; a stale file is removed on the way.
+  const running = await runningLocalStack(o.state).catch((err: unknown) => {
+    if (err instanceof LocalStackNotRunningError) return undefined;
+    throw err;
+  });
+  if (running)
+    throw new UsageError(
+      `the local stack is already running (pid ${running.pid}, since ${running.startedAt}): stop it first, or give another --state directory`,
+    );
   const date = o.date ?? (await todayInTokyo());
   const local = await startLocal({
     date,

@@ -84,6 +84,23 @@ export async function startDynamoDbLocal(opts: { dataDir?: string } = {}): Promi
 /** Next to DynamoDB Local's files: the java process that has them open. */
 export const PID_FILE = 'dynamodb-local.pid';
 
+export class DynamoDbLocalInUseError extends Error {
+  override readonly name = 'DynamoDbLocalInUseError';
+}
+
+function parentOf(pid: number): number | undefined {
+  try {
+    if (existsSync('/proc')) {
+      // Field 4 of /proc/<pid>/stat, after the parenthesised command name (which may contain spaces).
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    }
+    return Number(execFileSync('ps', ['-p', String(pid), '-o', 'ppid='], { encoding: 'utf8' }).trim());
+  } catch {
+    return undefined;
+  }
+}
+
 /** What a process was started as, or undefined when it is gone. */
 function commandLine(pid: number): string | undefined {
   try {
@@ -105,6 +122,12 @@ async function stopLeftover(pidFile: string, dataDir: string): Promise<void> {
   const pid = Number(readFileSync(pidFile, 'utf8').trim());
   const cmd = Number.isInteger(pid) && pid > 0 ? commandLine(pid) : undefined;
   if (cmd?.includes('DynamoDBLocal.jar') && cmd.includes(dataDir)) {
+    // Orphaned means its run is gone; a live parent (other than this process) is a run still using the files.
+    const parent = parentOf(pid);
+    if (parent !== undefined && parent > 1 && parent !== process.pid && commandLine(parent) !== undefined)
+      throw new DynamoDbLocalInUseError(
+        `${dataDir} is in use by the DynamoDB Local (pid ${pid}) of a running local stack (pid ${parent}): stop that one first, or give another --state directory`,
+      );
     process.kill(pid, 'SIGTERM');
     for (let i = 0; i < 50 && commandLine(pid) !== undefined; i++) await new Promise((r) => setTimeout(r, 100));
     if (commandLine(pid) !== undefined) process.kill(pid, 'SIGKILL');

@@ -225,6 +225,15 @@ describe('against a running local stack (endpoints.json written as npm start doe
     expect(res.stdout.match(/you> /g)?.length).toBe(4);
   });
 
+  it('npm start refuses to start a second stack on the same state directory', async () => {
+    const res = await runCli(['--state', dir, 'local', '--once']);
+    expect(res.code).toBe(2);
+    expect(oneLine(res.stderr)).toEqual([
+      expect.stringMatching(/^hagukumi: the local stack is already running \(pid \d+, since .*\): stop it first/),
+    ]);
+    expect(existsSync(join(dir, 'dynamodb'))).toBe(false);
+  });
+
   it('report --local reads the running stack', async () => {
     const res = await runCli([
       '--state',

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,6 +33,33 @@ it('a DynamoDB Local left running by a crashed run is ended on the next start, n
     }
     expect(existsSync(join(dir, PID_FILE))).toBe(false);
   } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+it('a DynamoDB Local whose run is still alive is not ended: the next start on the same files is refused', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'hagukumi-ddb-live-'));
+  // Another live process owns the java process: a child process that starts DynamoDB Local and waits.
+  const owner = spawn(
+    process.execPath,
+    [
+      join(__dirname, '..', '..', 'node_modules', 'tsx', 'dist', 'cli.mjs'),
+      '-e',
+      `require(${JSON.stringify(join(__dirname, '..', '..', 'local', 'dynamodb-local.ts'))}).startDynamoDbLocal({ dataDir: ${JSON.stringify(dir)} }).then((d) => { process.stdout.write(String(d.pid) + '\\n'); process.stdin.resume(); process.stdin.on('end', () => d.stop().then(() => process.exit(0))); })`,
+    ],
+    { stdio: ['pipe', 'pipe', 'inherit'] },
+  );
+  try {
+    const javaPid = Number(
+      await new Promise<string>((resolve) => owner.stdout.once('data', (d) => resolve(String(d)))),
+    );
+    await expect(startDynamoDbLocal({ dataDir: dir })).rejects.toThrow(
+      expect.objectContaining({ name: 'DynamoDbLocalInUseError', message: expect.stringContaining(`pid ${javaPid}`) }),
+    );
+    expect(processAlive(javaPid)).toBe(true);
+  } finally {
+    owner.stdin.end();
+    await new Promise((r) => owner.once('exit', r));
     rmSync(dir, { recursive: true, force: true });
   }
 });
