@@ -69,6 +69,8 @@ export async function startLocalApi(tenantIds: string[], opts: { port?: number }
       );
     });
   });
+  // Idle sockets are closed by the client (see the LINE emulator).
+  server.keepAliveTimeout = 0;
   await new Promise<void>((r) => server.listen(opts.port ?? 0, '127.0.0.1', r));
   const addr = server.address();
   if (!addr || typeof addr !== 'object') throw new Error('local API did not bind');

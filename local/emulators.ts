@@ -78,6 +78,8 @@ async function startSes() {
     host: '127.0.0.1',
     port: 0,
   })) as Server;
+  // Idle sockets are closed by the client (see the LINE emulator).
+  server.keepAliveTimeout = 0;
   const addr = server.address();
   if (!addr || typeof addr !== 'object') throw new Error('SES emulator did not bind');
   return { endpoint: `http://127.0.0.1:${addr.port}`, stop: () => new Promise<void>((r) => server.close(() => r())) };

@@ -65,6 +65,8 @@ export async function startSecretsEmulator(): Promise<SecretsEmulator> {
       }
     });
   });
+  // Idle sockets are closed by the client (see the LINE emulator).
+  server.keepAliveTimeout = 0;
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const addr = server.address();
   if (!addr || typeof addr !== 'object') throw new Error('secrets emulator did not bind');

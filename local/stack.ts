@@ -31,7 +31,7 @@ import { awsEnvFor, type Endpoints } from './emulators';
 import { startLocalApi, type LocalApi } from './api-server';
 import { loadHandler } from './handlers';
 import { lambdaContext } from './lambda-context';
-import type { DeliveredMessage, LineEmulatorControl } from './line-emulator';
+import type { DeliveredMessage, LineEmulatorControl, RecordedRequest } from './line-emulator';
 import { ensureQueues, ensureTables, type LocalQueues, type LocalTables } from './resources';
 import { seedDemoSubscribers } from './seed';
 import { drainQueue, type SqsHandler } from './sqs-poller';
@@ -225,9 +225,14 @@ export interface RunOptions {
 /** Runs one day's delivery through the real handlers: fan-out per delivery time, then the queue drained into the shard worker. */
 export async function runDelivery(p: Provisioned, o: RunOptions): Promise<TenantRunSummary[]> {
   const fanOutHandler = loadHandler<FanOutEventInput, unknown>('fan-out');
-  const beforeRequests = (await p.line.requests()).length;
-  const sesBefore = await sesEmails(p.endpoints.ses);
   const started = Date.now();
+  // Only this stack's channels and this run's mail: emulators shared by many stacks (the tests) keep
+  // everything, and the whole record can grow past what one answer can carry.
+  const channelIds = [...p.channels.values()].map((c) => c.channelId);
+  const requestsBefore = new Map<string, number>();
+  for (const channelId of channelIds) requestsBefore.set(channelId, (await p.line.requests({ channelId })).length);
+  const sesSince = Math.floor(started / 1000) - 1;
+  const sesBefore = await sesEmails(p.endpoints.ses, sesSince);
   const startedAt = new Date(started).toISOString();
   const finished = new Map<string, number>();
 
@@ -256,8 +261,10 @@ export async function runDelivery(p: Provisioned, o: RunOptions): Promise<Tenant
   };
   await drainQueue({ sqs: p.sqs, queueUrl: p.queues.shardQueueUrl, handler: worker, concurrency: o.concurrency ?? 4 });
 
-  const requests = (await p.line.requests()).slice(beforeRequests);
-  const emails = (await sesEmails(p.endpoints.ses)).slice(sesBefore.length);
+  const requests: RecordedRequest[] = [];
+  for (const channelId of channelIds)
+    requests.push(...(await p.line.requests({ channelId })).slice(requestsBefore.get(channelId)));
+  const emails = (await sesEmails(p.endpoints.ses, sesSince)).slice(sesBefore.length);
   const mailOf = attributeMail(emails, p.tenants);
   const plans = new PlanRepository(p.db, p.tables.delivery);
   const out: TenantRunSummary[] = [];
@@ -293,28 +300,30 @@ export async function runDelivery(p: Provisioned, o: RunOptions): Promise<Tenant
   const unattributed = mailOf.get(UNATTRIBUTED) ?? [];
   if (unattributed.length)
     for (const s of out)
-      s.problems.push(`${unattributed.length} emails of this run name no tenant (no unsubscribe link)`);
+      s.problems.push(
+        `${unattributed.length} emails from a shared sender name none of its tenants (no unsubscribe link)`,
+      );
   return out;
 }
 
 const UNATTRIBUTED = '';
 
 /**
- * Which tenant sent each email. Tenants may share a sender address (a copied tenant file, or one town hall
- * mailbox for several programmes), so the sender alone cannot tell: every daily email carries its tenant's
- * one-click unsubscribe link (`/email/<tenantId>/unsubscribe`), which names the tenant. A sender used by a
- * single tenant is the fallback for mail without the header.
+ * Which of these tenants sent each email. The sender says which tenants may have (mail from senders none of
+ * them uses belongs to another stack on the same emulator, and is left out). Tenants may share a sender (a
+ * copied tenant file, or one town hall mailbox for several programmes), so among those the tenant named by
+ * the mail's one-click unsubscribe link (`/email/<tenantId>/unsubscribe`) is the one.
  */
 export function attributeMail(emails: SesStoredEmail[], tenants: TenantConfig[]): Map<string, SesStoredEmail[]> {
-  const ids = new Set(tenants.map((t) => t.tenantId));
   const bySender = new Map<string, string[]>();
   for (const t of tenants) if (t.email) bySender.set(t.email.from, [...(bySender.get(t.email.from) ?? []), t.tenantId]);
   const out = new Map<string, SesStoredEmail[]>();
   for (const e of emails) {
+    const senders = bySender.get(e.from);
+    if (!senders) continue;
     const link = e.headers?.find((h) => h.name.toLowerCase() === 'list-unsubscribe')?.value ?? '';
     const named = /\/email\/([a-z0-9-]+)\/unsubscribe/.exec(link)?.[1];
-    const senders = bySender.get(e.from) ?? [];
-    const tenantId = named && ids.has(named) ? named : senders.length === 1 ? senders[0]! : UNATTRIBUTED;
+    const tenantId = senders.length === 1 ? senders[0]! : named && senders.includes(named) ? named : UNATTRIBUTED;
     out.set(tenantId, [...(out.get(tenantId) ?? []), e]);
   }
   return out;
@@ -338,8 +347,10 @@ export interface SesStoredEmail {
 }
 
 /** Mail the SES emulator accepted (its documented GET /store). */
-export async function sesEmails(sesEndpoint: string): Promise<SesStoredEmail[]> {
-  const res = await fetch(`${sesEndpoint}/store`);
+export async function sesEmails(sesEndpoint: string, sinceEpochSeconds?: number): Promise<SesStoredEmail[]> {
+  const res = await fetch(
+    `${sesEndpoint}/store${sinceEpochSeconds === undefined ? '' : `?since=${sinceEpochSeconds}`}`,
+  );
   return ((await res.json()) as { emails: SesStoredEmail[] }).emails;
 }
 

@@ -525,6 +525,9 @@ export async function startLineEmulator(opts: LineEmulatorOptions = {}): Promise
 
   // A client that hangs up mid-body (a timed-out test call) must not take the emulator down.
   const server = createServer((req, res) => void handle(req, res).catch(() => res.destroy()));
+  // Never close an idle keep-alive socket from this side: a busy client (fetch keeps sockets 4 s) could send
+  // on one that is closing and get "other side closed". The client closes its idle sockets itself.
+  server.keepAliveTimeout = 0;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => resolve());
