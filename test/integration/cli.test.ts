@@ -63,13 +63,23 @@ describe('errors', () => {
   });
 
   it('an unexpected error is one line; --verbose shows the stack', async () => {
-    const args = ['content', 'import', '--table', 'T', '--file', join(root, 'missing.json')];
-    const plain = await runCli(args);
+    // Nothing listens on port 9: the SDK's connection error is not one the CLI explains.
+    const env: NodeJS.ProcessEnv = {
+      PATH: process.env.PATH,
+      HOME: state('home-unexpected'),
+      AWS_REGION: 'ap-northeast-1',
+      AWS_ACCESS_KEY_ID: 'x',
+      AWS_SECRET_ACCESS_KEY: 'y',
+      AWS_ENDPOINT_URL_DYNAMODB: 'http://127.0.0.1:9',
+      AWS_MAX_ATTEMPTS: '1',
+    };
+    const args = ['report', '--table', 'T', '--tenant', 'demo-minato'];
+    const plain = await runCli(args, { env });
     expect(plain.code).toBe(1);
     expect(oneLine(plain.stderr)).toEqual([
-      expect.stringMatching(/^hagukumi: ENOENT.*\(--verbose shows the details\)$/),
+      expect.stringMatching(/^hagukumi: connect ECONNREFUSED.*\(--verbose shows the details\)$/),
     ]);
-    const verbose = await runCli(['--verbose', ...args]);
+    const verbose = await runCli(['--verbose', ...args], { env });
     expect(verbose.stderr).toMatch(/\n +at /);
   });
 
