@@ -215,6 +215,8 @@ export interface RunOptions {
   onShardDone?: (tenantId: string, failed: boolean) => void;
   /** How many shard workers run at once, like the event source's maximum concurrency. */
   concurrency?: number;
+  /** Number the worker containers from here: fresh containers read the environment anew (tests' tuning). */
+  firstContainer?: number;
   /**
    * Only these schedules fire (what EventBridge Scheduler does at one delivery time); only their tenants are
    * verified and summarised. Default: every tenant's schedule, one after the other.
@@ -247,7 +249,7 @@ export async function runDelivery(p: Provisioned, o: RunOptions): Promise<Tenant
     );
   }
   const worker = (container: number): SqsHandler => {
-    const handler = loadHandler<SQSEvent, SQSBatchResponse>('shard-worker', container);
+    const handler = loadHandler<SQSEvent, SQSBatchResponse>('shard-worker', (o.firstContainer ?? 0) + container);
     return async (event: SQSEvent, ctx) => {
       const res = await handler(event, ctx);
       const failed = new Set((res?.batchItemFailures ?? []).map((f) => f.itemIdentifier));

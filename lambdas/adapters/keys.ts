@@ -33,7 +33,7 @@ export const deliveryKeys = {
   layoutSk: 'LAYOUT',
   /**
    * A reader's subscriptions changed on this (tenant-local) date: written in the same transaction as the
-   * change. The shard worker re-reads those readers (strongly consistent) right before each batch, so a stop,
+   * change. The shard worker re-reads those readers (strongly consistent) right before each send, so a stop,
    * loss or deletion made after planning is honoured at send time and a change the eventually consistent
    * shard index has not seen yet is not missed.
    */

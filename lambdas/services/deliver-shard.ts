@@ -15,13 +15,12 @@ import type {
   EmailSender,
   LineSenderFactory,
   PlanStore,
-  StoredBatch,
   StoredPlan,
   SubscriptionReader,
   SubscriptionWriter,
   TenantDirectory,
 } from './ports';
-import { executeSends, type KeyedSend, type SendDeps } from './send-batch';
+import { executeSends, type SendCheck, type SendDeps } from './send-batch';
 import { changedReaders, freshDeliveries } from './send-time-check';
 
 export { addCounters, zeroCounters } from './counters';
@@ -87,7 +86,7 @@ export async function deliverShard(task: ShardTask, deps: DeliverShardDeps): Pro
     library: libraryIndexFor(await deps.content.getLibrary(tenant.library)),
   };
   const plan = existing ?? (await planShard(task, tenant, ctx, now, deps));
-  const sendDeps = sendDepsOf(deps);
+  const sendDeps: SendDeps = { ...sendDepsOf(deps), check: sendTimeCheck(task, tenant, ctx, plan, deps) };
   const planReaders = new Set(plan.batches.flatMap((b) => b.sends.flatMap(readerKeysOf)));
 
   let failedSends = 0;
@@ -102,7 +101,11 @@ export async function deliverShard(task: ShardTask, deps: DeliverShardDeps): Pro
       record([new DeadlineReachedError(sendDeps.remainingMs())]);
       break;
     }
-    const { outcome, failures } = await executeBatch(task, tenant, ctx, plan, batch, deps, sendDeps);
+    const keyed = batch.sends.map((send, sendNo) => ({
+      send,
+      retryKey: retryKey(task, plan.planId, batch.batchNo, sendNo),
+    }));
+    const { outcome, failures } = await executeSends(task, tenant, keyed, sendDeps);
     if (!record(failures)) continue;
     await deps.plans.markBatchDone(task, plan.planId, batch.batchNo, outcome);
     batch.outcome = outcome;
@@ -146,35 +149,36 @@ function sendDepsOf(deps: DeliverShardDeps): SendDeps {
 }
 
 /**
- * One batch, checked right before it is sent: readers who changed since planning are read afresh; a stop,
- * pause, loss or deletion takes them out, changed messages go in a send of their own. Planned sends keep
+ * The send-time check, right before each send: readers of the send who changed since planning are read afresh;
+ * a stop, pause, loss or deletion takes them out, changed messages go in a send of their own. Planned sends keep
  * their retry keys, so a retry after a crash gets 409 for whatever LINE already accepted.
  */
-async function executeBatch(
+function sendTimeCheck(
   task: ShardTask,
   tenant: TenantConfig,
   ctx: ResolveContext,
   plan: StoredPlan,
-  batch: StoredBatch,
   deps: DeliverShardDeps,
-  sendDeps: SendDeps,
-) {
-  const inBatch = new Set(batch.sends.flatMap(readerKeysOf));
-  const changed = (await changedReaders(task, tenant, plan.committedAt, deps.clock.now(), deps)).filter((k) =>
-    inBatch.has(k),
-  );
-  const { fresh, corrupt } = await freshDeliveries(task, changed, ctx, deps);
-  const revision = reviseSends(batch.sends, fresh);
-  const keyed: KeyedSend[] = revision.sends.flatMap((send, sendNo) =>
-    send ? [{ send, retryKey: retryKey(task, plan.planId, batch.batchNo, sendNo) }] : [],
-  );
-  keyed.push(...ownSends(task, tenant, plan.planId, revision.revised));
-  const result = await executeSends(task, tenant, keyed, sendDeps);
-  result.outcome.withheld += revision.withheld;
-  result.outcome.revised += revision.revised.length;
-  result.outcome.corrupt += corrupt;
-  result.outcome.failures += corrupt;
-  return result;
+): SendCheck {
+  return async (keyed) => {
+    const readers = new Set(readerKeysOf(keyed.send));
+    const changed = (await changedReaders(task, tenant, plan.committedAt, deps.clock.now(), deps)).filter((k) =>
+      readers.has(k),
+    );
+    if (changed.length === 0) return { sends: [keyed], withheld: 0, revised: 0, corrupt: 0 };
+    const { fresh, corrupt } = await freshDeliveries(task, changed, ctx, deps);
+    const revision = reviseSends([keyed.send], fresh);
+    const kept = revision.sends[0];
+    return {
+      sends: [
+        ...(kept ? [{ send: kept, retryKey: keyed.retryKey }] : []),
+        ...ownSends(task, tenant, plan.planId, revision.revised),
+      ],
+      withheld: revision.withheld,
+      revised: revision.revised.length,
+      corrupt,
+    };
+  };
 }
 
 /**

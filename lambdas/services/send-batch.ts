@@ -11,7 +11,17 @@ export interface KeyedSend {
   retryKey: string;
 }
 
+/** What the send-time check left of a send: it, a smaller one, nothing, plus own sends for revised readers. */
+export type SendCheck = (keyed: KeyedSend) => Promise<{
+  sends: KeyedSend[];
+  withheld: number;
+  revised: number;
+  corrupt: number;
+}>;
+
 export interface SendDeps {
+  /** Right before each send (after the deadline check). */
+  check?: SendCheck;
   plans: PlanStore;
   line: LineSenderFactory;
   email: EmailSender;
@@ -43,8 +53,20 @@ export async function executeSends(
 ): Promise<{ outcome: BatchOutcome; failures: unknown[] }> {
   const outcome = emptyOutcome();
   let line: LineSender | undefined;
-  const settled = await mapSettled(sends, deps.concurrency, async ({ send, retryKey }) => {
+  const settled = await mapSettled(sends, deps.concurrency, async (planned) => {
     if (!deps.mayStart()) throw new DeadlineReachedError(deps.remainingMs());
+    const checked = deps.check ? await deps.check(planned) : undefined;
+    if (checked) {
+      outcome.withheld += checked.withheld;
+      outcome.revised += checked.revised;
+      outcome.corrupt += checked.corrupt;
+      outcome.failures += checked.corrupt;
+    }
+    for (const keyed of checked?.sends ?? [planned]) await sendOne(keyed);
+  });
+  return { outcome, failures: settled.flatMap((r) => (r.status === 'rejected' ? [r.reason] : [])) };
+
+  async function sendOne({ send, retryKey }: KeyedSend): Promise<void> {
     if (send.kind === 'email') return sendEmail(task, tenant, send, deps, outcome);
     const recipients = send.kind === 'multicast' ? send.to.length : 1;
     if (deps.lineState.monthlyLimitReached) {
@@ -74,8 +96,7 @@ export async function executeSends(
         if (send.kind === 'multicast') outcome.multicastRequests += 1;
         else outcome.pushRequests += 1;
     }
-  });
-  return { outcome, failures: settled.flatMap((r) => (r.status === 'rejected' ? [r.reason] : [])) };
+  }
 }
 
 /**

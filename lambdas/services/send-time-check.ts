@@ -9,7 +9,7 @@ import type { ChangeFeed, SubscriptionReader } from './ports';
 
 /**
  * The shard index is eventually consistent and a plan is fixed once, so every reader change after (or just
- * before) planning is looked at again right before each batch: changes from this long before the plan's commit
+ * before) planning is looked at again right before each send: changes from this long before the plan's commit
  * on, far longer than the index ever lags behind the table.
  */
 export const INDEX_LAG_MARGIN_MS = 5 * 60_000;

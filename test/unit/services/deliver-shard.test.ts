@@ -301,6 +301,22 @@ describe('deliverShard: stops are final at send time (promise 1)', () => {
     expect(res.status === 'delivered' && res.counters.withheld).toBe(1);
   });
 
+  it('withholds a reader who stops while their batch is already being sent (checked before each send)', async () => {
+    const crowd = emailCrowd(10);
+    const w = world(crowd);
+    const last = [...crowd].sort((a, b) => (a.readerKey < b.readerKey ? -1 : 1)).at(-1)!;
+    w.email.behaviour = (_m, n) => {
+      if (n === 3) {
+        w.subs.put({ ...last, status: 'stopped', stoppedReason: 'reader', version: 2 });
+        w.changes.mark(last);
+      }
+      return 'accept';
+    };
+    await deliverShard(task(), w.deps());
+    expect(w.email.countTo(last.address)).toBe(0);
+    expect(w.email.delivered).toHaveLength(9);
+  });
+
   it('withholds a loss for the reader and the partner (both marked by the webhook), and deletion alike', async () => {
     const crowd = emailCrowd(55);
     const sorted = [...crowd].sort((a, b) => (a.readerKey < b.readerKey ? -1 : 1));
