@@ -54,7 +54,8 @@ describe('a full day for two tenants on the real emulators', () => {
       expect(s.ledger.failures).toBe(0);
       expect(s.ledger.multicastRequests).toBe(s.thisRun.lineMulticast);
       expect(s.ledger.pushRequests).toBe(s.thisRun.linePush);
-      expect(s.ledger.emails).toBe(s.thisRun.emails);
+      // A mail whose SES answer was lost (a loaded machine's timeout) is counted uncertain, never resent.
+      expect(s.ledger.emails + s.ledger.emailsUncertain).toBe(s.thisRun.emails);
       expect(s.thisRun.lineErrors).toBe(0);
     }
   });
