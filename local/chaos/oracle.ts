@@ -102,7 +102,7 @@ export interface OracleInput {
   lineAccepted: { requests: number; recipients: number };
   emailsAccepted: number;
   stops: StopEvent[];
-  /** Email readers whose claim was written by an invocation killed right after it (the documented window). */
+  /** Email readers whose claim was written by an invocation killed before SES saw the mail (the documented window). */
   emailClaimKilled: Set<string>;
   ledger: LedgerFigures;
   deadLettered: number;

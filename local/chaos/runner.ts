@@ -198,6 +198,8 @@ class Invocation {
   private paused = new Set<InvocationFault>();
   private slowSeen = 0;
   private dynamoRequests = 0;
+  /** Email claims written by this invocation whose mail SES has not been handed yet: a kill now leaves them open. */
+  private openClaims = new Set<string>();
 
   constructor(
     private readonly faults: InvocationFault[],
@@ -219,6 +221,12 @@ class Invocation {
     const claim = emailClaimKey(req);
     const newClaim = claim !== undefined && !this.claims.has(claim);
     if (newClaim) this.claims.add(claim);
+    if (newClaim) this.openClaims.add(JSON.parse(`"${claim}"`) as string);
+    if (req.service === 'ses')
+      for (const to of sesRecipients(req.body)) {
+        const key = this.state.byAddress.get(to)?.readerKey;
+        if (key) this.openClaims.delete(key);
+      }
     const matches = (p: PausePoint) =>
       (p.at === 'first' && req.service === 'dynamodb' && this.dynamoRequests === 1) ||
       (p.at === 'plan' && isPlanHeader(req)) ||
@@ -239,10 +247,8 @@ class Invocation {
           if (p.at === 'outcome' && outcome && this.outcomes === p.n) return this.kill('kill-before-ledger', false);
           if (p.at === 'plan' && isPlanHeader(req)) return this.kill('kill-after-plan', true);
           if (p.at === 'line' && line && this.lineSends === p.n) return this.kill('kill-mid-batch', true);
-          if (p.at === 'email-claim' && newClaim && this.claims.size === p.n) {
-            this.state.emailClaimKilled.add(JSON.parse(`"${claim}"`) as string);
+          if (p.at === 'email-claim' && newClaim && this.claims.size === p.n)
             return this.kill('kill-after-email-claim', true);
-          }
           break;
         }
         case 'throttle': {
@@ -297,6 +303,8 @@ class Invocation {
 
   private kill(kind: string, forwardFirst: boolean): ProxyDecision {
     this.killed = true;
+    // Whatever the kill point, a claim written before it whose mail SES never saw is the documented window.
+    for (const key of this.openClaims) this.state.emailClaimKilled.add(key);
     count(this.state, kind);
     return { kind: forwardFirst ? 'forward-then-reset' : 'reset' };
   }
@@ -330,6 +338,14 @@ function afterDeath(req: ProxiedRequest): ProxyDecision {
       contentType: 'application/json',
     };
   return { kind: 'reply', status: 400, body: awsError('AccessDeniedException', 'chaos: the container is dead') };
+}
+
+function sesRecipients(body: string): string[] {
+  try {
+    return (JSON.parse(body) as { Destination?: { ToAddresses?: string[] } }).Destination?.ToAddresses ?? [];
+  } catch {
+    return [];
+  }
 }
 
 /** DynamoDB's answer when another transaction holds one of the items: one cancellation reason per item. */
