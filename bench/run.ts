@@ -6,7 +6,6 @@ import { parseArgs } from 'node:util';
 import { SQSClient, ReceiveMessageCommand, DeleteMessageCommand } from '@aws-sdk/client-sqs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
-import type { IsoDate } from '../schemas/common';
 import { ShardTaskSchema } from '../schemas/delivery';
 import {
   buildLibraryIndex,
@@ -48,7 +47,7 @@ const N = Number(values.subscribers ?? (values.quick ? 2000 : 20000));
 const REGISTRATIONS = Number(values.registrations ?? (values.quick ? 20 : 200));
 const WEBHOOK_SECONDS = Number(values['webhook-seconds'] ?? (values.quick ? 10 : 60));
 const WEBHOOK_RATE = Number(values['webhook-rate']);
-const DATE = values.date as IsoDate;
+const DATE = values.date;
 
 const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -333,7 +332,7 @@ async function benchWebhookLoad(
   await benchDelivery();
   // Keep-alive sockets of the SDK clients would hold the process open for their idle timeout.
   process.exit(0);
-})().catch((err) => {
+})().catch((err: unknown) => {
   console.error(err);
   process.exit(1);
 });

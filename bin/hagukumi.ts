@@ -365,7 +365,7 @@ export async function main(argv: string[]): Promise<void> {
 function inspectError(err: Error): string {
   let text = err.stack ?? err.message;
   for (let cause = err.cause; cause; cause = cause instanceof Error ? cause.cause : undefined)
-    text += `\ncaused by: ${cause instanceof Error ? (cause.stack ?? cause.message) : String(cause)}`;
+    text += `\ncaused by: ${cause instanceof Error ? (cause.stack ?? cause.message) : JSON.stringify(cause)}`;
   return text;
 }
 

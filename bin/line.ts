@@ -30,7 +30,14 @@ function channelOf(local: LocalEndpointsFile, tenant: string): string {
   return channelId;
 }
 
-type QuickAction = { type: string; label: string; data?: string; uri?: string; min?: string; max?: string };
+interface QuickAction {
+  type: string;
+  label: string;
+  data?: string;
+  uri?: string;
+  min?: string;
+  max?: string;
+}
 
 function render(entries: ChatEntry[]): { text: string; actions: QuickAction[] } {
   const lines: string[] = [];
@@ -38,7 +45,7 @@ function render(entries: ChatEntry[]): { text: string; actions: QuickAction[] } 
   for (const e of entries) {
     if (e.from !== 'bot') continue;
     const m = e.message as { text?: string; quickReply?: { items: { action: QuickAction }[] } };
-    lines.push(`  [${e.via}] ${String(m.text ?? `(${e.message.type})`).replace(/\n/g, '\n         ')}`);
+    lines.push(`  [${e.via}] ${(m.text ?? `(${e.message.type})`).replace(/\n/g, '\n         ')}`);
     actions = m.quickReply?.items.map((i) => i.action) ?? [];
   }
   actions.forEach((a, n) =>

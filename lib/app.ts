@@ -7,7 +7,11 @@ import { InvalidTenantFileError, NoTenantFilesError } from './tenants';
 const app = new App();
 const context = (key: string): string | undefined => {
   const value: unknown = app.node.tryGetContext(key);
-  return value === undefined || value === null || value === '' ? undefined : String(value);
+  return value === undefined || value === null || value === ''
+    ? undefined
+    : typeof value === 'string'
+      ? value
+      : JSON.stringify(value);
 };
 
 try {

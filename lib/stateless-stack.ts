@@ -12,7 +12,7 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import type { FanOutEvent } from '../schemas/delivery';
-import { CONTENT_TABLE, DATA_TABLE, ENV } from '../schemas/tables';
+import { DATA_TABLE, ENV } from '../schemas/tables';
 import type { TenantConfig } from '../schemas/tenant';
 import { HagukumiFunction, handlerEntry } from './constructs/hagukumi-function';
 import { LineWebhookApi } from './constructs/line-webhook-api';

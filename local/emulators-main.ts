@@ -6,11 +6,10 @@ async function main() {
   const emulators = await startEmulators();
   process.stdout.write(`${JSON.stringify({ ready: true, endpoints: emulators.endpoints })}\n`);
   let stopping = false;
-  const stop = async () => {
+  const stop = () => {
     if (stopping) return;
     stopping = true;
-    await emulators.stop();
-    process.exit(0);
+    void emulators.stop().then(() => process.exit(0));
   };
   process.stdin.on('end', stop);
   process.stdin.on('close', stop);
@@ -19,7 +18,7 @@ async function main() {
   process.on('SIGINT', stop);
 }
 
-main().catch((err) => {
+main().catch((err: unknown) => {
   process.stderr.write(`emulators failed to start: ${err instanceof Error ? err.stack : String(err)}\n`);
   process.exit(1);
 });

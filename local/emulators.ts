@@ -74,10 +74,10 @@ async function startSes() {
   // The CommonJS default export sits one level deeper when loaded through import().
   const start =
     ((mod as { default: unknown }).default as { default?: unknown }).default ?? (mod as { default: unknown }).default;
-  const server = (await (start as (c: { host: string; port: number }) => Promise<Server>)({
+  const server = await (start as (c: { host: string; port: number }) => Promise<Server>)({
     host: '127.0.0.1',
     port: 0,
-  })) as Server;
+  });
   // Idle sockets are closed by the client (see the LINE emulator).
   server.keepAliveTimeout = 0;
   const addr = server.address();

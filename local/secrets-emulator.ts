@@ -15,7 +15,7 @@ export async function startSecretsEmulator(): Promise<SecretsEmulator> {
   const secrets = new Map<string, { arn: string; value: string; versionId: string; created: number }>();
   const server: Server = createServer((req, res) => {
     let body = '';
-    req.on('data', (c) => (body += c));
+    req.on('data', (c: Buffer) => (body += c.toString('utf8')));
     req.on('end', () => {
       const target = String(req.headers['x-amz-target'] ?? '').replace('secretsmanager.', '');
       const reply = (status: number, payload: unknown) => {

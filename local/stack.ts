@@ -252,7 +252,7 @@ export async function runDelivery(p: Provisioned, o: RunOptions): Promise<Tenant
     const handler = loadHandler<SQSEvent, SQSBatchResponse>('shard-worker', (o.firstContainer ?? 0) + container);
     return async (event: SQSEvent, ctx) => {
       const res = await handler(event, ctx);
-      const failed = new Set((res?.batchItemFailures ?? []).map((f) => f.itemIdentifier));
+      const failed = new Set(res.batchItemFailures.map((f) => f.itemIdentifier));
       for (const r of event.Records) {
         const tenantId = safeTenantOf(r.body);
         if (tenantId) finished.set(tenantId, Date.now());

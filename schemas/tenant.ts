@@ -65,7 +65,7 @@ export const TenantConfigSchema = z
           rateLimit: z.number().int().min(1).max(10_000).default(200),
           burstLimit: z.number().int().min(1).max(5_000).default(400),
         })
-        .refine((t) => t.burstLimit >= t.rateLimit, { message: 'burstLimit must be at least rateLimit' })
+        .refine((t) => t.burstLimit >= t.rateLimit, { error: 'burstLimit must be at least rateLimit' })
         .default({ rateLimit: 200, burstLimit: 400 }),
     }),
     email: z

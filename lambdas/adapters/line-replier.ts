@@ -20,11 +20,13 @@ export class BotSdkLineReplierFactory implements LineReplierFactory {
     if (!client) {
       const api = new messagingApi.MessagingApiClient({ channelAccessToken, baseURL: this.baseURL });
       client = {
-        reply: async (replyToken: string, messages: unknown[]) =>
-          void (await api.replyMessage({ replyToken, messages: messages as messagingApi.Message[] })),
+        reply: async (replyToken: string, messages: unknown[]) => {
+          await api.replyMessage({ replyToken, messages: messages as messagingApi.Message[] });
+        },
         // A push is retried by LINE's idempotency key, not here: the caller treats a failure as a lost notice.
-        push: async (to: string, messages: unknown[], retryKey: string) =>
-          void (await api.pushMessage({ to, messages: messages as messagingApi.Message[] }, retryKey)),
+        push: async (to: string, messages: unknown[], retryKey: string) => {
+          await api.pushMessage({ to, messages: messages as messagingApi.Message[] }, retryKey);
+        },
       };
       this.clients.set(channelAccessToken, client);
     }

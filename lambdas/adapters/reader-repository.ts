@@ -2,7 +2,7 @@ import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { IsoDate } from '../../schemas/common';
 import { WEBHOOK_DEDUPE_WINDOW_SECONDS } from '../../schemas/line-webhook';
-import { DialogSchema, InviteSchema, type Dialog, type Invite } from '../../schemas/dialog';
+import { DialogSchema, InviteSchema, type Invite } from '../../schemas/dialog';
 import { SubscriptionSchema, type Subscription } from '../../schemas/subscription';
 import { bucketOf } from '../domain/shard';
 import { addDays } from '../domain/dates';
@@ -301,12 +301,12 @@ export class ReaderRepository implements ReaderStore {
     if (items.length + inviteErasures.length > TRANSACTION_MAX_ITEMS) {
       for (let i = 0; i < inviteErasures.length; i += TRANSACTION_MAX_ITEMS)
         await this.db.send(
-          new TransactWriteCommand({ TransactItems: inviteErasures.slice(i, i + TRANSACTION_MAX_ITEMS) as never }),
+          new TransactWriteCommand({ TransactItems: inviteErasures.slice(i, i + TRANSACTION_MAX_ITEMS) }),
         );
     } else items.push(...inviteErasures);
     if (items.length > TRANSACTION_MAX_ITEMS) throw new TransactionTooLargeError(items.length);
     try {
-      await this.db.send(new TransactWriteCommand({ TransactItems: items as never }));
+      await this.db.send(new TransactWriteCommand({ TransactItems: items }));
       return true;
     } catch (err) {
       if (!(err instanceof TransactionCanceledException)) throw err;

@@ -111,7 +111,6 @@ export function postbackData(action: string, params: Record<string, string> = {}
 
 /** Trims, folds white space and drops control characters; undefined when nothing usable remains. */
 export function sanitizeNickname(raw: string): string | undefined {
-  // eslint-disable-next-line no-control-regex
   const cleaned = raw
     .normalize('NFKC')
     .replace(/[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e]/g, '')
@@ -129,7 +128,7 @@ class Conversation {
   private readonly out: ConversationOutput = { replies: [], dialog: undefined, changes: [] };
 
   constructor(private readonly i: ConversationInput) {
-    this.w = { ...DEFAULT_WORDING, ...i.tenant.wording } as Wording;
+    this.w = { ...DEFAULT_WORDING, ...i.tenant.wording };
   }
 
   handle(): ConversationOutput {

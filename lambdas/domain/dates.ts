@@ -2,9 +2,6 @@ import type { IsoDate } from '../../schemas/common';
 
 export class InvalidDateError extends Error {
   override readonly name = 'InvalidDateError';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-  }
 }
 
 const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;

@@ -37,6 +37,6 @@ const indexesByItems = new WeakMap<readonly ContentItem[], LibraryIndex>();
 /** `buildLibraryIndex`, remembered for the very same items array. */
 export function libraryIndexFor(items: readonly ContentItem[]): LibraryIndex {
   let index = indexesByItems.get(items);
-  if (!index) indexesByItems.set(items, (index = buildLibraryIndex(items as ContentItem[])));
+  if (!index) indexesByItems.set(items, (index = buildLibraryIndex(items)));
   return index;
 }

@@ -54,8 +54,8 @@ export function reviseSends(sends: readonly PlannedSend[], fresh: FreshDeliverie
         if (kept.length === 0) return null;
         return {
           ...send,
-          to: kept.map((i) => send.to[i] as string),
-          readerKeys: kept.map((i) => send.readerKeys[i] as string),
+          to: kept.map((i) => send.to[i]!),
+          readerKeys: kept.map((i) => send.readerKeys[i]!),
         };
       }
     }

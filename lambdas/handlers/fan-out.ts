@@ -1,6 +1,5 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
-import type { Context } from 'aws-lambda';
 import { FanOutEventSchema } from '../../schemas/delivery';
 import { ENV } from '../../schemas/tables';
 import { ContentRepository } from '../adapters/content-repository';
@@ -21,7 +20,7 @@ const deps = lazy(() => {
   };
 });
 
-export const handler = middy<unknown, FanOutResult, Error, Context>()
+export const handler = middy<unknown, FanOutResult>()
   .use(injectLambdaContext(logger))
   .handler(async (event) => {
     const result = await fanOut(FanOutEventSchema.parse(event), deps());

@@ -3,7 +3,7 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import httpErrorHandler from '@middy/http-error-handler';
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { ENV } from '../../schemas/tables';
 import { ContentRepository } from '../adapters/content-repository';
 import { createDocumentClient } from '../adapters/dynamo-client';
@@ -41,7 +41,7 @@ const deps = lazy((): LineWebhookDeps => {
 /** `/line/<tenantId>/webhook`: one route per tenant, so the tenant comes from the path. */
 const PATH = /^\/line\/([^/]+)\/webhook\/?$/;
 
-export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Error, Context>()
+export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
   .use(injectLambdaContext(logger))
   .use(logMetrics(metrics))
   // Anything unexpected becomes a bare 500: a server error never shows its message to the caller.

@@ -91,7 +91,7 @@ async function recordHandler(record: SQSRecord, context?: Context): Promise<void
   }
 }
 
-export const handler = middy<SQSEvent, SQSBatchResponse, Error, Context>()
+export const handler = middy<SQSEvent, SQSBatchResponse>()
   .use(injectLambdaContext(logger))
   .use(logMetrics(metrics))
   // With batch size 1 every failure is a full-batch failure; report it as an item failure like any other

@@ -8,7 +8,7 @@ export async function mapSettled<T, R>(
   limit: number,
   fn: (item: T, index: number) => Promise<R>,
 ): Promise<PromiseSettledResult<R>[]> {
-  const results: PromiseSettledResult<R>[] = new Array(items.length);
+  const results = new Array<PromiseSettledResult<R>>(items.length);
   let next = 0;
   const worker = async () => {
     for (let i = next++; i < items.length; i = next++) {

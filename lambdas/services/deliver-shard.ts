@@ -3,7 +3,7 @@ import type { ShardCounters, ShardTask } from '../../schemas/delivery';
 import type { TenantConfig } from '../../schemas/tenant';
 import { emailSubject, libraryIndexFor, planSends, readerKeysOf, reviseSends, type ReaderDelivery } from '../domain';
 import type { ResolveContext } from '../domain/resolve';
-import { addCounters, zeroCounters } from './counters';
+import { addCounters } from './counters';
 import { DeadlineReachedError, ShardIncompleteError } from './delivery-errors';
 import { UnknownTenantError } from './fan-out';
 import { planShard } from './plan-shard';

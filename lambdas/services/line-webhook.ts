@@ -73,7 +73,7 @@ export const newInviteCode = () =>
  */
 export async function handleLineWebhook(req: WebhookRequest, deps: LineWebhookDeps): Promise<WebhookResponse> {
   const tenant = /^[a-z][a-z0-9-]{1,39}$/.test(req.tenantId) ? await deps.tenants.getTenant(req.tenantId) : undefined;
-  if (!tenant || !tenant.line.enabled) return { status: 404, message: 'unknown tenant', handled: 0 };
+  if (!tenant?.line.enabled) return { status: 404, message: 'unknown tenant', handled: 0 };
   if (Buffer.byteLength(req.rawBody) > MAX_BODY_BYTES) return { status: 413, message: 'body too large', handled: 0 };
   const { channelSecret } = await deps.credentials.get(tenant);
   if (!req.signature || !validateSignature(req.rawBody, channelSecret, req.signature))

@@ -64,7 +64,7 @@ export async function executeSends(
     }
     for (const keyed of checked?.sends ?? [planned]) await sendOne(keyed);
   });
-  return { outcome, failures: settled.flatMap((r) => (r.status === 'rejected' ? [r.reason] : [])) };
+  return { outcome, failures: settled.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : [])) };
 
   async function sendOne({ send, retryKey }: KeyedSend): Promise<void> {
     if (send.kind === 'email') return sendEmail(task, tenant, send, deps, outcome);

@@ -77,7 +77,7 @@ async function main() {
 
 const rate = (runs: number, started: number) => ((runs / (Date.now() - started)) * 60_000).toFixed(1);
 
-main().catch((err) => {
+main().catch((err: unknown) => {
   console.error(err instanceof Error ? err.stack : err);
   process.exit(2);
 });

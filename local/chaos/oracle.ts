@@ -139,7 +139,8 @@ export function judge(o: OracleInput): OracleVerdict {
         );
     }
     if (expected.length === 0) {
-      if (got.length > 0) v.problems.push(`a reader with nothing due got ${got.length} send(s): ${got[0]!.texts}`);
+      if (got.length > 0)
+        v.problems.push(`a reader with nothing due got ${got.length} send(s): ${got[0]!.texts.join(' / ')}`);
       continue;
     }
     v.due++;

@@ -25,7 +25,7 @@ import { createDocumentClient } from '../../lambdas/adapters/dynamo-client';
 import { dataKeys, deliveryKeys } from '../../lambdas/adapters/keys';
 import { subscriptionItem } from '../../lambdas/adapters/subscription-repository';
 import type { Endpoints } from '../emulators';
-import { loadHandler, type LambdaHandler } from '../handlers';
+import { loadHandler } from '../handlers';
 import { lambdaContext } from '../lambda-context';
 import type { LineEmulatorControl, RecordedRequest } from '../line-emulator/types';
 import { provision, sesEmails, type Provisioned } from '../stack';
@@ -34,13 +34,7 @@ import { awsError, startFaultProxy, type FaultProxy, type ProxiedRequest, type P
 import { expectedTexts, judge, type LedgerFigures, type OracleVerdict, type Received, type StopEvent } from './oracle';
 import { chaosLibrary, chaosPopulation, chaosTenant, type Reader } from './population';
 import { Rng } from './rng';
-import {
-  drawSchedule,
-  type FaultSchedule,
-  type InvocationFault,
-  type PausePoint,
-  type ReaderEventKind,
-} from './schedule';
+import { drawSchedule, type InvocationFault, type PausePoint, type ReaderEventKind } from './schedule';
 
 /** Handlers' knobs for chaos: one send at a time (a deterministic request order), short LINE waits, no pacing. */
 const HANDLER_ENV = {
@@ -145,7 +139,7 @@ async function startWebhookProcess(env: NodeJS.ProcessEnv): Promise<{ url: strin
   );
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('chaos webhook did not start within 60 s')), 60_000);
-    createInterface({ input: child.stdout! }).once('line', (l) => {
+    createInterface({ input: child.stdout }).once('line', (l) => {
       clearTimeout(timer);
       resolve((JSON.parse(l) as { url: string }).url);
     });
@@ -371,7 +365,7 @@ function transactionConflict(body: string): ProxyDecision {
 }
 
 /** The taps a LINE user makes for each change of mind (the bot's own postback data). */
-function reactionSteps(kind: ReaderEventKind, subscriptionId: string): (string | 'unfollow')[] {
+function reactionSteps(kind: ReaderEventKind, subscriptionId: string): string[] {
   switch (kind) {
     case 'stop':
       return ['a=menu&m=stop', 'a=stop&c=stop'];
@@ -519,15 +513,12 @@ export async function runChaosSeed(stack: ChaosStack, seed: number, opts: RunOpt
       firstBody ??= message.Body;
       invocationNo = n;
       invocation = new Invocation(schedule.invocations.get(n) ?? [], state, onPause);
-      const handler = loadHandler<SQSEvent, SQSBatchResponse>('shard-worker', container) as LambdaHandler<
-        SQSEvent,
-        SQSBatchResponse
-      >;
+      const handler = loadHandler<SQSEvent, SQSBatchResponse>('shard-worker', container);
       let failed: boolean;
       const invStarted = Date.now();
       try {
         const res = await handler(sqsEvent(message, queueUrl), lambdaContext('shard-worker', 120_000));
-        failed = (res?.batchItemFailures ?? []).length > 0;
+        failed = res.batchItemFailures.length > 0;
       } catch {
         failed = true;
       }
@@ -657,7 +648,8 @@ async function react(
         : items.every((i) => i.status !== 'active' && (kind === 'unfollow' || i.status !== 'paused'));
   if (!held) {
     const said = (await stack.line.chat(channelId, reader.address)).filter((e) => e.from === 'bot').at(-1);
-    const text = said && 'message' in said ? String(said.message.text ?? said.message.type).slice(0, 80) : 'nothing';
+    const text =
+      said && 'message' in said ? JSON.stringify(said.message.text ?? said.message.type).slice(0, 80) : 'nothing';
     state.problems.push(
       `the reader's ${kind} did not take hold in the Data table (statuses ${items.map((i) => i.status).join(',') || 'none'}; the bot last said: ${text.replace(/\n/g, ' ')})`,
     );
@@ -690,8 +682,8 @@ async function setUpTenant(stack: ChaosStack, tenant: ReturnType<typeof chaosTen
     batchPut(stack.db, stack.p.tables.data, items, 8),
     stack.secrets
       .send(new CreateSecretCommand({ Name: tenant.line.secretName, SecretString }))
-      .catch(async (err: Error) => {
-        if (err.name !== 'ResourceExistsException') throw err;
+      .catch(async (err: unknown) => {
+        if (!(err instanceof Error && err.name === 'ResourceExistsException')) throw err;
         await stack.secrets.send(new PutSecretValueCommand({ SecretId: tenant.line.secretName, SecretString }));
       }),
   ]);

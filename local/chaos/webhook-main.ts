@@ -14,7 +14,7 @@ async function main() {
   process.on('SIGTERM', stop);
 }
 
-main().catch((err) => {
+main().catch((err: unknown) => {
   process.stderr.write(`chaos webhook failed to start: ${err instanceof Error ? err.stack : String(err)}\n`);
   process.exit(1);
 });

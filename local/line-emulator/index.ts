@@ -402,7 +402,7 @@ export async function startLineEmulator(opts: LineEmulatorOptions = {}): Promise
       },
       redeliver: async (webhookEventId) => {
         const sent = ch.events.get(webhookEventId);
-        if (!sent || sent.userId !== userId) throw new Error(`no event ${webhookEventId} was sent for ${userId}`);
+        if (sent?.userId !== userId) throw new Error(`no event ${webhookEventId} was sent for ${userId}`);
         return sendWebhook(ch, { ...sent.event, deliveryContext: { isRedelivery: true } });
       },
     };
@@ -439,7 +439,7 @@ export async function startLineEmulator(opts: LineEmulatorOptions = {}): Promise
       })();
     const path = url.pathname.replace(/^\/_emulator/, '');
     const ok = (b: unknown = {}): Reply => ({ status: 200, body: b });
-    const userAction = path.match(/^\/users\/([^/]+)\/(follow|unfollow|text|postback|redeliver)$/);
+    const userAction = /^\/users\/([^/]+)\/(follow|unfollow|text|postback|redeliver)$/.exec(path);
     if (method === 'POST' && userAction) {
       const u = user(need('channelId'), decodeURIComponent(userAction[1] ?? ''));
       switch (userAction[2]) {
@@ -455,7 +455,7 @@ export async function startLineEmulator(opts: LineEmulatorOptions = {}): Promise
           return ok(await u.redeliver(body.webhookEventId));
       }
     }
-    const webhook = path.match(/^\/channels\/([^/]+)\/webhook$/);
+    const webhook = /^\/channels\/([^/]+)\/webhook$/.exec(path);
     if (method === 'POST' && webhook) return ok(emulator.setWebhookUrl(decodeURIComponent(webhook[1] ?? ''), body.url));
     switch (`${method} ${path}`) {
       case 'POST /channels':

@@ -18,7 +18,7 @@ const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 /** LINE's webhookEventId is a ULID: 10 chars of millisecond time, 16 of randomness, Crockford base32. */
 export function ulid(ms: number): string {
   let time = '';
-  for (let t = ms, i = 0; i < 10; i++, t = Math.floor(t / 32)) time = CROCKFORD[t % 32] + time;
+  for (let t = ms, i = 0; i < 10; i++, t = Math.floor(t / 32)) time = CROCKFORD[t % 32]! + time;
   return time + [...randomBytes(16)].map((b) => CROCKFORD[b % 32]).join('');
 }
 

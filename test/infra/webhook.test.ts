@@ -102,7 +102,7 @@ describe('LINE webhook function', () => {
   // Its table, index, queue and secret access: test/infra/least-privilege.test.ts.
 
   it('alarms on function errors and on API 5xx, to the alarm topic', () => {
-    const topic = { Ref: logicalId(built.stateless.node.findChild('AlarmTopic') as never) };
+    const topic = { Ref: logicalId(built.stateless.node.findChild('AlarmTopic')) };
     built.statelessTemplate.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Namespace: 'AWS/Lambda',
       MetricName: 'Errors',

@@ -24,7 +24,7 @@ describe('seeded fault injection over the local stack', () => {
     });
     for (const seed of SEEDS) reports.push(await runChaosSeed(stack, seed, { readers: READERS }));
   });
-  afterAll(() => stack?.close());
+  afterAll(() => stack.close());
 
   const duringBatch = (p: string) => p.startsWith('sent after stop') && /before (LINE request|email claim)/.test(p);
   /**

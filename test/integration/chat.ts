@@ -5,7 +5,7 @@ import { SubscriptionSchema } from '../../schemas/subscription';
 import type { TestStack } from './helpers';
 import { dataKeys } from '../../lambdas/adapters/keys';
 
-type QuickAction = {
+interface QuickAction {
   type: string;
   label: string;
   data?: string;
@@ -13,7 +13,7 @@ type QuickAction = {
   min?: string;
   max?: string;
   initial?: string;
-};
+}
 
 /** A LINE user in a test: acts through the emulator (signed webhooks) and reads their chat as the app shows it. */
 export class ChatUser {
@@ -49,9 +49,7 @@ export class ChatUser {
 
   /** Texts of the bot messages, in order. */
   async botTexts(): Promise<string[]> {
-    return (await this.chat()).flatMap((e) =>
-      e.from === 'bot' ? [String((e.message as { text?: string }).text ?? '')] : [],
-    );
+    return (await this.chat()).flatMap((e) => (e.from === 'bot' ? [(e.message as { text?: string }).text ?? ''] : []));
   }
 
   async lastBotText(): Promise<string> {

@@ -28,9 +28,9 @@ describe('a full day for two tenants on the real emulators', () => {
     let checkedEmail = 0;
     for (const tenant of stack.tenants) {
       const expected = expectedTexts(tenant, population.get(tenant.tenantId) ?? [], library, DATE);
-      const channelId = stack.channels.get(tenant.tenantId)?.channelId as string;
+      const channelId = stack.channels.get(tenant.tenantId)?.channelId!;
       const line = await lineDeliveriesByUser(stack.line, channelId);
-      const mail = await emailsTo(stack.endpoints.ses, tenant.email?.from as string);
+      const mail = await emailsTo(stack.endpoints.ses, tenant.email?.from!);
       for (const [, want] of expected) {
         if (want.channel === 'line') {
           expect(line.get(want.address)).toEqual({ requests: 1, texts: want.texts });

@@ -8,7 +8,6 @@ import {
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { loadHandler } from '../../local/handlers';
 import type { IsoDate } from '../../schemas/common';
-import type { Subscription } from '../../schemas/subscription';
 import { lambdaContext } from '../../local/lambda-context';
 import { demoSubscriptions } from '../../local/seed';
 import { runDelivery, seedDemo } from '../../local/stack';

@@ -18,7 +18,7 @@ export function expectedTexts(
   const out = new Map<string, { channel: string; address: string; texts: string[] }>();
   for (const group of groupByReader(subs)) {
     const texts = resolveReader(group, date, ctx);
-    const first = group[0] as Subscription;
+    const first = group[0]!;
     if (texts.length > 0) out.set(first.readerKey, { channel: first.channel, address: first.address, texts });
   }
   return out;
@@ -61,8 +61,8 @@ export async function expectExactlyOnce(
 ) {
   for (const tenant of stack.tenants) {
     const expected = expectedTexts(tenant, population.get(tenant.tenantId) ?? [], library, date);
-    const line = await lineDeliveriesByUser(stack.line, stack.channels.get(tenant.tenantId)?.channelId as string);
-    const mail = await emailsTo(stack.endpoints.ses, tenant.email?.from as string, emailSubject(tenant, date));
+    const line = await lineDeliveriesByUser(stack.line, stack.channels.get(tenant.tenantId)?.channelId!);
+    const mail = await emailsTo(stack.endpoints.ses, tenant.email?.from!, emailSubject(tenant, date));
     const lineWant = [...expected.values()].filter((e) => e.channel === 'line');
     expect(new Map([...line].sort())).toEqual(
       new Map(lineWant.map((w) => [w.address, { requests: 1, texts: w.texts }] as const).sort()),

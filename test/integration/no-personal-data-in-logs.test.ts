@@ -30,12 +30,12 @@ const MARKERS = {
 const captured: string[] = [];
 const originals = { out: process.stdout.write.bind(process.stdout), err: process.stderr.write.bind(process.stderr) };
 function capture(stream: NodeJS.WriteStream) {
-  stream.write = ((chunk: unknown, ...rest: unknown[]) => {
+  stream.write = (chunk: unknown, ...rest: unknown[]) => {
     captured.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8'));
     const cb = rest.find((r) => typeof r === 'function') as (() => void) | undefined;
     cb?.();
     return true;
-  }) as typeof stream.write;
+  };
 }
 
 describe('no personal data in the logs', () => {
@@ -57,7 +57,7 @@ describe('no personal data in the logs', () => {
     if (savedLevel === undefined) delete process.env.POWERTOOLS_LOG_LEVEL;
     else process.env.POWERTOOLS_LOG_LEVEL = savedLevel;
     if (savedDev !== undefined) process.env.POWERTOOLS_DEV = savedDev;
-    await stack?.api?.close();
+    await stack.api?.close();
   });
 
   function markerSubscription(over: Partial<Subscription>): Subscription {

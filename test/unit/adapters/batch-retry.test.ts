@@ -11,7 +11,9 @@ import type { ShardTask } from '../../../schemas/delivery';
 const FAST = { attempts: 5, startingDelayMs: 1, maxDelayMs: 2 };
 const TABLE = 'Delivery';
 
-type PutRequest = { PutRequest: { Item: Record<string, unknown> } };
+interface PutRequest {
+  PutRequest: { Item: Record<string, unknown> };
+}
 
 /** A table that stores what it accepts and hands back the first `unprocessedPerCall(call)` requests unprocessed. */
 class FakeTable implements BatchWriteClient {
@@ -69,7 +71,10 @@ describe('batchPut', () => {
   });
 });
 
-type Entry = { Id: string; MessageBody: string };
+interface Entry {
+  Id: string;
+  MessageBody: string;
+}
 
 /** A queue that fails the entries `failFor(call, entry)` names, with the given sender-fault flag. */
 class FakeQueue implements SendMessageBatchClient {

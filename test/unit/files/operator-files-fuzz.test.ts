@@ -82,7 +82,7 @@ function apply(valid: Json, m: Mutation): string {
   if (m.kind === 'replace') parent[last as string] = m.value;
   else if (m.kind === 'delete') {
     if (Array.isArray(parent)) parent.splice(last as number, 1);
-    else delete parent[last as string];
+    else Reflect.deleteProperty(parent, last);
   } else Object.defineProperty(parent, m.key, { value: m.value, enumerable: true, writable: true, configurable: true });
   return JSON.stringify(copy, null, 2);
 }

@@ -118,7 +118,7 @@ it('shows the conversation in the chat: user actions and the bot replies, in ord
     emu
       .chat(channelId, parent)
       .map((c) =>
-        c.from === 'bot' ? `bot ${c.message.text}` : `user ${c.action} ${c.text ?? c.displayText ?? ''}`.trim(),
+        c.from === 'bot' ? `bot ${String(c.message.text)}` : `user ${c.action} ${c.text ?? c.displayText ?? ''}`.trim(),
       ),
   ).toEqual([
     'user follow',
