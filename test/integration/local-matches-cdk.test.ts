@@ -56,7 +56,7 @@ describe('the local stack builds what the CDK stack deploys', () => {
         ),
       ).toEqual(
         sortByName(
-          (cdk!.Properties.GlobalSecondaryIndexes as never[]).map(
+          ((cdk!.Properties.GlobalSecondaryIndexes ?? []) as never[]).map(
             (g: { IndexName: string; KeySchema: unknown; Projection: { ProjectionType: string } }) => ({
               IndexName: g.IndexName,
               KeySchema: g.KeySchema,
