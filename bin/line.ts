@@ -118,11 +118,13 @@ async function chat(o: { tenant: string; user?: string; state: string }) {
       }
     }
     // Piped input may have ended while its last lines are still buffered: the prompt is then plain output.
+    // Set by the readline 'close' handler meanwhile, which the type checker cannot see.
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
     if (closed) process.stdout.write('you> ');
     else rl.prompt();
     const next = await lines.next();
     if (next.done) break; // end of input (Ctrl-D)
-    const typed = String(next.value).trim();
+    const typed = next.value.trim();
     if (typed === '/quit') break;
     input = typed === '' ? undefined : typed;
   }

@@ -229,8 +229,8 @@ describe('against a running local stack (endpoints.json written as npm start doe
       input: '\n1\n9\n/quit\n',
     });
     expect({ code: res.code, stderr: res.stderr }).toEqual({ code: 0, stderr: '' });
-    const said = (await stack.line.chat(channelId, user)).filter((e) => e.from === 'user');
-    expect(said.map((e) => (e.from === 'user' ? e.action : ''))).toEqual(['follow', 'postback', 'text']);
+    const said = (await stack.line.chat(channelId, user)).flatMap((e) => (e.from === 'user' ? [e] : []));
+    expect(said.map((e) => e.action)).toEqual(['follow', 'postback', 'text']);
     expect(said[2]).toMatchObject({ text: '9' });
     expect(res.stdout.match(/you> /g)?.length).toBe(4);
   });

@@ -14,7 +14,7 @@ describe('the Node the machine needs', () => {
     const unmet = Object.entries(lock.packages)
       .filter(([path]) => path !== '')
       .map(([path, p]) => [path, Array.isArray(p.engines) ? undefined : p.engines?.node] as const)
-      .filter(([, range]) => range !== undefined && validRange(range) !== null && !satisfies(oldest, range!))
+      .filter(([, range]) => range !== undefined && validRange(range) !== null && !satisfies(oldest, range))
       .map(([path, range]) => `${path.replace(/^.*node_modules\//, '')} wants ${range}`);
     expect(unmet).toEqual([]);
   });
