@@ -1,13 +1,9 @@
 import * as fs from 'node:fs';
 import { ContentLibrarySchema, type ContentLibrary } from '../schemas/content';
-import { displayPath, unknownFields } from './tenants';
+import { describeProblems, displayPath, unknownFields, type TenantFileProblem } from './tenants';
 
-export interface ContentFileProblem {
-  readonly file: string;
-  /** Dotted path of the offending field (`items.12.day`); empty when the problem is the file as a whole. */
-  readonly field: string;
-  readonly reason: string;
-}
+/** The same shape as a tenant file's problem: file, dotted field path (`items.12.day`), reason. */
+export type ContentFileProblem = TenantFileProblem;
 
 /** A content library file is unusable; the message has one line per problem: `<file>: <field>: <reason>`. */
 export class InvalidContentFileError extends Error {
@@ -16,12 +12,7 @@ export class InvalidContentFileError extends Error {
     readonly problems: readonly ContentFileProblem[],
     options?: { cause?: unknown },
   ) {
-    super(
-      `Invalid content library:\n${problems
-        .map((p) => `  ${p.file}: ${p.field ? `${p.field}: ` : ''}${p.reason}`)
-        .join('\n')}`,
-      options,
-    );
+    super(describeProblems('Invalid content library', problems), options);
   }
 }
 

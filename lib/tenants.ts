@@ -15,6 +15,10 @@ export interface TenantFileProblem {
   readonly reason: string;
 }
 
+/** A title, then one line per problem: `<file>: <field>: <reason>`. */
+export const describeProblems = (title: string, problems: readonly TenantFileProblem[]) =>
+  `${title}:\n${problems.map((p) => `  ${p.file}: ${p.field ? `${p.field}: ` : ''}${p.reason}`).join('\n')}`;
+
 /** One or more tenant files are unusable; the message has one line per problem: `<file>: <field>: <reason>`. */
 export class InvalidTenantFileError extends Error {
   override readonly name = 'InvalidTenantFileError';
@@ -22,12 +26,7 @@ export class InvalidTenantFileError extends Error {
     readonly problems: readonly TenantFileProblem[],
     options?: { cause?: unknown },
   ) {
-    super(
-      `Invalid tenant configuration:\n${problems
-        .map((p) => `  ${p.file}: ${p.field ? `${p.field}: ` : ''}${p.reason}`)
-        .join('\n')}`,
-      options,
-    );
+    super(describeProblems('Invalid tenant configuration', problems), options);
   }
 }
 

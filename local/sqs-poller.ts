@@ -89,7 +89,8 @@ export async function drainQueue(o: DrainOptions): Promise<DrainResult> {
   return result;
 }
 
-async function isEmpty(sqs: SQSClient, queueUrl: string): Promise<boolean> {
+/** No message visible, in flight or delayed. */
+export async function isEmpty(sqs: SQSClient, queueUrl: string): Promise<boolean> {
   const res = await sqs.send(
     new GetQueueAttributesCommand({
       QueueUrl: queueUrl,

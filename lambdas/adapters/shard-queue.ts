@@ -7,17 +7,15 @@ import {
 import { backOff } from 'exponential-backoff';
 import type { ShardTask } from '../../schemas/delivery';
 import type { ShardQueue } from '../services/ports';
+import type { BatchRetryPolicy } from './batch-write';
 
 /** The part of SQSClient the queue needs; tests pass a fake. */
 export interface SendMessageBatchClient {
   send(command: SendMessageBatchCommand): Promise<SendMessageBatchCommandOutput>;
 }
 
-export interface QueueRetryPolicy {
-  readonly attempts: number;
-  readonly startingDelayMs: number;
-  readonly maxDelayMs: number;
-}
+/** The same knobs as batch writes: full jitter, bounded attempts and delay. */
+export type QueueRetryPolicy = BatchRetryPolicy;
 
 export const DEFAULT_QUEUE_RETRY: QueueRetryPolicy = { attempts: 6, startingDelayMs: 50, maxDelayMs: 2_000 };
 

@@ -10,7 +10,6 @@ import { CreateSecretCommand, PutSecretValueCommand, SecretsManagerClient } from
 import {
   ChangeMessageVisibilityCommand,
   DeleteMessageCommand,
-  GetQueueAttributesCommand,
   ReceiveMessageCommand,
   SendMessageCommand,
   type Message,
@@ -28,6 +27,7 @@ import type { Endpoints } from '../emulators';
 import { loadHandler } from '../handlers';
 import { lambdaContext } from '../lambda-context';
 import type { LineEmulatorControl, RecordedRequest } from '../line-emulator/types';
+import { isEmpty } from '../sqs-poller';
 import { provision, sesEmails, type Provisioned } from '../stack';
 import { todayIn } from './calendar';
 import { awsError, startFaultProxy, type FaultProxy, type ProxiedRequest, type ProxyDecision } from './fault-proxy';
@@ -506,7 +506,7 @@ export async function runChaosSeed(stack: ChaosStack, seed: number, opts: RunOpt
       }
       const message = await receiveOne(stack, queueUrl);
       if (!message) {
-        if (await queueEmpty(stack, queueUrl)) break;
+        if (await isEmpty(stack.p.sqs, queueUrl)) break;
         await new Promise((r) => setTimeout(r, 20));
         continue;
       }
@@ -797,28 +797,6 @@ async function receiveOne(stack: ChaosStack, queueUrl: string): Promise<Message 
     }),
   );
   return res.Messages?.[0];
-}
-
-async function queueEmpty(stack: ChaosStack, queueUrl: string): Promise<boolean> {
-  const a =
-    (
-      await stack.p.sqs.send(
-        new GetQueueAttributesCommand({
-          QueueUrl: queueUrl,
-          AttributeNames: [
-            'ApproximateNumberOfMessages',
-            'ApproximateNumberOfMessagesNotVisible',
-            'ApproximateNumberOfMessagesDelayed',
-          ],
-        }),
-      )
-    ).Attributes ?? {};
-  return (
-    Number(a.ApproximateNumberOfMessages ?? 0) +
-      Number(a.ApproximateNumberOfMessagesNotVisible ?? 0) +
-      Number(a.ApproximateNumberOfMessagesDelayed ?? 0) ===
-    0
-  );
 }
 
 function sqsEvent(m: Message, queueUrl: string): SQSEvent {
