@@ -1,6 +1,6 @@
 import { deflateSync, crc32 } from 'node:zlib';
 import { messagingApi } from '@line/bot-sdk';
-import { postbackData } from '../domain/conversation';
+import { postbackData } from '../domain/replies';
 
 /** The menu every tenant gets: 3 x 2 areas whose postbacks the conversation understands (`a=menu&m=...`). */
 export const RICH_MENU_AREAS = [

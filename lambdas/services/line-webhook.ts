@@ -13,7 +13,8 @@ import {
 import type { Subscription } from '../../schemas/subscription';
 import type { TenantConfig } from '../../schemas/tenant';
 import { addDays, libraryIndexFor, localDate } from '../domain';
-import { converse, type BotMessage, type Change } from '../domain/conversation';
+import { converse, type Change } from '../domain/dialog';
+import type { BotMessage } from '../domain/replies';
 import {
   ConcurrentChangeError,
   type Clock,

@@ -1,17 +1,13 @@
 import fc from 'fast-check';
 import {
-  addMonths,
-  BIRTHDAY_MAX_DAYS,
   converse,
-  DUE_DATE_MAX_DAYS,
-  INVITE_VALID_DAYS,
-  postbackData,
   type Change,
   type ConversationOutput,
   type Dialog,
   type Invite,
-  type QuickReplyItem,
-} from '../../../lambdas/domain/conversation';
+} from '../../../lambdas/domain/dialog';
+import { addMonths, BIRTHDAY_MAX_DAYS, DUE_DATE_MAX_DAYS, INVITE_VALID_DAYS } from '../../../lambdas/domain/lifecycle';
+import { postbackData, type QuickReplyItem } from '../../../lambdas/domain/replies';
 import { addDays } from '../../../lambdas/domain/dates';
 import { buildLibraryIndex } from '../../../lambdas/domain/library';
 import { bucketOf } from '../../../lambdas/domain/shard';

@@ -1,4 +1,5 @@
-import { converse, postbackData, type ConversationOutput, type Dialog } from '../../../lambdas/domain/conversation';
+import { converse, type ConversationOutput, type Dialog } from '../../../lambdas/domain/dialog';
+import { postbackData } from '../../../lambdas/domain/replies';
 import { buildLibraryIndex } from '../../../lambdas/domain/library';
 import { bucketOf } from '../../../lambdas/domain/shard';
 import type { IsoDate } from '../../../schemas/common';

@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { addDays } from '../../../lambdas/domain/dates';
-import { postbackData, type Dialog, type Invite } from '../../../lambdas/domain/conversation';
+import type { Dialog, Invite } from '../../../lambdas/domain/dialog';
+import { postbackData } from '../../../lambdas/domain/replies';
 import { bucketOf } from '../../../lambdas/domain/shard';
 import { readerKeys } from '../../../lambdas/services/reader-keys';
 import {
