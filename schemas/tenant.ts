@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { AudienceSchema, TenantIdSchema, TrackSchema } from './common';
+import { sharedSurvey } from './shared-surveys';
+import { ScreeningConfigSchema, SharedSurveyUseSchema, TenantSurveySchema } from './survey';
 import { WordingSchema } from './wording';
 
 const HhMmSchema = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected a time as HH:MM (24 h)');
@@ -86,6 +88,12 @@ export const TenantConfigSchema = z
     consultation: z.array(ConsultationContactSchema).default([]),
     /** Overrides of the conversation's default Japanese wording (schemas/wording.ts). */
     wording: WordingSchema.default({}),
+    /** The tenant's own surveys (schemas/survey.ts). */
+    surveys: z.array(TenantSurveySchema).default([]),
+    /** Shared library surveys (schemas/shared-surveys.ts) this tenant asks, with its own timing. */
+    sharedSurveys: z.array(SharedSurveyUseSchema).default([]),
+    /** EPDS / PHQ-9 screening with staff alerts; off when absent. */
+    screening: ScreeningConfigSchema.optional(),
   })
   .superRefine((t, ctx) => {
     const seen = new Set<string>();
@@ -93,6 +101,26 @@ export const TenantConfigSchema = z
       const key = `${o.track}/${o.day}/${o.audience ?? '*'}`;
       if (seen.has(key)) ctx.addIssue({ code: 'custom', path: ['overlays', i], message: `duplicate overlay ${key}` });
       seen.add(key);
+    });
+    // Answers are stored under the survey id: two surveys with one id would mix their answers.
+    const surveyIds = new Map<string, string>([
+      ['epds', 'the EPDS screening'],
+      ['phq9', 'the PHQ-9 screening'],
+    ]);
+    const claim = (id: string, path: (string | number)[], what: string) => {
+      const earlier = surveyIds.get(id);
+      if (earlier) ctx.addIssue({ code: 'custom', path, message: `survey id "${id}" is already used by ${earlier}` });
+      else surveyIds.set(id, what);
+    };
+    t.surveys.forEach((s, i) => claim(s.id, ['surveys', i, 'id'], `surveys.${i}`));
+    t.sharedSurveys.forEach((s, i) => {
+      if (!sharedSurvey(s.shared))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['sharedSurveys', i, 'shared'],
+          message: `no shared survey "${s.shared}" in the library (schemas/shared-surveys.ts)`,
+        });
+      claim(s.shared, ['sharedSurveys', i, 'shared'], `sharedSurveys.${i}`);
     });
   });
 export type TenantConfig = z.infer<typeof TenantConfigSchema>;
