@@ -51,6 +51,7 @@ export function addHagukumiStacks(app: App, options: HagukumiAppOptions): Haguku
     deliveryTable: stateful.deliveryTable,
     contentTable: stateful.contentTable,
     readerKeySecret: stateful.readerKeySecret,
+    emailTokenSecret: stateful.emailTokenSecret,
     lineApiBaseUrl,
   });
   return { stateful, stateless };

@@ -25,6 +25,8 @@ export class StatefulStack extends Stack {
   readonly contentTable: Table;
   /** The key of the readers' keyed hashes (no item key holds a LINE id or email address). */
   readonly readerKeySecret: Secret;
+  /** The signing keys of the email links' tokens (confirm, preferences, unsubscribe, survey). */
+  readonly emailTokenSecret: Secret;
 
   constructor(scope: Construct, id: string, props: StatefulStackProps) {
     super(scope, id, props);
@@ -43,6 +45,24 @@ export class StatefulStack extends Stack {
       id: 'AwsSolutions-SMG4',
       reason:
         'The reader key secret must never rotate: every reader key (partition key) is an HMAC made with it, so a new value would disconnect every reader from their data.',
+    });
+
+    this.emailTokenSecret = new Secret(this, 'EmailTokenSecret', {
+      description:
+        'hagukumi: HMAC keys of the signed tokens in email links ({"currentId","current","previousId","previous"})',
+      generateSecretString: {
+        secretStringTemplate: JSON.stringify({ currentId: '1' }),
+        generateStringKey: 'current',
+        passwordLength: 64,
+        excludePunctuation: true,
+      },
+      // Links already mailed (unsubscribe links must keep working) are signed with it.
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    Validations.of(this.emailTokenSecret).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason:
+        'Rotated by the operator like the LINE secrets (README, email tokens): the new key becomes "current" and the old one "previous", so links already mailed keep verifying; a rotation Lambda replacing the value whole would break every unsubscribe link in every inbox.',
     });
 
     this.writeTenantConfigs(props.tenants);

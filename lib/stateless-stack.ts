@@ -26,6 +26,8 @@ export interface StatelessStackProps extends StackProps {
   readonly contentTable: ITable;
   /** The reader key secret of the deployment (stateful stack). */
   readonly readerKeySecret: ISecret;
+  /** The signing keys of the email links' tokens (stateful stack). */
+  readonly emailTokenSecret: ISecret;
   /** Points the worker at another LINE API (an emulator in a test account); LINE's production API when absent. */
   readonly lineApiBaseUrl?: string;
 }

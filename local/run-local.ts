@@ -16,6 +16,7 @@ import {
   seedDemo,
   type Provisioned,
   type TenantRunSummary,
+  persistentEmailTokenSecret,
   persistentReaderKeySecret,
 } from './stack';
 
@@ -118,6 +119,7 @@ export async function startLocal(o: LocalRunOptions): Promise<LocalStack> {
       queue: { visibilityTimeoutSeconds: 60 },
       // The kept tables hold reader keys made with this secret.
       readerKeySecret: persistentReaderKeySecret(join(dataDir, 'reader-key')),
+      emailTokenSecret: persistentEmailTokenSecret(join(dataDir, 'email-token')),
     });
     creating.done(
       `tables, queues, content and ${tenants.length} tenants (${tenants.map((t) => t.tenantId).join(', ')}) ready in ${creating.seconds()} s`,

@@ -25,6 +25,7 @@ import { addCounters, zeroCounters } from '../lambdas/services/deliver-shard';
 import { SubscriptionRepository } from '../lambdas/adapters/subscription-repository';
 import { buildLibraryIndex, groupByReader, resolveReader } from '../lambdas/domain';
 import { readerKeys, type ReaderKeys } from '../lambdas/services/reader-keys';
+import { keyringFromSecret, TokenSecretSchema, type TokenKeyring } from '../lambdas/services/email-tokens';
 import { loadContentLibraryFile } from '../lib/content-file';
 import { loadTenants } from '../lib/tenants';
 import { awsEnvFor, type Endpoints } from './emulators';
@@ -60,6 +61,8 @@ export interface ProvisionOptions {
   webhook?: boolean;
   /** The deployment's reader key secret; a fresh random one when absent (see `persistentReaderKeySecret`). */
   readerKeySecret?: string;
+  /** The email token secret's JSON; a fresh key when absent (`npm start` keeps one, so mailed links keep working). */
+  emailTokenSecret?: string;
 }
 
 export interface LocalChannel {
@@ -82,6 +85,8 @@ export interface Provisioned {
   libraries: ContentLibrary[];
   /** Reader keys as the handlers compute them (the same secret): the seeder and tests use these. */
   readerKeys: ReaderKeys;
+  /** The email links' signing keys, as the handlers read them: tests sign their own (tampered, expired) tokens. */
+  emailTokenKeys: TokenKeyring;
 }
 
 /**
@@ -91,6 +96,19 @@ export interface Provisioned {
 export function persistentReaderKeySecret(file: string): string {
   if (existsSync(file)) return readFileSync(file, 'utf8').trim();
   const secret = randomBytes(32).toString('base64url');
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, `${secret}\n`, { mode: 0o600 });
+  return secret;
+}
+
+/** The email token secret's shape (see SecretsManagerEmailTokenKeys), with one fresh key. */
+export const newEmailTokenSecret = () =>
+  JSON.stringify({ currentId: '1', current: randomBytes(32).toString('base64url') });
+
+/** Like `persistentReaderKeySecret`, for the email token keys: links in mails of earlier runs keep working. */
+export function persistentEmailTokenSecret(file: string): string {
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  const secret = newEmailTokenSecret();
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, `${secret}\n`, { mode: 0o600 });
   return secret;
@@ -117,6 +135,7 @@ export async function provision(o: ProvisionOptions): Promise<Provisioned> {
   const sqs = new SQSClient({});
   const tables = await ensureTables(ddb, o.prefix);
   const readerKeySecretName = `${o.prefix}/reader-key`;
+  const emailTokenSecretName = `${o.prefix}/email-token`;
   const queues = await ensureQueues(sqs, o.endpoints.sqs, o.prefix, o.queue);
   Object.assign(process.env, {
     [ENV.dataTable]: tables.data,
@@ -125,6 +144,7 @@ export async function provision(o: ProvisionOptions): Promise<Provisioned> {
     [ENV.shardQueueUrl]: queues.shardQueueUrl,
     [ENV.lineApiBaseUrl]: o.line.url,
     [ENV.readerKeySecret]: readerKeySecretName,
+    [ENV.emailTokenSecret]: emailTokenSecretName,
     // Locally, logs and metrics would drown the summary; the handlers still run their Powertools code paths.
     POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'SILENT',
     POWERTOOLS_METRICS_DISABLED: 'true',
@@ -134,6 +154,8 @@ export async function provision(o: ProvisionOptions): Promise<Provisioned> {
   const secrets = new SecretsManagerClient({});
   const readerKeySecret = o.readerKeySecret ?? randomBytes(32).toString('base64url');
   await putSecret(secrets, readerKeySecretName, readerKeySecret);
+  const emailTokenSecret = o.emailTokenSecret ?? newEmailTokenSecret();
+  await putSecret(secrets, emailTokenSecretName, emailTokenSecret);
   const channels = new Map<string, LocalChannel>();
   for (const tenant of o.tenants) {
     await writeTenant(db, tables.content, tenant);
@@ -167,6 +189,7 @@ export async function provision(o: ProvisionOptions): Promise<Provisioned> {
     api,
     libraries: o.libraries,
     readerKeys: readerKeys(readerKeySecret),
+    emailTokenKeys: keyringFromSecret(TokenSecretSchema.parse(JSON.parse(emailTokenSecret))),
   };
 }
 

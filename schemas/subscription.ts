@@ -42,5 +42,10 @@ export const SubscriptionSchema = z.object({
   eraseOn: IsoDateSchema.optional(),
   /** For email readers: the opaque token of the one-click unsubscribe link. */
   unsubscribeToken: z.string().optional(),
+  /**
+   * For email readers: the reader's token version (the same on all their subscriptions). Signed links carry it;
+   * a stop, a deletion or "revoke my links" gives the reader a new one, and every older link is revoked.
+   */
+  tokenVersion: z.string().min(1).max(40).optional(),
 });
 export type Subscription = z.infer<typeof SubscriptionSchema>;

@@ -52,4 +52,6 @@ export const ENV = {
   lineApiBaseUrl: 'LINE_API_BASE_URL',
   /** Name (or ARN) of the deployment's reader key secret in Secrets Manager. */
   readerKeySecret: 'READER_KEY_SECRET',
+  /** Name (or ARN) of the secret with the signing keys of the email links' tokens. */
+  emailTokenSecret: 'EMAIL_TOKEN_SECRET',
 } as const;

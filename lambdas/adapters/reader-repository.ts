@@ -3,6 +3,7 @@ import { GetCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@
 import type { IsoDate } from '../../schemas/common';
 import { WEBHOOK_DEDUPE_WINDOW_SECONDS } from '../../schemas/line-webhook';
 import { DialogSchema, InviteSchema, type Invite } from '../../schemas/dialog';
+import { PendingSignupSchema } from '../../schemas/email';
 import { SubscriptionSchema, type Subscription } from '../../schemas/subscription';
 import { bucketOf } from '../domain/shard';
 import { addDays } from '../domain/dates';
@@ -28,6 +29,8 @@ export const readerItemKeys = {
   /** A reference to an invite the reader made, so that erasure finds the invite by its code. */
   inviteRefSk: (code: string) => `INVREF#${code}`,
   inviteRefPrefix: 'INVREF#',
+  /** An email sign-up waiting for its confirmation; TTL removes it after 48 h. */
+  pendingSignupSk: 'EMAIL#PENDING',
 };
 
 export class TransactionTooLargeError extends Error {
@@ -40,14 +43,14 @@ export class TransactionTooLargeError extends Error {
 export interface ReaderRepositoryOptions {
   now?: () => number;
   /** A stored dialog or invite failed its schema and was treated as absent: counted by kind, never logged with content. */
-  onCorruptItem?: (kind: 'dialog' | 'invite') => void;
+  onCorruptItem?: (kind: 'dialog' | 'invite' | 'pending-signup') => void;
 }
 
 type TransactItem = Record<string, unknown>;
 
 export class ReaderRepository implements ReaderStore {
   private readonly now: () => number;
-  private readonly onCorruptItem: (kind: 'dialog' | 'invite') => void;
+  private readonly onCorruptItem: (kind: 'dialog' | 'invite' | 'pending-signup') => void;
 
   constructor(
     private readonly db: DynamoDBDocumentClient,
@@ -64,7 +67,12 @@ export class ReaderRepository implements ReaderStore {
     const nowSeconds = Math.floor(this.now() / 1000);
     const dialogItem = items.find((i) => i.sk === dataKeys.dialogSk && Number(i.expiresAt) > nowSeconds);
     const meta = items.find((i) => i.sk === readerItemKeys.metaSk);
+    const pendingItem = items.find((i) => i.sk === readerItemKeys.pendingSignupSk && Number(i.expiresAt) > nowSeconds);
+    const pendingSignup = pendingItem
+      ? this.parseStored(PendingSignupSchema, pendingItem.signup, 'pending-signup')
+      : undefined;
     return {
+      ...(pendingSignup ? { pendingSignup } : {}),
       subscriptions: items.filter((i) => String(i.sk).startsWith('SUB#')).map(toSubscription),
       dialog: dialogItem ? this.parseStored(DialogSchema, dialogItem.dialog, 'dialog') : undefined,
       lastEventAt: meta && typeof meta.lastEventAt === 'number' ? meta.lastEventAt : undefined,
@@ -74,7 +82,7 @@ export class ReaderRepository implements ReaderStore {
   private parseStored<T>(
     schema: { safeParse(v: unknown): { success: true; data: T } | { success: false } },
     raw: unknown,
-    kind: 'dialog' | 'invite',
+    kind: 'dialog' | 'invite' | 'pending-signup',
   ): T | undefined {
     let json: unknown;
     try {
@@ -279,6 +287,28 @@ export class ReaderRepository implements ReaderStore {
           },
         });
       }
+    }
+
+    if (w.pendingSignup && !w.deleteReader) {
+      const key = { pk: readerPk, sk: readerItemKeys.pendingSignupSk };
+      if ('put' in w.pendingSignup) {
+        const signup = PendingSignupSchema.parse(w.pendingSignup.put);
+        items.push({
+          Put: {
+            TableName: T,
+            Item: { ...key, jti: signup.jti, signup: JSON.stringify(signup), expiresAt: signup.expiresAt },
+          },
+        });
+      } else
+        items.push({
+          Delete: {
+            TableName: T,
+            Key: key,
+            // Single use: a second confirmation (a reload, a scanner, a race of two clicks) finds it gone.
+            ConditionExpression: 'jti = :jti',
+            ExpressionAttributeValues: { ':jti': w.pendingSignup.consume },
+          },
+        });
     }
 
     for (const readerKey of changedReaders) {

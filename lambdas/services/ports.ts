@@ -4,6 +4,8 @@ import type { PlannedSend, ShardCounters, ShardTask, LineTextMessage } from '../
 import type { Subscription } from '../../schemas/subscription';
 import type { TenantConfig } from '../../schemas/tenant';
 import type { Dialog, Invite } from '../../schemas/dialog';
+import type { PendingSignup } from '../../schemas/email';
+import type { TokenKeyring } from './email-tokens';
 import type { ReaderKeys } from './reader-keys';
 
 /** The services talk to the outside only through these ports; adapters implement them. */
@@ -163,6 +165,8 @@ export interface ReaderState {
   dialog: Dialog | undefined;
   /** The `timestamp` of the last event applied for this reader (the reader's meta item); undefined before any. */
   lastEventAt: number | undefined;
+  /** An email sign-up waiting for its confirmation (not yet expired). */
+  pendingSignup?: PendingSignup;
 }
 
 /** A subscription to store: `version` is the version it was read at (0 for a new one). */
@@ -192,6 +196,11 @@ export interface ReaderWrite {
   redeemedInvite?: string;
   dialog: Dialog | null | undefined;
   /**
+   * An email sign-up to keep until it is confirmed (replacing an older one), or the id of the one this write
+   * confirms: deleted only if it is still there with that id, so a confirmation link works once.
+   */
+  pendingSignup?: { put: PendingSignup } | { consume: string };
+  /**
    * Erase everything stored about the reader (subscriptions, dialog, meta, family links, invites they made, email
    * claims of the last days) instead of storing changes.
    */
@@ -219,6 +228,11 @@ export interface ReaderStore {
    * Throws ConcurrentChangeError when a condition other than the event's failed: nothing was changed.
    */
   commit(write: ReaderWrite): Promise<boolean>;
+}
+
+/** The keys of the email links' signed tokens (cached by the implementation; rotated keys are picked up). */
+export interface EmailTokenKeySource {
+  get(): Promise<TokenKeyring>;
 }
 
 /** The deployment's reader key hash (cached by the implementation). */
