@@ -44,6 +44,26 @@ export const deliveryKeys = {
   countersSk: (shard: number) => `SUMMARY#SH#${pad(shard, 3)}`,
 };
 
+/**
+ * Surveys: one partition per tenant and survey holds every reader's invitations, answers, completions and
+ * declines, so results are one query. Reader keys are keyed hashes; no date, address or answer is in a key.
+ */
+export const surveyKeys = {
+  pk: (tenantId: string, surveyId: string) => `T#${tenantId}#SV#${surveyId}`,
+  readerPrefix: (readerKey: string) => `R#${readerKey}#`,
+  invitationSk: (readerKey: string, runId: string) => `R#${readerKey}#INV#${runId}`,
+  answerSk: (readerKey: string, runId: string, questionId: string) => `R#${readerKey}#A#${runId}#${questionId}`,
+  completedSk: (readerKey: string, runId: string) => `R#${readerKey}#DONE#${runId}`,
+  declinedSk: (readerKey: string) => `R#${readerKey}#DECLINED`,
+  /** In the reader's own partition (erased with the reader): the survey in progress. */
+  runSk: 'SURVEY',
+  /** In the reader's own partition: consent to share screening results with the health staff. */
+  consentSk: 'CONSENT#screening',
+  /** Screening alerts of a tenant, newest last, for the staff console (issue 10). */
+  alertPk: (tenantId: string) => `T#${tenantId}#ALERTS`,
+  alertSk: (at: number, reference: string) => `${pad(at, 15)}#${reference}`,
+};
+
 export const contentKeys = {
   tenantPk: 'TENANT',
   libraryPk: (libraryId: string) => `LIB#${libraryId}`,

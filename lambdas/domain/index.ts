@@ -4,3 +4,4 @@ export * from './library';
 export * from './resolve';
 export * from './grouping';
 export * from './revise';
+export * from './surveys';

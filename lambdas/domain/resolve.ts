@@ -144,7 +144,13 @@ export function compareSubscriptions(a: Subscription, b: Subscription): number {
  * where it first appears; when it names the child and the nicknames differ, it names them all
  * (`ゆいとあお、1歳おめでとう`).
  */
-export function resolveReader(subs: readonly Subscription[], today: IsoDate, ctx: ResolveContext): string[] {
+export function resolveReader(
+  subs: readonly Subscription[],
+  today: IsoDate,
+  ctx: ResolveContext,
+  /** Texts for the reader rather than a subscription (survey invitations): last, merged among themselves first. */
+  extra: readonly string[] = [],
+): string[] {
   const groups = new Map<string, { source: number; nicknames: string[] }>();
   [...subs].sort(compareSubscriptions).forEach((sub, i) => {
     const { templates, nickname } = resolveTemplates(sub, today, ctx);
@@ -160,6 +166,10 @@ export function resolveReader(subs: readonly Subscription[], today: IsoDate, ctx
   for (const [template, { source, nicknames }] of groups) {
     texts.push(fillPlaceholders(template, nicknames.join(joiner)));
     sources.push(source);
+  }
+  for (const text of extra) {
+    texts.push(text);
+    sources.push(subs.length);
   }
   return packMessages(texts, sources);
 }

@@ -14,6 +14,7 @@ import { SecretsManagerLineCredentials } from '../adapters/line-credentials';
 import { BotSdkLineSenderFactory } from '../adapters/line-sender';
 import { PlanRepository } from '../adapters/plan-repository';
 import { SubscriptionRepository } from '../adapters/subscription-repository';
+import { SurveyInvitationRepository } from '../adapters/survey-repository';
 import { deliverShard, ShardIncompleteError, type DeliverShardDeps, type ShardResult } from '../services/deliver-shard';
 import { DeliveryEnvSchema, lazy, logger, metrics, readEnv } from './runtime';
 
@@ -26,6 +27,7 @@ const deps = lazy((): Omit<DeliverShardDeps, 'remainingMs'> => {
     tenants: content,
     content,
     subscriptions: new SubscriptionRepository(db, env[ENV.dataTable]),
+    surveys: new SurveyInvitationRepository(db, env[ENV.dataTable]),
     changes: new ChangeMarkerFeed(db, env[ENV.deliveryTable]),
     clock: { now: () => new Date() },
     deadlineMarginMs: env.DEADLINE_MARGIN_MS,

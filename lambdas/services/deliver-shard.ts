@@ -18,6 +18,7 @@ import type {
   StoredPlan,
   SubscriptionReader,
   SubscriptionWriter,
+  SurveyInvitationStore,
   TenantDirectory,
 } from './ports';
 import { executeSends, type SendCheck, type SendDeps } from './send-batch';
@@ -32,6 +33,8 @@ export interface DeliverShardDeps {
   subscriptions: SubscriptionReader & SubscriptionWriter;
   changes: ChangeFeed;
   plans: PlanStore;
+  /** Survey invitations (records and declines); without it nobody is invited. */
+  surveys?: SurveyInvitationStore;
   line: LineSenderFactory;
   email: EmailSender;
   clock: Clock;

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { PlannedSend, ShardTask } from '../../schemas/delivery';
+import type { Subscription } from '../../schemas/subscription';
 import type { TenantConfig } from '../../schemas/tenant';
 import {
   addDays,
@@ -13,7 +14,8 @@ import {
 import type { ResolveContext } from '../domain/resolve';
 import { mapLimit } from './concurrency';
 import { channelEnabled, deliveryOf, isReaderDataError } from './send-time-check';
-import type { PlanStore, StoredPlan, SubscriptionReader, SubscriptionWriter } from './ports';
+import type { PlanStore, StoredPlan, SubscriptionReader, SubscriptionWriter, SurveyInvitationStore } from './ports';
+import { invitationTexts, mayBeInvited } from './survey-invitations';
 import { zeroCounters } from './counters';
 
 /** A plan item stays well under DynamoDB's 400 KB item limit and keeps a retry's repeated work small. */
@@ -23,6 +25,8 @@ const BATCH_MAX_BYTES = 300_000;
 export interface PlanShardDeps {
   subscriptions: SubscriptionReader & SubscriptionWriter;
   plans: PlanStore;
+  /** Survey invitations travel in the daily send; without a store nobody is invited. */
+  surveys?: SurveyInvitationStore;
 }
 
 /**
@@ -42,12 +46,14 @@ export async function planShard(
   planned.corrupt = listing.corruptReaders.length;
   const corrupt = new Set(listing.corruptReaders);
   const readers: ReaderDelivery[] = [];
-  for (const group of groupByReader(listing.subscriptions)) {
+  const groups = groupByReader(listing.subscriptions);
+  const invitations = await plannedInvitations(task, tenant, groups, corrupt, deps);
+  for (const group of groups) {
     const first = group[0];
     if (!first || corrupt.has(first.readerKey)) continue;
     let texts: string[];
     try {
-      texts = resolveReader(group, task.date, ctx);
+      texts = resolveReader(group, task.date, ctx, invitations.get(first.readerKey));
     } catch (err) {
       if (!isReaderDataError(err)) throw err;
       planned.corrupt += 1;
@@ -65,6 +71,39 @@ export async function planShard(
 
   const sends = planSends(readers, { emailSubject: emailSubject(tenant, task.date) });
   return deps.plans.commit(task, { planId: randomUUID(), committedAt: now.getTime(), planned }, chunkSends(sends));
+}
+
+/**
+ * Invitation texts by reader key. Only readers the index says may be invited are read again (strongly consistent,
+ * with their lost and stopped subscriptions: never an invitation after a loss); each invitation is recorded before
+ * the plan is committed, so it can be sent on this date only.
+ */
+async function plannedInvitations(
+  task: ShardTask,
+  tenant: TenantConfig,
+  groups: readonly Subscription[][],
+  corrupt: ReadonlySet<string>,
+  deps: PlanShardDeps,
+): Promise<Map<string, string[]>> {
+  const out = new Map<string, string[]>();
+  const store = deps.surveys;
+  if (!store) return out;
+  const candidates = groups.filter(
+    (g) => g[0] !== undefined && !corrupt.has(g[0].readerKey) && mayBeInvited(tenant, g, task.date),
+  );
+  await mapLimit(candidates, 8, async (group) => {
+    const readerKey = group[0]!.readerKey;
+    let all: Subscription[];
+    try {
+      all = await deps.subscriptions.listReader(task.tenantId, readerKey);
+    } catch (err) {
+      if (!isReaderDataError(err)) throw err;
+      return;
+    }
+    const texts = await invitationTexts(tenant, all, task.date, store, 'plan');
+    if (texts.length > 0) out.set(readerKey, texts);
+  });
+  return out;
 }
 
 export function chunkSends(sends: PlannedSend[]): PlannedSend[][] {

@@ -248,3 +248,39 @@ export interface LineReplier {
 export interface LineReplierFactory {
   forTenant(tenant: TenantConfig): Promise<LineReplier>;
 }
+
+/** What is stored about one reader and one survey, as the daily pipeline needs it. */
+export interface ReaderSurveyFacts {
+  /** Invitations by run id, with the tenant-local date they were recorded for. */
+  invitations: ReadonlyMap<string, IsoDate>;
+  declined: boolean;
+}
+
+/** What an invitation is counted under in results (no personal data: a track and a coarse band). */
+export interface InvitationFacts {
+  track: string;
+  stageBand: string;
+  audience: string;
+  channel: string;
+}
+
+export interface SurveyInvitationStore {
+  /** Strongly consistent. */
+  readerSurveys(
+    tenantId: string,
+    readerKey: string,
+    surveyIds: readonly string[],
+  ): Promise<Map<string, ReaderSurveyFacts>>;
+  /**
+   * Records the invitation for `date` unless the run was recorded for another date. True when it is recorded for
+   * `date` (now, or by an earlier attempt of the same day): only then may it be sent.
+   */
+  recordInvitation(
+    tenantId: string,
+    readerKey: string,
+    surveyId: string,
+    runId: string,
+    date: IsoDate,
+    facts: InvitationFacts,
+  ): Promise<boolean>;
+}

@@ -5,7 +5,8 @@ import { addDays, localDate, resolveReader, type FreshDeliveries, type ReaderDel
 import { bucketsOfShard } from '../domain/shard';
 import type { ResolveContext } from '../domain/resolve';
 import { mapLimit } from './concurrency';
-import type { ChangeFeed, SubscriptionReader } from './ports';
+import type { ChangeFeed, SubscriptionReader, SurveyInvitationStore } from './ports';
+import { invitationTexts } from './survey-invitations';
 
 /**
  * The shard index is eventually consistent and a plan is fixed once, so every reader change after (or just
@@ -17,6 +18,7 @@ export const INDEX_LAG_MARGIN_MS = 5 * 60_000;
 export interface SendTimeCheckDeps {
   changes: ChangeFeed;
   subscriptions: SubscriptionReader;
+  surveys?: SurveyInvitationStore;
 }
 
 /** Reader keys of this shard with a change since shortly before `committedAt`, from the markers of each date since. */
@@ -53,7 +55,9 @@ export async function freshDeliveries(
     let subs;
     try {
       subs = await deps.subscriptions.listReader(task.tenantId, readerKey);
-      texts = resolveReader(subs, task.date, ctx);
+      // Only invitations recorded for the date at planning: a loss or a stop since takes them out.
+      const invitations = deps.surveys ? await invitationTexts(ctx.tenant, subs, task.date, deps.surveys, 'check') : [];
+      texts = resolveReader(subs, task.date, ctx, invitations);
     } catch (err) {
       if (!isReaderDataError(err)) throw err;
       corrupt++;
