@@ -24,7 +24,12 @@ export interface Emulators {
  * and our LINE platform emulator (all in-process).
  */
 export async function startEmulators(
-  opts: { dynamoDataDir?: string; onStarted?: (name: string) => void } = {},
+  opts: {
+    dynamoDataDir?: string;
+    /** A DynamoDB Local some other process runs (the parallel chaos jobs share one JVM, the costliest emulator). */
+    dynamodbEndpoint?: string;
+    onStarted?: (name: string) => void;
+  } = {},
 ): Promise<Emulators> {
   const started: { stop(): Promise<void> }[] = [];
   const up = <T extends { stop(): Promise<void> }>(name: string, s: T): T => {
@@ -34,7 +39,9 @@ export async function startEmulators(
   };
   try {
     const [dynamo, sqs, ses, secrets, line] = await Promise.all([
-      startDynamoDbLocal({ dataDir: opts.dynamoDataDir }).then((d) => up('DynamoDB Local', d)),
+      opts.dynamodbEndpoint !== undefined
+        ? { endpoint: opts.dynamodbEndpoint }
+        : startDynamoDbLocal({ dataDir: opts.dynamoDataDir }).then((d) => up('DynamoDB Local', d)),
       startSqs().then((s) => up('SQS', s)),
       startSes().then((s) => up('SES', s)),
       startSecretsEmulator().then((s) => up('Secrets Manager', s)),

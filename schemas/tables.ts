@@ -19,7 +19,7 @@ export const DATA_TABLE: TableDefinition = {
   sortKey: 'sk',
   timeToLiveAttribute: 'expiresAt',
   globalSecondaryIndexes: [
-    // Sparse: only subscriptions that may be delivered carry gsi1pk = `T#<tenant>#SH#<shard>`.
+    // Sparse: only subscriptions that may be delivered carry gsi1pk = `T#<tenant>#SUBS`, gsi1sk = `B#<bucket>#...`.
     { indexName: 'byShard', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' },
   ],
 };

@@ -18,8 +18,12 @@ export const dataKeys = {
   inviteSk: 'INV',
   familyPk: (tenantId: string, familyId: string) => `T#${tenantId}#FAM#${familyId}`,
   familySk: (readerKey: string, subscriptionId: string) => `${readerKey}#${subscriptionId}`,
-  bucketPk: (tenantId: string, bucket: number) => `T#${tenantId}#B#${pad(bucket, 3)}`,
-  bucketSk: (readerKey: string, subscriptionId: string) => `${readerKey}#${subscriptionId}`,
+  /** One index partition per tenant, sorted by bucket: a shard's contiguous buckets are one range of it. */
+  bucketPk: (tenantId: string) => `T#${tenantId}#SUBS`,
+  bucketSk: (bucket: number, readerKey: string, subscriptionId: string) =>
+    `B#${pad(bucket, 3)}#${readerKey}#${subscriptionId}`,
+  /** Bounds of the sort keys of buckets `from` to `to - 1` ('$' sorts right after '#'). */
+  bucketRange: (from: number, to: number) => ({ lo: `B#${pad(from, 3)}#`, hi: `B#${pad(to - 1, 3)}$` }),
 };
 
 export const deliveryKeys = {

@@ -5,8 +5,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import type { IsoDate } from '../../schemas/common';
 import { CorruptItemError } from '../services/delivery-errors';
 import type { ShardListing, SubscriptionReader, SubscriptionWriter } from '../services/ports';
-import { bucketsOfShard } from '../domain/shard';
-import { mapLimit } from '../services/concurrency';
+import { bucketRangeOfShard } from '../domain/shard';
 import { dataKeys, expiresAfter } from './keys';
 
 export const SHARD_INDEX = 'byShard';
@@ -19,7 +18,10 @@ export function subscriptionItem(s: Subscription): Record<string, unknown> {
     pk: dataKeys.readerPk(s.tenantId, s.readerKey),
     sk: dataKeys.subscriptionSk(s.subscriptionId),
     ...(inShardIndex(s)
-      ? { gsi1pk: dataKeys.bucketPk(s.tenantId, s.bucket), gsi1sk: dataKeys.bucketSk(s.readerKey, s.subscriptionId) }
+      ? {
+          gsi1pk: dataKeys.bucketPk(s.tenantId),
+          gsi1sk: dataKeys.bucketSk(s.bucket, s.readerKey, s.subscriptionId),
+        }
       : {}),
     ...(s.eraseOn ? { expiresAt: expiresAfter(s.eraseOn, 0) } : {}),
     ...s,
@@ -31,9 +33,13 @@ export function toSubscription(item: Record<string, unknown>): Subscription {
   return SubscriptionSchema.parse(rest);
 }
 
-/** The reader key of an index item, from its sort key (`<readerKey>#<subscriptionId>`) when the item is corrupt. */
+/** The reader key of an index item, from its sort key (`B#<bucket>#<readerKey>#<subscriptionId>`) when corrupt. */
 const readerKeyOfIndexItem = (item: Record<string, unknown>) =>
-  typeof item.readerKey === 'string' ? item.readerKey : String(item.gsi1sk).replace(/#[^#]*$/, '');
+  typeof item.readerKey === 'string'
+    ? item.readerKey
+    : String(item.gsi1sk)
+        .replace(/^B#\d+#/, '')
+        .replace(/#[^#]*$/, '');
 
 export class SubscriptionRepository implements SubscriptionReader, SubscriptionWriter {
   constructor(
@@ -42,18 +48,18 @@ export class SubscriptionRepository implements SubscriptionReader, SubscriptionW
   ) {}
 
   async listShard(tenantId: string, shard: number, shardCount: number): Promise<ShardListing> {
-    // One query per bucket, a few at a time; a reader's subscriptions share a bucket, so they stay together.
-    const perBucket = await mapLimit(bucketsOfShard(shard, shardCount), 16, (bucket) =>
-      queryAll(this.db, {
-        TableName: this.tableName,
-        IndexName: SHARD_INDEX,
-        KeyConditionExpression: 'gsi1pk = :pk',
-        ExpressionAttributeValues: { ':pk': dataKeys.bucketPk(tenantId, bucket) },
-      }),
-    );
+    // One range query over the shard's buckets; a reader's subscriptions share a bucket, so they stay together.
+    const { from, to } = bucketRangeOfShard(shard, shardCount);
+    const { lo, hi } = dataKeys.bucketRange(from, to);
+    const items = await queryAll(this.db, {
+      TableName: this.tableName,
+      IndexName: SHARD_INDEX,
+      KeyConditionExpression: 'gsi1pk = :pk AND gsi1sk BETWEEN :lo AND :hi',
+      ExpressionAttributeValues: { ':pk': dataKeys.bucketPk(tenantId), ':lo': lo, ':hi': hi },
+    });
     const subscriptions: Subscription[] = [];
     const corrupt = new Set<string>();
-    for (const item of perBucket.flat()) {
+    for (const item of items) {
       const { gsi1pk: _g1, gsi1sk: _g2, pk: _pk, sk: _sk, expiresAt: _ttl, ...rest } = item;
       const parsed = SubscriptionSchema.safeParse(rest);
       if (parsed.success) subscriptions.push(parsed.data);

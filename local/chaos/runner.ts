@@ -424,7 +424,9 @@ export async function runChaosSeed(stack: ChaosStack, seed: number, opts: RunOpt
   // Counts what LINE itself did to the worker's requests (the emulator's seeded faults).
   const lineObserved = (req: ProxiedRequest, status: number, body: string, ms: number) => {
     if (process.env.CHAOS_PROFILE) {
-      const k = `${req.client}:${req.service}:${req.operation.replace(/^\/v2\/.*\//, '')}`;
+      const index = /"IndexName":"([^"]+)"/.exec(req.body)?.[1];
+      const what = /"KeyConditionExpression":"[^"]*"/.test(req.body) && /CHG#/.test(req.body) ? ':markers' : '';
+      const k = `${req.client}:${req.service}:${req.operation.replace(/^\/v2\/.*\//, '')}${index ? `:${index}` : ''}${what}`;
       profile.set(k, [(profile.get(k)?.[0] ?? 0) + 1, (profile.get(k)?.[1] ?? 0) + ms]);
     }
     if (req.client !== 'worker' || !isLineSend(req)) return;

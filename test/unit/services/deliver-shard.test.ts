@@ -14,7 +14,7 @@ import type {
   SubscriptionReader,
   SubscriptionWriter,
 } from '../../../lambdas/services/ports';
-import { bucketOf, bucketsOfShard, BUCKETS } from '../../../lambdas/domain/shard';
+import { bucketOf, bucketsOfShard, BUCKETS, shardOfBucket } from '../../../lambdas/domain/shard';
 import type { IsoDate } from '../../../schemas/common';
 import type { ContentItem } from '../../../schemas/content';
 import type { LineTextMessage, PlannedSend, ShardCounters, ShardTask } from '../../../schemas/delivery';
@@ -540,6 +540,16 @@ describe('shard layout (promise 2)', () => {
       const all = Array.from({ length: count }, (_, s) => bucketsOfShard(s, count)).flat();
       expect(all.sort((a, b) => a - b)).toEqual(Array.from({ length: BUCKETS }, (_, b) => b));
     }
+  });
+
+  it('gives each shard one contiguous, non-empty range of buckets that shardOfBucket agrees with', () => {
+    for (let count = 1; count <= BUCKETS; count++)
+      for (let s = 0; s < count; s++) {
+        const mine = bucketsOfShard(s, count);
+        expect(mine.length).toBeGreaterThan(0);
+        expect(mine.at(-1)! - mine[0]!).toBe(mine.length - 1);
+        for (const b of mine) expect(shardOfBucket(b, count)).toBe(s);
+      }
   });
 
   it('keeps the first layout of a day when shardCount changes later that day or the schedule fires twice', async () => {
