@@ -425,7 +425,7 @@ export async function runChaosSeed(stack: ChaosStack, seed: number, opts: RunOpt
   const lineObserved = (req: ProxiedRequest, status: number, body: string, ms: number) => {
     if (process.env.CHAOS_PROFILE) {
       const index = /"IndexName":"([^"]+)"/.exec(req.body)?.[1];
-      const what = /"KeyConditionExpression":"[^"]*"/.test(req.body) && /CHG#/.test(req.body) ? ':markers' : '';
+      const what = /"KeyConditionExpression":"[^"]*"/.test(req.body) && req.body.includes('CHG#') ? ':markers' : '';
       const k = `${req.client}:${req.service}:${req.operation.replace(/^\/v2\/.*\//, '')}${index ? `:${index}` : ''}${what}`;
       profile.set(k, [(profile.get(k)?.[0] ?? 0) + 1, (profile.get(k)?.[1] ?? 0) + ms]);
     }
