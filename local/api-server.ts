@@ -4,6 +4,8 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 import { loadHandler } from './handlers';
 import { lambdaContext } from './lambda-context';
 
+export const EMAIL_PAGES = ['signup', 'confirm', 'preferences', 'unsubscribe'] as const;
+
 export interface LocalApi {
   url: string;
   webhookUrl(tenantId: string): string;
@@ -12,8 +14,24 @@ export interface LocalApi {
 
 /** Plays API Gateway's HTTP API: the same routes as the CDK stack, each request as a payload 2.0 event to the real handler. */
 export async function startLocalApi(tenantIds: string[], opts: { port?: number } = {}): Promise<LocalApi> {
+  type Handler = (
+    event: APIGatewayProxyEventV2,
+    context: ReturnType<typeof lambdaContext>,
+  ) => Promise<APIGatewayProxyStructuredResultV2>;
   const webhook = loadHandler<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>('line-webhook');
-  const routes = new Set(tenantIds.map((t) => `POST /line/${t}/webhook`));
+  const routes = new Map<string, { name: string; handler: Handler }>(
+    tenantIds.map((t) => [`POST /line/${t}/webhook`, { name: 'line-webhook', handler: webhook }]),
+  );
+  // The email pages: one function per page, GET and POST, as in the CDK stack's routes.
+  for (const page of EMAIL_PAGES) {
+    const name = `email-${page}` as const;
+    // Bundled on first use: the webhook's tests and load runs never pay for the pages.
+    let loaded: Handler | undefined;
+    const handler: Handler = (event, context) =>
+      (loaded ??= loadHandler<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>(name))(event, context);
+    for (const t of tenantIds)
+      for (const method of ['GET', 'POST']) routes.set(`${method} /email/${t}/${page}`, { name, handler });
+  }
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -27,7 +45,8 @@ export async function startLocalApi(tenantIds: string[], opts: { port?: number }
         return;
       }
       const routeKey = `${req.method} ${url.pathname}`;
-      if (!routes.has(routeKey)) {
+      const route = routes.get(routeKey);
+      if (!route) {
         res.writeHead(404, { 'content-type': 'application/json' }).end('{"message":"Not Found"}');
         return;
       }
@@ -62,7 +81,7 @@ export async function startLocalApi(tenantIds: string[], opts: { port?: number }
         body: body.toString('base64'),
         isBase64Encoded: true,
       };
-      webhook(event, lambdaContext('line-webhook', 10_000)).then(
+      route.handler(event, lambdaContext(route.name, 10_000)).then(
         (out) =>
           res.writeHead(out.statusCode ?? 200, (out.headers ?? {}) as Record<string, string>).end(out.body ?? ''),
         () => res.writeHead(500, { 'content-type': 'application/json' }).end('{"message":"Internal Server Error"}'),

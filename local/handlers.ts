@@ -6,6 +6,15 @@ import type { Context } from 'aws-lambda';
 
 export type LambdaHandler<E = unknown, R = unknown> = (event: E, context: Context) => Promise<R>;
 
+export type HandlerName =
+  | 'fan-out'
+  | 'shard-worker'
+  | 'line-webhook'
+  | 'email-signup'
+  | 'email-confirm'
+  | 'email-preferences'
+  | 'email-unsubscribe';
+
 const HANDLERS_DIR = join(__dirname, '..', 'lambdas', 'handlers');
 let outDir: string | undefined;
 const built = new Set<string>();
@@ -16,10 +25,7 @@ const built = new Set<string>();
  * CommonJS loader. Each process bundles once. `container` n > 0 loads a separate copy of the module, like a
  * second Lambda container: its caches, pacers and metrics are its own.
  */
-export function loadHandler<E, R>(
-  name: 'fan-out' | 'shard-worker' | 'line-webhook',
-  container = 0,
-): LambdaHandler<E, R> {
+export function loadHandler<E, R>(name: HandlerName, container = 0): LambdaHandler<E, R> {
   outDir ??= mkdtempSync(join(tmpdir(), 'hagukumi-handlers-'));
   const outfile = join(outDir, `${name}.cjs`);
   if (!built.has(name)) {

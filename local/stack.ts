@@ -174,6 +174,8 @@ export async function provision(o: ProvisionOptions): Promise<Provisioned> {
   let api: LocalApi | undefined;
   if (o.webhook) {
     api = await startLocalApi(o.tenants.map((t) => t.tenantId));
+    // The links in confirmation mails point at this API, not at the tenant's public address.
+    process.env.EMAIL_PAGES_BASE_URL = api.url;
     for (const tenant of o.tenants)
       await o.line.setWebhookUrl(channels.get(tenant.tenantId)!.channelId, api.webhookUrl(tenant.tenantId));
   }

@@ -76,6 +76,8 @@ export const TenantConfigSchema = z
         from: z.email(),
         /** Base URL of the public API, used for the one-click unsubscribe link (RFC 8058). */
         unsubscribeBaseUrl: z.url(),
+        /** The tenant's privacy notice, linked from the sign-up page's consent box. */
+        privacyNoticeUrl: z.url().optional(),
       })
       .optional(),
     /** Birthday greetings from the municipality, by age in years. */

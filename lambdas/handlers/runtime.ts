@@ -33,6 +33,17 @@ export const WebhookEnvSchema = z.object({
   [ENV.lineApiBaseUrl]: z.url().optional(),
 });
 
+export const EmailPagesEnvSchema = z.object({
+  [ENV.dataTable]: z.string().min(1),
+  [ENV.deliveryTable]: z.string().min(1),
+  [ENV.contentTable]: z.string().min(1),
+  [ENV.readerKeySecret]: z.string().min(1),
+  [ENV.emailTokenSecret]: z.string().min(1),
+  /** The pages' public base URL when it is not the tenant's `email.unsubscribeBaseUrl` (the local stack). */
+  EMAIL_PAGES_BASE_URL: z.url().optional(),
+  SES_CONFIGURATION_SET: z.string().optional(),
+});
+
 export const FanOutEnvSchema = z.object({
   [ENV.contentTable]: z.string().min(1),
   [ENV.deliveryTable]: z.string().min(1),

@@ -179,11 +179,11 @@ const NOTICE_KEY_NAMESPACE = '5f0e7a52-93a4-4c3e-9a43-2b8f6f0c1d77';
 
 const live = (s: Subscription) => s.status === 'active' || s.status === 'paused';
 
-/** The members of every family the changes name, loaded once per family. */
-async function familiesOf(
+/** The members of every family the changes name, loaded once per family (also used by the email pages). */
+export async function familiesOf(
   tenant: TenantConfig,
   changes: Change[],
-  deps: LineWebhookDeps,
+  deps: { readers: ReaderStore },
 ): Promise<Map<string, Subscription[]>> {
   const ids = new Set(changes.flatMap((c) => (c.type === 'family' || c.type === 'notify' ? [c.familyId] : [])));
   const entries = await Promise.all(
@@ -193,7 +193,7 @@ async function familiesOf(
 }
 
 /** One subscription per other reader of the family who still hears from us (not stopped, not unfollowed, not lost). */
-function noticeRecipients(readerKey: string, members: Subscription[]): Subscription[] {
+export function noticeRecipients(readerKey: string, members: Subscription[]): Subscription[] {
   const byReader = new Map<string, Subscription>();
   for (const s of members)
     if (s.readerKey !== readerKey && live(s) && !byReader.has(s.readerKey)) byReader.set(s.readerKey, s);
@@ -311,7 +311,7 @@ export function withRetention(s: Subscription, today: IsoDate, tenant: TenantCon
  * whatever their own status, so that a stopped or paused partner who resumes later resumes the right stage;
  * a lost subscription is never changed again.
  */
-function familyPuts(
+export function familyPuts(
   readerKey: string,
   c: Extract<Change, { type: 'family' }>,
   members: Subscription[],
@@ -323,11 +323,11 @@ function familyPuts(
  * An invite describes the family as it was when it was made; the family may have moved on since (a birth,
  * a changed date, a loss). The partner joins the family as it is now, or not at all when nothing of it is left.
  */
-async function currentInvite(
+export async function currentInvite(
   tenant: TenantConfig,
   code: string,
   today: IsoDate,
-  deps: LineWebhookDeps,
+  deps: { readers: ReaderStore },
 ): Promise<Invite | null> {
   const invite = await deps.readers.findInvite(tenant.tenantId, code, today);
   if (!invite) return null;

@@ -1,0 +1,106 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import middy from '@middy/core';
+import httpErrorHandler from '@middy/http-error-handler';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { ENV } from '../../schemas/tables';
+import { ContentRepository } from '../adapters/content-repository';
+import { createDocumentClient } from '../adapters/dynamo-client';
+import { createSesClient, SesEmailSender } from '../adapters/email-sender';
+import { SecretsManagerEmailTokenKeys } from '../adapters/email-token-secret';
+import { SecretsManagerReaderKeys } from '../adapters/reader-key-secret';
+import { ReaderRepository } from '../adapters/reader-repository';
+import { MAX_FORM_BYTES, type EmailPagesDeps, type PageRequest, type PageResult } from '../services/email-pages';
+import { renderPage } from '../web/pages';
+import { EmailPagesEnvSchema, lazy, logger, metrics, readEnv } from './runtime';
+
+/**
+ * What the four email page functions share: their dependencies, the request parsing (HTTP API payload 2.0) and
+ * the rendering. Each function (email-signup, email-confirm, email-preferences, email-unsubscribe) is one
+ * route family and gets only its own grants; the code they run is this, with their own routes.
+ */
+export const emailPagesDeps = lazy((): EmailPagesDeps => {
+  const env = readEnv(EmailPagesEnvSchema);
+  const db = createDocumentClient();
+  const content = new ContentRepository(db, env[ENV.contentTable]);
+  return {
+    tenants: content,
+    content,
+    readers: new ReaderRepository(db, env[ENV.dataTable], env[ENV.deliveryTable], {
+      onCorruptItem: (kind) => {
+        logger.warn('stored item failed its schema', { kind });
+        metrics.addMetric('CorruptStoredItems', MetricUnit.Count, 1);
+      },
+    }),
+    readerKeys: new SecretsManagerReaderKeys(env[ENV.readerKeySecret]),
+    tokenKeys: new SecretsManagerEmailTokenKeys(env[ENV.emailTokenSecret]),
+    mail: new SesEmailSender(createSesClient(), env.SES_CONFIGURATION_SET),
+    clock: { now: () => new Date() },
+    ...(env.EMAIL_PAGES_BASE_URL ? { baseUrl: env.EMAIL_PAGES_BASE_URL } : {}),
+    onMailFailed: (err) => {
+      // By name only: an SES error's message may quote the address.
+      logger.warn('mail not sent', { error: err instanceof Error ? err.name : 'unknown' });
+      metrics.addMetric('EmailPageMailFailures', MetricUnit.Count, 1);
+    },
+  };
+});
+
+/** `/email/<tenantId>/<page>`. */
+const PATH = /^\/email\/([^/]+)\/(signup|confirm|preferences|unsubscribe)\/?$/;
+
+export type PageRoute = (req: PageRequest, deps: EmailPagesDeps) => Promise<PageResult>;
+
+export function parsePageRequest(event: APIGatewayProxyEventV2): {
+  page: string;
+  method: string;
+  req: PageRequest;
+} {
+  const m = PATH.exec(event.rawPath);
+  const raw =
+    event.body === undefined
+      ? ''
+      : event.isBase64Encoded
+        ? Buffer.from(event.body, 'base64').toString('utf8')
+        : event.body;
+  const query = new URLSearchParams(event.rawQueryString);
+  // The confirm page's button also carries the token in its body; the query wins when both are there.
+  const bodyToken = raw.length <= MAX_FORM_BYTES ? new URLSearchParams(raw).get('token') : null;
+  const token = query.get('token') ?? bodyToken ?? undefined;
+  return {
+    page: m?.[2] ?? '',
+    method: event.requestContext.http.method.toUpperCase(),
+    req: { tenantId: m?.[1] ?? '', ...(token ? { token } : {}), body: raw },
+  };
+}
+
+/** A handler for one page: GET and POST go to their use cases; anything else is 405. */
+export function pageHandler(name: string, routes: { GET?: PageRoute; POST?: PageRoute }) {
+  return middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
+    .use(injectLambdaContext(logger))
+    .use(logMetrics(metrics))
+    .use(
+      httpErrorHandler({
+        fallbackMessage: 'internal error',
+        logger: (error: unknown) =>
+          logger.error('email page failed', { error: error instanceof Error ? error.name : 'unknown' }),
+      }),
+    )
+    .handler(async (event) => {
+      const { page, method, req } = parsePageRequest(event);
+      const route = page === name ? routes[method as 'GET' | 'POST'] : undefined;
+      if (!route) return { statusCode: page === name ? 405 : 404, headers: { 'content-type': 'text/plain' }, body: '' };
+      const result = await route(req, emailPagesDeps());
+      // The tenant, the page and the outcome only: never a token, an address or a form value.
+      logger.info('email page', {
+        tenantId: result.status === 404 ? undefined : result.tenantId,
+        page,
+        method,
+        status: result.status,
+        view: result.view.page,
+        ...(result.view.page === 'problem' ? { reason: result.view.reason } : {}),
+      });
+      metrics.addMetric(`EmailPage-${page}-${result.status}`, MetricUnit.Count, 1);
+      return renderPage(result);
+    });
+}
