@@ -6,7 +6,7 @@ import type { TenantConfig } from '../schemas/tenant';
 import { batchPut } from '../lambdas/adapters/batch-write';
 import { subscriptionItem } from '../lambdas/adapters/subscription-repository';
 import { addDays } from '../lambdas/domain';
-import { bucketOf } from '../lambdas/domain/shard';
+import { bucketOfAnchor } from '../lambdas/domain/shard';
 import type { ReaderKeys } from '../lambdas/services/reader-keys';
 
 /** Deterministic pseudo-random numbers (mulberry32), so a seed gives the same demo population every time. */
@@ -76,7 +76,7 @@ export function demoSubscriptions(
       registeredOn: addDays(date, -Math.floor(rnd() * 30)),
       pausedUntil: r > 0.97 ? addDays(date, 1 + Math.floor(rnd() * 14)) : undefined,
       familyId: `demo-family-${family++}`,
-      bucket: bucketOf(readerKey),
+      bucket: bucketOfAnchor(anchorDate),
       version: 0,
       unsubscribeToken: email ? hex(`unsub:${address}`) : undefined,
     };
@@ -111,7 +111,7 @@ export function demoSubscriptions(
         channel: 'line',
         subscriptionId: `demo-${i}-partner`,
         audience: 'partner',
-        bucket: bucketOf(partnerKey),
+        bucket: bucketOfAnchor(anchorDate),
         unsubscribeToken: undefined,
       });
     }

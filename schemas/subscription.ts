@@ -29,7 +29,7 @@ export const SubscriptionSchema = z.object({
   pausedUntil: IsoDateSchema.optional(),
   /** Shared by the parent's and the partner's subscriptions to the same pregnancy or child. */
   familyId: z.string().min(1),
-  /** Fixed for life (`bucketOf(readerKey)`); the day's layout groups buckets into shards. */
+  /** Fixed for life (the reader's, from the anchor date of their first subscription: domain/shard.ts); the day's layout groups buckets into shards. */
   bucket: z.number().int().min(0).max(255),
   /** Optimistic lock: every write is conditional on the version it read, and increments it. */
   version: z.number().int().min(0),

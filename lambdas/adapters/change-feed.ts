@@ -23,20 +23,22 @@ export class ChangeMarkerFeed implements ChangeFeed {
         TableName: this.tableName,
         KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
         FilterExpression: '#at >= :since',
-        ExpressionAttributeNames: { '#at': 'at', '#b': 'bucket' },
+        ExpressionAttributeNames: { '#at': 'at', '#b': 'bucket', '#bs': 'buckets' },
         ExpressionAttributeValues: {
           ':pk': deliveryKeys.pk(tenantId, date),
           ':p': deliveryKeys.changePrefix,
           ':since': sinceMs,
         },
-        ProjectionExpression: 'sk, #b',
+        ProjectionExpression: 'sk, #b, #bs',
         // The marker was written in the same transaction as the change: read it back strongly consistent.
         ConsistentRead: true,
       }),
     );
     const keys = new Set<string>();
     for (const item of perDate.flat()) {
-      if (buckets.has(Number(item.bucket))) keys.add(String(item.sk).slice(deliveryKeys.changePrefix.length));
+      // `buckets`: the buckets of the reader's subscriptions; `bucket`: markers written before anchor-date buckets.
+      const marked = Array.isArray(item.buckets) ? (item.buckets as unknown[]).map(Number) : [Number(item.bucket)];
+      if (marked.some((b) => buckets.has(b))) keys.add(String(item.sk).slice(deliveryKeys.changePrefix.length));
     }
     return [...keys];
   }

@@ -179,14 +179,20 @@ export class ReaderRepository implements ReaderStore {
       w.lastEventAt === undefined
         ? { ConditionExpression: 'attribute_not_exists(pk)' }
         : { ConditionExpression: 'lastEventAt = :last', ExpressionAttributeValues: { ':last': w.lastEventAt } };
-    const changedReaders = new Set<string>();
+    // Per changed reader, the buckets their subscriptions sit in: the shards whose send-time check must see it.
+    const changedReaders = new Map<string, Set<number>>();
+    const changed = (readerKey: string, buckets: Iterable<number>) => {
+      const set = changedReaders.get(readerKey) ?? new Set<number>();
+      for (const b of buckets) set.add(b);
+      changedReaders.set(readerKey, set);
+    };
 
     let inviteErasures: TransactItem[] = [];
     if (w.deleteReader) {
       const erasure = await this.erasure(w, readerPk, metaCondition);
       items.push(...erasure.items);
       inviteErasures = erasure.invites;
-      changedReaders.add(w.readerKey);
+      changed(w.readerKey, erasure.buckets);
     } else if (w.eventAt !== undefined) {
       items.push({
         Put: {
@@ -205,7 +211,7 @@ export class ReaderRepository implements ReaderStore {
 
     for (const { subscription, isNew } of w.deleteReader ? [] : w.puts) {
       const s = SubscriptionSchema.parse({ ...subscription, version: isNew ? 0 : subscription.version + 1 });
-      changedReaders.add(s.readerKey);
+      changed(s.readerKey, [s.bucket]);
       const item = subscriptionItem(s);
       items.push({
         Put: {
@@ -311,14 +317,15 @@ export class ReaderRepository implements ReaderStore {
         });
     }
 
-    for (const readerKey of changedReaders) {
+    for (const [readerKey, buckets] of changedReaders) {
       items.push({
         Put: {
           TableName: this.deliveryTableName,
           Item: {
             pk: deliveryKeys.pk(w.tenantId, w.changedOn),
             sk: deliveryKeys.changeSk(readerKey),
-            bucket: bucketOf(readerKey),
+            // A reader erased without any subscription left is in no shard; the key's hash keeps the item whole.
+            buckets: buckets.size ? [...buckets] : [bucketOf(readerKey)],
             at: this.now(),
             expiresAt: expiresAfter(w.changedOn, CHANGE_MARKER_DAYS),
           },
@@ -358,8 +365,9 @@ export class ReaderRepository implements ReaderStore {
     w: ReaderWrite,
     readerPk: string,
     metaCondition: Record<string, unknown>,
-  ): Promise<{ items: TransactItem[]; invites: TransactItem[] }> {
+  ): Promise<{ items: TransactItem[]; invites: TransactItem[]; buckets: number[] }> {
     const T = this.tableName;
+    const buckets: number[] = [];
     const items: TransactItem[] = [
       { Delete: { TableName: T, Key: { pk: readerPk, sk: readerItemKeys.metaSk }, ...metaCondition } },
     ];
@@ -376,6 +384,7 @@ export class ReaderRepository implements ReaderStore {
         continue;
       }
       items.push(remove);
+      if (sk.startsWith('SUB#') && typeof item.bucket === 'number') buckets.push(item.bucket);
       // Not parsed: erasure must also remove a subscription that no longer fits its schema.
       if (sk.startsWith('SUB#') && typeof item.familyId === 'string' && typeof item.subscriptionId === 'string') {
         items.push({
@@ -399,6 +408,6 @@ export class ReaderRepository implements ReaderStore {
           },
         },
       });
-    return { items, invites };
+    return { items, invites, buckets };
   }
 }

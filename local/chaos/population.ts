@@ -6,7 +6,7 @@ import type { ContentItem, ContentLibrary } from '../../schemas/content';
 import type { IsoDate } from '../../schemas/common';
 import type { Subscription } from '../../schemas/subscription';
 import type { TenantConfig } from '../../schemas/tenant';
-import { bucketOf } from '../../lambdas/domain/shard';
+import { bucketOfAnchor } from '../../lambdas/domain/shard';
 import type { ReaderKeys } from '../../lambdas/services/reader-keys';
 import { addDays } from './calendar';
 import type { Rng } from './rng';
@@ -113,7 +113,7 @@ export function chaosPopulation(tenantId: string, count: number, date: IsoDate, 
       registeredOn: roll > 0.98 ? addDays(date, 1) : addDays(date, -rng.int(0, 30)),
       pausedUntil: roll > 0.95 && roll <= 0.98 ? addDays(date, rng.int(0, 3)) : undefined,
       familyId: `f${i}`,
-      bucket: bucketOf(reader.readerKey),
+      bucket: bucketOfAnchor(anchorDate),
       version: 0,
       ...(roll < 0.03 ? { stoppedReason: 'reader' as const } : {}),
       ...(reader.channel === 'email' ? { unsubscribeToken: hex(`unsub:${reader.address}`) } : {}),
@@ -146,7 +146,7 @@ export function chaosPopulation(tenantId: string, count: number, date: IsoDate, 
         subscriptionId: `s${i}-p`,
         audience: 'partner',
         nickname: sub.nickname,
-        bucket: bucketOf(partner.readerKey),
+        bucket: bucketOfAnchor(anchorDate),
       });
       readers.push(partner);
     }

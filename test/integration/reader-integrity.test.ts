@@ -2,7 +2,8 @@ import { GetCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { IsoDate } from '../../schemas/common';
 import type { Subscription } from '../../schemas/subscription';
 import { addDays, localDate } from '../../lambdas/domain';
-import { bucketOf } from '../../lambdas/domain/shard';
+import { bucketOf, bucketOfAnchor, bucketsOfShard } from '../../lambdas/domain/shard';
+import { ChangeMarkerFeed } from '../../lambdas/adapters/change-feed';
 import { dataKeys, deliveryKeys } from '../../lambdas/adapters/keys';
 import { ReaderRepository } from '../../lambdas/adapters/reader-repository';
 import { subscriptionItem } from '../../lambdas/adapters/subscription-repository';
@@ -103,12 +104,13 @@ describe('reader-side integrity on DynamoDB Local (promises 7, 9, 10)', () => {
         expect(json).not.toContain(`INV#${code}`);
       }
     }
-    // One marker (the date of the deletion), holding only the key hash and its bucket, gone by TTL in 3 days.
+    // One marker (the date of the deletion), holding only the key hash and the bucket its subscription sat in
+    // (the due date's: the reader's first subscription), gone by TTL in 3 days.
     expect(markers).toEqual([
       {
         pk: deliveryKeys.pk(TENANT, today),
         sk: `CHG#${readerKey}`,
-        bucket: bucketOf(readerKey),
+        buckets: [bucketOfAnchor(due)],
         at: expect.any(Number),
         expiresAt: epochDay(today, 3),
       },
@@ -246,6 +248,20 @@ describe('reader-side integrity on DynamoDB Local (promises 7, 9, 10)', () => {
       ).rejects.toThrow(ConcurrentChangeError);
     });
 
+    it("marks a change in the bucket the reader's subscription sits in, so that shard's send-time check sees it", async () => {
+      const key = readerKey();
+      const bucket = (bucketOf(key) + 1) % 256; // anywhere but the key's hash, the layout before anchor buckets
+      const r = repo();
+      await r.commit(write({ readerKey: key, puts: [{ subscription: subOf(key, { bucket }), isNew: true }] }));
+      const feed = new ChangeMarkerFeed(stack.db, stack.tables.delivery);
+      const shardCount = 4;
+      const shardOf = (b: number) => [0, 1, 2, 3].find((n) => bucketsOfShard(n, shardCount).includes(b))!;
+      const seenBy = async (shard: number) =>
+        (await feed.changedReaders(TENANT, [today], new Set(bucketsOfShard(shard, shardCount)), 0)).includes(key);
+      expect(await seenBy(shardOf(bucket))).toBe(true);
+      expect(await seenBy((shardOf(bucket) + 1) % shardCount)).toBe(false);
+    });
+
     it('marks every changed reader in the Delivery table, in the same transaction, and nobody for a dialog step', async () => {
       const [a, b] = [readerKey(), readerKey()];
       const r = repo();
@@ -278,7 +294,7 @@ describe('reader-side integrity on DynamoDB Local (promises 7, 9, 10)', () => {
         expect(marker.Item).toEqual({
           pk: deliveryKeys.pk(TENANT, today),
           sk: `CHG#${key}`,
-          bucket: bucketOf(key),
+          buckets: [bucketOf(key)], // subOf's bucket
           at: expect.any(Number),
           expiresAt: epochDay(today, 3),
         });

@@ -10,7 +10,7 @@ import { addMonths, BIRTHDAY_MAX_DAYS, DUE_DATE_MAX_DAYS, INVITE_VALID_DAYS } fr
 import { postbackData, type QuickReplyItem } from '../../../lambdas/domain/replies';
 import { addDays } from '../../../lambdas/domain/dates';
 import { buildLibraryIndex } from '../../../lambdas/domain/library';
-import { bucketOf } from '../../../lambdas/domain/shard';
+import { bucketOf, bucketOfAnchor } from '../../../lambdas/domain/shard';
 import {
   LINE_MAX_MESSAGES_PER_REQUEST,
   LINE_QUICK_REPLY_MAX_ITEMS,
@@ -504,7 +504,8 @@ describe('registering', () => {
     status: 'active',
     registeredOn: TOMORROW,
     familyId: 'id-2',
-    bucket: BUCKET,
+    // A reader without subscriptions: the bucket of the new one's anchor date.
+    bucket: bucketOfAnchor(over.anchorDate ?? DUE),
     version: 0,
     ...over,
   });
@@ -555,11 +556,18 @@ describe('registering', () => {
     expect(quickLabels(out)).toEqual(quick);
   });
 
-  it('puts the subscription in the bucket of its reader, whatever the shard count', () => {
+  it("puts a first subscription in its anchor date's bucket, a later one in the reader's, whatever the shard count", () => {
     const single = TenantConfigSchema.parse({ ...tenant, shardCount: 1 });
+    // The rule, computed here from the calendar: days since 1970-01-01, mod 256.
+    const bornBucket = Math.round((Date.parse(`${BORN}T00:00:00Z`) / 86_400_000) % 256);
     const out = run({ tenant: single, action: tap('skip-nick'), dialog: nicknameStep('childcare', BORN) });
-    expect(putsOf(out)[0]?.bucket).toBe(BUCKET);
-    expect(putsOf(run({ action: tap('skip-nick'), dialog: nicknameStep('childcare', BORN) }))[0]?.bucket).toBe(BUCKET);
+    expect(putsOf(out)[0]?.bucket).toBe(bornBucket);
+    expect(putsOf(run({ action: tap('skip-nick'), dialog: nicknameStep('childcare', BORN) }))[0]?.bucket).toBe(
+      bornBucket,
+    );
+    const later = run({ action: tap('skip-nick'), dialog: nicknameStep('childcare', BORN), subscriptions: [preg] });
+    expect(BUCKET).not.toBe(bornBucket);
+    expect(putsOf(later).find((s) => s.anchorDate === BORN)?.bucket).toBe(BUCKET);
   });
 
   it.each<Case>([
@@ -677,7 +685,8 @@ describe('partner invitations', () => {
             status: 'active',
             registeredOn: TOMORROW,
             familyId: 'F-S-preg',
-            bucket: BUCKET,
+            // The partner holds nothing yet: the bucket of the family's due date, the parent's too.
+            bucket: bucketOfAnchor(DUE),
             version: 0,
           },
         ],

@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 import { addDays } from '../../../lambdas/domain/dates';
 import type { Dialog, Invite } from '../../../lambdas/domain/dialog';
 import { postbackData } from '../../../lambdas/domain/replies';
-import { bucketOf } from '../../../lambdas/domain/shard';
+import { bucketOf, bucketOfAnchor } from '../../../lambdas/domain/shard';
 import { readerKeys } from '../../../lambdas/services/reader-keys';
 import {
   handleLineWebhook,
@@ -591,7 +591,7 @@ describe('handleLineWebhook: events', () => {
         status: 'active',
         registeredOn: TOMORROW,
         familyId: 'id-2',
-        bucket: bucketOf(KEYS.line(PARENT)),
+        bucket: bucketOfAnchor(DUE),
         version: 0,
       },
     ]);
@@ -707,7 +707,7 @@ describe("handleLineWebhook: the family and the reader's data", () => {
         anchorDate: DUE,
         nickname: 'まめ',
         registeredOn: TOMORROW,
-        bucket: bucketOf(KEYS.line(PARTNER)),
+        bucket: bucketOfAnchor(DUE),
         version: 0,
       }),
     ]);
