@@ -131,7 +131,7 @@ async function benchDelivery() {
     // One process plays every worker, so one pacer per channel: LINE's full per-channel limits.
     const line = new BotSdkLineSenderFactory(new SecretsManagerLineCredentials(), {
       baseURL: emulators.endpoints.line,
-      pacing: { multicastPerSecond: 200, pushPerSecond: 2000 },
+      maxWorkers: 1,
     });
     const deps: DeliverShardDeps = {
       tenants: content,
@@ -140,7 +140,7 @@ async function benchDelivery() {
       changes: timed('changes', new ChangeMarkerFeed(db, stack.tables.delivery), totals),
       clock: { now: () => new Date() },
       plans: timed('plans', new PlanRepository(db, stack.tables.delivery), totals),
-      line: { forTenant: async (tenant) => timed('line', await line.forTenant(tenant), totals) },
+      line: { forTenant: async (tenant, shards) => timed('line', await line.forTenant(tenant, shards), totals) },
       email: timed('ses', new SesEmailSender(), totals),
       concurrency: 16,
     };

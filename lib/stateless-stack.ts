@@ -37,7 +37,13 @@ export const SHARD_WORKER_TIMEOUT = Duration.seconds(300);
 /** AWS's advice for SQS event sources: visibility timeout at least 6 x the function timeout. */
 export const SHARD_QUEUE_VISIBILITY = Duration.seconds(SHARD_WORKER_TIMEOUT.toSeconds() * 6);
 export const SHARD_MAX_RECEIVE_COUNT = 5;
-export const SHARD_WORKER_MAX_CONCURRENCY = 10;
+/**
+ * The most shard workers at once: the SQS event source's ceiling (2-1,000 [AWS]). About 1,700 tenants with
+ * one or more shards each would queue behind any lower figure; each worker paces itself at its tenant's share of
+ * its channel (lambdas/adapters/line-sender.ts), so LINE's limits hold whatever this is. Needs an account
+ * concurrency quota above the default 1,000, or the webhook would be throttled while a delivery runs.
+ */
+export const SHARD_WORKER_MAX_CONCURRENCY = 1000;
 /** LINE expects the webhook's answer within about 2 s; the rest is headroom for a cold start and retries. */
 export const LINE_WEBHOOK_TIMEOUT = Duration.seconds(10);
 export const LINE_WEBHOOK_MEMORY_MB = 512;
@@ -112,6 +118,7 @@ export class StatelessStack extends Stack {
         [ENV.dataTable]: props.dataTable.tableName,
         [ENV.deliveryTable]: props.deliveryTable.tableName,
         [ENV.contentTable]: props.contentTable.tableName,
+        SHARD_WORKER_MAX_CONCURRENCY: String(SHARD_WORKER_MAX_CONCURRENCY),
         ...(props.lineApiBaseUrl ? { [ENV.lineApiBaseUrl]: props.lineApiBaseUrl } : {}),
       },
     });

@@ -7,6 +7,7 @@ import type { TenantConfig } from '../schemas/tenant';
 import { addDays } from '../lambdas/domain';
 import { startEmulators, type Emulators } from './emulators';
 import { makeClock, momentOn, nextMoment, schedulesOf, type ClockMode, type Schedule } from './local-clock';
+import { recordFile } from './line-emulator/record-file';
 import {
   loadRepoTenants,
   loadSampleLibrary,
@@ -106,12 +107,12 @@ export async function startLocal(o: LocalRunOptions): Promise<LocalStack> {
       line: emulators.line,
       tenants,
       libraries: [loadSampleLibrary()],
-      // Four workers (containers) drain the queue here, so each may use a quarter of LINE's per-channel limits.
+      // Four workers drain the queue here (the poller's concurrency); each paces at its tenant's share of LINE's
+      // per-channel limits, as in AWS.
       handlerEnv: {
         LINE_RETRY_BASE_MS: '50',
         SEND_CONCURRENCY: '16',
-        LINE_MULTICAST_PER_SECOND: '50',
-        LINE_PUSH_PER_SECOND: '500',
+        SHARD_WORKER_MAX_CONCURRENCY: '4',
       },
       webhook: true,
       // Longer than a shard takes here, so a slow shard is not handed to a second worker while it runs; a
@@ -165,12 +166,7 @@ export async function startLocal(o: LocalRunOptions): Promise<LocalStack> {
     const stop = async () => {
       if (o.json) writeFileSync(o.json, `${JSON.stringify(result, null, 2)}\n`);
       if (o.recordLine) {
-        const lines = emulators.line
-          .requests()
-          .map((r) =>
-            JSON.stringify({ method: r.method, path: r.path, status: r.status, headers: r.headers, body: r.body }),
-          );
-        writeFileSync(o.recordLine, lines.length ? `${lines.join('\n')}\n` : '');
+        writeFileSync(o.recordLine, recordFile(emulators.line.requests()));
       }
       await stack.api?.close();
       await emulators.stop();

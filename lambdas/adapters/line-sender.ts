@@ -52,8 +52,8 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
 
 /**
  * Spaces requests evenly at `perSecond` (no bursts). LINE limits multicast to 200 and push to 2,000 requests/s
- * per channel; with at most N workers at once (the event source's maximum concurrency), each worker pacing
- * itself at 1/N of that never trips the limit, so 429s stay the exception the backoff is for.
+ * per channel; with at most N workers of a tenant at once, each worker pacing itself at 1/N of that never trips
+ * the limit, so 429s stay the exception the backoff is for.
  * Hand-written: the maintained rate limiters on npm are ESM-only or far larger than these lines.
  */
 export class Pacer {
@@ -74,8 +74,18 @@ export interface LinePacing {
   multicastPerSecond: number;
   pushPerSecond: number;
 }
-/** 1/10 of LINE's per-channel limits, for the shard worker's maximum concurrency of 10. */
-export const DEFAULT_LINE_PACING: LinePacing = { multicastPerSecond: 20, pushPerSecond: 200 };
+/** LINE's limits for one channel [LINE]: multicast 200 requests/s, push 2,000 requests/s. */
+export const LINE_CHANNEL_LIMITS: LinePacing = { multicastPerSecond: 200, pushPerSecond: 2000 };
+
+/**
+ * One worker's share of its channel's limits. A tenant's day has `shardCount` shards, and no more than
+ * `maxWorkers` workers run at once (the event source's maximum concurrency), so at most the smaller of the two
+ * send to one channel at the same time. A 1-shard town gets the whole channel; a 50-shard city's worker 1/50.
+ */
+export function workerPacing(channel: LinePacing, shardCount: number, maxWorkers = Infinity): LinePacing {
+  const workers = Math.max(1, Math.min(shardCount, maxWorkers));
+  return { multicastPerSecond: channel.multicastPerSecond / workers, pushPerSecond: channel.pushPerSecond / workers };
+}
 
 export class BotSdkLineSender implements LineSender {
   private readonly multicastPacer: Pacer;
@@ -84,7 +94,7 @@ export class BotSdkLineSender implements LineSender {
   constructor(
     private readonly client: messagingApi.MessagingApiClient,
     private readonly policy: LineRetryPolicy,
-    pacing: LinePacing = DEFAULT_LINE_PACING,
+    pacing: LinePacing = LINE_CHANNEL_LIMITS,
   ) {
     this.multicastPacer = new Pacer(pacing.multicastPerSecond);
     this.pushPacer = new Pacer(pacing.pushPerSecond);
@@ -127,25 +137,39 @@ export class BotSdkLineSender implements LineSender {
   }
 }
 
+export interface LineSenderOptions {
+  baseURL?: string;
+  retry?: LineRetryPolicy;
+  /** One channel's limits (LINE's by default), shared by the tenant's workers that may run at once. */
+  channelLimits?: LinePacing;
+  /** The most workers that run at once in the whole deployment (the event source's maximum concurrency). */
+  maxWorkers?: number;
+}
+
 export class BotSdkLineSenderFactory implements LineSenderFactory {
-  /** Keyed by token: the credentials source caches secrets for minutes, so a rotated token gets a new client. */
+  /**
+   * Keyed by token (the credentials source caches secrets for minutes, so a rotated token gets a new client) and
+   * share: workers that live in one process (the local stack) share one pacer, which keeps them under the limit.
+   */
   private readonly senders = new Map<string, LineSender>();
 
   constructor(
     private readonly credentials: LineCredentialsSource,
-    private readonly opts: { baseURL?: string; retry?: LineRetryPolicy; pacing?: LinePacing } = {},
+    private readonly opts: LineSenderOptions = {},
   ) {}
 
-  async forTenant(tenant: TenantConfig): Promise<LineSender> {
+  async forTenant(tenant: TenantConfig, shardCount: number): Promise<LineSender> {
     const { channelAccessToken } = await this.credentials.get(tenant);
-    let sender = this.senders.get(channelAccessToken);
+    const pacing = workerPacing(this.opts.channelLimits ?? LINE_CHANNEL_LIMITS, shardCount, this.opts.maxWorkers);
+    const key = `${pacing.multicastPerSecond}|${pacing.pushPerSecond}|${channelAccessToken}`;
+    let sender = this.senders.get(key);
     if (!sender) {
       sender = new BotSdkLineSender(
         new messagingApi.MessagingApiClient({ channelAccessToken, baseURL: this.opts.baseURL }),
         this.opts.retry ?? DEFAULT_LINE_RETRY,
-        this.opts.pacing,
+        pacing,
       );
-      this.senders.set(channelAccessToken, sender);
+      this.senders.set(key, sender);
     }
     return sender;
   }

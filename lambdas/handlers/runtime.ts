@@ -17,9 +17,11 @@ export const DeliveryEnvSchema = z.object({
   LINE_RETRY_BASE_MS: z.coerce.number().int().min(1).default(250),
   LINE_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
   SEND_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(8),
-  /** Per worker; LINE's per-channel limits divided by the event source's maximum concurrency. */
-  LINE_MULTICAST_PER_SECOND: z.coerce.number().positive().default(20),
-  LINE_PUSH_PER_SECOND: z.coerce.number().positive().default(200),
+  /** One channel's limits (LINE's); each worker paces at its share (the tenant's workers that may run at once). */
+  LINE_MULTICAST_PER_SECOND: z.coerce.number().positive().default(200),
+  LINE_PUSH_PER_SECOND: z.coerce.number().positive().default(2000),
+  /** The event source's maximum concurrency: no more of a tenant's workers than this run at once. */
+  SHARD_WORKER_MAX_CONCURRENCY: z.coerce.number().int().min(1).optional(),
   SES_CONFIGURATION_SET: z.string().optional(),
   /** No send starts with less time than this left before the function's timeout. */
   DEADLINE_MARGIN_MS: z.coerce.number().int().min(0).default(90_000),

@@ -136,7 +136,11 @@ export interface LineSender {
   push(to: string, messages: LineTextMessage[], retryKey: string): Promise<LineSendResult>;
 }
 export interface LineSenderFactory {
-  forTenant(tenant: TenantConfig): Promise<LineSender>;
+  /**
+   * `shardCount`: the shards of the tenant's day (the task's layout). They may all run at once and share one
+   * channel's rate limits, so the sender paces itself at its share of them.
+   */
+  forTenant(tenant: TenantConfig, shardCount: number): Promise<LineSender>;
 }
 
 export interface EmailMessage {

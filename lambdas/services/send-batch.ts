@@ -75,7 +75,7 @@ export async function executeSends(
       outcome.monthlyLimitHits += 1;
       return;
     }
-    line ??= await deps.line.forTenant(tenant);
+    line ??= await deps.line.forTenant(tenant, task.shardCount);
     const result =
       send.kind === 'multicast'
         ? await line.multicast(send.to, send.messages, retryKey)

@@ -223,8 +223,14 @@ describe('stateless stack: queue, functions, schedules', () => {
     built.statelessTemplate.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       BatchSize: 1,
       FunctionResponseTypes: ['ReportBatchItemFailures'],
-      ScalingConfig: { MaximumConcurrency: Match.anyValue() },
+      ScalingConfig: { MaximumConcurrency: 1000 },
     });
+  });
+
+  it('tells the shard worker the event source cap, so it paces at its share of its channel', () => {
+    const fns = resourcesOfType(built.statelessTemplate, 'AWS::Lambda::Function');
+    const worker = fns.find(([id]) => id.startsWith('ShardWorker'))?.[1];
+    expect(worker?.Properties.Environment.Variables.SHARD_WORKER_MAX_CONCURRENCY).toBe('1000');
   });
 
   it('has one schedule per distinct delivery time, in the tenant time zone, with the fan-out input', () => {

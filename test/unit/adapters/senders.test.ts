@@ -1,6 +1,6 @@
 import { HTTPFetchError, messagingApi } from '@line/bot-sdk';
 import { EmailNotAcceptedError, EmailRejectedError, SesEmailSender } from '../../../lambdas/adapters/email-sender';
-import { BotSdkLineSender, Pacer } from '../../../lambdas/adapters/line-sender';
+import { BotSdkLineSender, Pacer, workerPacing } from '../../../lambdas/adapters/line-sender';
 import type { SESv2Client } from '@aws-sdk/client-sesv2';
 
 /** An SDK error as the SES client throws it: a name, and where the answer came from. */
@@ -134,5 +134,17 @@ describe('Pacer spaces requests evenly', () => {
       await p;
     }
     expect(granted).toEqual([10, 20, 30, 40, 50]);
+  });
+});
+
+describe('workerPacing: each worker paces at its share of its channel', () => {
+  const channel = { multicastPerSecond: 200, pushPerSecond: 2000 };
+  it.each([
+    { label: 'a 1-shard town gets the whole channel', shards: 1, max: 1000, want: [200, 2000] },
+    { label: '50 shards that may all run at once share it', shards: 50, max: 1000, want: [4, 40] },
+    { label: 'no more workers than the event source runs at once', shards: 256, max: 4, want: [50, 500] },
+    { label: 'without a cap, the shard count', shards: 8, max: undefined, want: [25, 250] },
+  ])('$label', ({ shards, max, want }) => {
+    expect(workerPacing(channel, shards, max)).toEqual({ multicastPerSecond: want[0], pushPerSecond: want[1] });
   });
 });

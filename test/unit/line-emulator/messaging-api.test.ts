@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { messagingApi } from '@line/bot-sdk';
 import type { LineEmulator } from '../../../local/line-emulator';
 import { fakeClock, lineError, startWithChannel, text, TOKEN, userId } from './support';
+import { recordFile } from '../../../local/line-emulator/record-file';
 
 const clock = fakeClock();
 let emu: LineEmulator;
@@ -316,5 +317,31 @@ describe('rich menus', () => {
     expect((await line.getRichMenuList()).richmenus).toEqual([{ richMenuId, ...menu }]);
     await line.deleteRichMenu(richMenuId);
     expect((await lineError(line.deleteRichMenu(richMenuId))).status).toBe(404);
+  });
+});
+
+describe('--record-line', () => {
+  it('writes each request with the channel it went to, and null where no token matched', async () => {
+    const { emu, channelId, line } = await startWithChannel();
+    try {
+      const other = emu.registerChannel({ channelSecret: 's2', accessToken: 'token-2' }).channelId;
+      const line2 = new messagingApi.MessagingApiClient({ channelAccessToken: 'token-2', baseURL: emu.url });
+      await line.pushMessage({ to: userId(1), messages: [text('a')] });
+      await line2.multicast({ to: [userId(2), userId(3)], messages: [text('b')] });
+      await fetch(`${emu.url}/v2/bot/message/push`, { method: 'POST', body: '{}' });
+      const rows = recordFile(emu.requests())
+        .trimEnd()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
+      expect(rows.map((r) => [r.channelId, r.path, r.status])).toEqual([
+        [channelId, '/v2/bot/message/push', 200],
+        [other, '/v2/bot/message/multicast', 200],
+        [null, '/v2/bot/message/push', 401],
+      ]);
+      expect(rows[1]?.body).toEqual({ to: [userId(2), userId(3)], messages: [{ type: 'text', text: 'b' }] });
+      expect(JSON.stringify(rows)).not.toContain('token-2');
+    } finally {
+      await emu.close();
+    }
   });
 });
