@@ -15,6 +15,7 @@ import type { FanOutEvent } from '../schemas/delivery';
 import { DATA_TABLE, ENV } from '../schemas/tables';
 import type { TenantConfig } from '../schemas/tenant';
 import { HagukumiFunction, handlerEntry } from './constructs/hagukumi-function';
+import { EmailPages } from './constructs/email-pages';
 import { LineWebhookApi } from './constructs/line-webhook-api';
 import { grantTableActions } from './constructs/table-from-definition';
 import { InvalidTenantFileError, type LoadedTenant } from './tenants';
@@ -59,6 +60,8 @@ export class StatelessStack extends Stack {
   readonly shardWorker: HagukumiFunction;
   readonly lineWebhook: HagukumiFunction;
   readonly webhookApi: LineWebhookApi;
+  /** The email pages (sign-up, confirm, preferences, unsubscribe) and their HTTP API. */
+  readonly emailPages: EmailPages;
   readonly schedules: Schedule[] = [];
 
   constructor(scope: Construct, id: string, props: StatelessStackProps) {
@@ -186,6 +189,18 @@ export class StatelessStack extends Stack {
       apiName: `${this.stackName}-line-webhook`,
     });
 
+    const emailTenants = tenants.filter((t) => t.email?.enabled);
+    this.emailPages = new EmailPages(this, 'EmailPages', {
+      apiName: `${this.stackName}-email-pages`,
+      tenants: emailTenants,
+      dataTable: props.dataTable,
+      deliveryTable: props.deliveryTable,
+      contentTable: props.contentTable,
+      readerKeySecret: props.readerKeySecret,
+      emailTokenSecret: props.emailTokenSecret,
+      sesIdentityArns: this.sesIdentityArns(emailTenants),
+    });
+
     this.createSchedules(tenants, fanOutDlq);
     this.createAlarms(fanOutDlq);
     this.acknowledgeFunctionFindings();
@@ -197,6 +212,10 @@ export class StatelessStack extends Stack {
     new CfnOutput(this, 'ShardWorkerFunctionName', { value: this.shardWorker.fn.functionName });
     new CfnOutput(this, 'LineWebhookFunctionName', { value: this.lineWebhook.fn.functionName });
     new CfnOutput(this, 'WebhookApiEndpoint', { value: this.webhookApi.api.apiEndpoint });
+    new CfnOutput(this, 'EmailPagesApiEndpoint', {
+      value: this.emailPages.api.apiEndpoint,
+      description: "Map the tenants' public email address (email.unsubscribeBaseUrl) to this API",
+    });
     for (const { config } of lineTenants) {
       new CfnOutput(this, webhookOutputIds.get(config.tenantId)!, {
         value: this.webhookApi.webhookUrl(config.tenantId),
@@ -213,6 +232,18 @@ export class StatelessStack extends Stack {
     return tenants
       .filter((tenant) => tenant.line.enabled)
       .map((tenant) => Secret.fromSecretNameV2(this, `LineSecret-${tenant.tenantId}`, tenant.line.secretName));
+  }
+
+  /** The SES identities of the email tenants' senders: the address and, for a verified domain, its domain. */
+  private sesIdentityArns(tenants: readonly TenantConfig[]): string[] {
+    const identities = new Set<string>();
+    for (const t of tenants) {
+      identities.add(t.email!.from);
+      identities.add(t.email!.from.slice(t.email!.from.lastIndexOf('@') + 1));
+    }
+    return [...identities]
+      .sort()
+      .map((identity) => this.formatArn({ service: 'ses', resource: 'identity', resourceName: identity }));
   }
 
   /** The shard worker sends email only from the identities of email-enabled tenants. */

@@ -27,6 +27,7 @@ function label(resource: unknown): string {
     }
   }
   if (text.includes(idOf('stateful', built.stateful.readerKeySecret))) return 'secret:reader-key';
+  if (text.includes(idOf('stateful', built.stateful.emailTokenSecret))) return 'secret:email-token';
   const secret = /:secret:([^"]+)-\?{6}/.exec(text);
   if (secret) return `secret:${secret[1]}`;
   const identity = /:identity\/([^"]+)"/.exec(text);
@@ -120,6 +121,56 @@ describe('least privilege, function by function', () => {
       Delivery: ['dynamodb:DeleteItem', 'dynamodb:PutItem'],
       'secret:reader-key': ['secretsmanager:GetSecretValue'],
       ...lineSecrets(['secretsmanager:GetSecretValue']),
+    });
+  });
+
+  describe('email pages: readers in the Data table (no index), content, the token keys', () => {
+    const identities = () =>
+      tenants()
+        .filter((t) => t.email?.enabled)
+        .flatMap((t) => [t.email!.from, t.email!.from.split('@')[1]!]);
+    const ses = () =>
+      Object.fromEntries(identities().map((i) => [`ses-identity:${i}`, ['ses:SendEmail', 'ses:SendRawEmail']]));
+    const common = {
+      ...XRAY,
+      ...LOGS,
+      Content: ['dynamodb:GetItem', 'dynamodb:Query'],
+      'secret:email-token': ['secretsmanager:GetSecretValue'],
+    };
+
+    it('sign-up: reads the reader and invites, puts the pending sign-up; hashes the address; mails', () => {
+      expect(policyOf('EmailPagesEmailSignupRole')).toEqual({
+        ...common,
+        Data: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
+        'secret:reader-key': ['secretsmanager:GetSecretValue'],
+        ...ses(),
+      });
+    });
+
+    it('confirm: the subscription, the pending sign-up and a redeemed invite deleted, change markers; mails', () => {
+      expect(policyOf('EmailPagesEmailConfirmRole')).toEqual({
+        ...common,
+        Data: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
+        Delivery: ['dynamodb:PutItem'],
+        ...ses(),
+      });
+    });
+
+    it("preferences: as the webhook (a deletion erases the reader's email claims); mails new links", () => {
+      expect(policyOf('EmailPagesEmailPreferencesRole')).toEqual({
+        ...common,
+        Data: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
+        Delivery: ['dynamodb:DeleteItem', 'dynamodb:PutItem'],
+        ...ses(),
+      });
+    });
+
+    it('unsubscribe: stops (puts) with change markers; no mail, no reader key', () => {
+      expect(policyOf('EmailPagesEmailUnsubscribeRole')).toEqual({
+        ...common,
+        Data: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
+        Delivery: ['dynamodb:PutItem'],
+      });
     });
   });
 

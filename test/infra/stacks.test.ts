@@ -161,6 +161,10 @@ describe('stateless stack: queue, functions, schedules', () => {
   it('runs every function on nodejs24.x arm64 with X-Ray and a log group that has a retention', () => {
     const functions = resourcesOfType(built.statelessTemplate, 'AWS::Lambda::Function');
     expect(functions.map(([, fn]) => fn.Properties.Environment.Variables.POWERTOOLS_SERVICE_NAME).sort()).toEqual([
+      'email-confirm',
+      'email-preferences',
+      'email-signup',
+      'email-unsubscribe',
       'fan-out',
       'line-webhook',
       'shard-worker',
@@ -324,18 +328,28 @@ describe('permissions and secrets', () => {
         ),
       )
       .map(([id]) => id.replace(/DefaultPolicy.*$/, ''));
-    expect(readers.sort()).toEqual(['LineWebhookRole', 'ShardWorkerRole']);
+    expect(readers.sort()).toEqual([
+      'EmailPagesEmailConfirmRole',
+      'EmailPagesEmailPreferencesRole',
+      'EmailPagesEmailSignupRole',
+      'EmailPagesEmailUnsubscribeRole',
+      'LineWebhookRole',
+      'ShardWorkerRole',
+    ]);
   });
 
   it("allows SES sends only from the tenants' sender identities", () => {
     const ses = statementsOf(built.statelessTemplate).filter((s) => actionsOf(s).some((a) => a.startsWith('ses:')));
-    expect(ses).toHaveLength(1);
-    expect(actionsOf(ses[0])).toEqual(['ses:SendEmail', 'ses:SendRawEmail']);
-    const identities = resourcesOfStatement(ses[0]).map((r) => /:identity\/([^"]+)"/.exec(JSON.stringify(r))?.[1]);
+    // The shard worker, and the sign-up, confirm and preferences pages (their mails); not the unsubscribe page.
+    expect(ses).toHaveLength(4);
     const expected = loadTenants(REAL_TENANTS_DIR)
       .filter((t) => t.config.email?.enabled)
       .flatMap((t) => [t.config.email!.from, t.config.email!.from.split('@')[1]]);
-    expect(identities.sort()).toEqual([...new Set(expected)].sort());
+    for (const statement of ses) {
+      expect(actionsOf(statement)).toEqual(['ses:SendEmail', 'ses:SendRawEmail']);
+      const identities = resourcesOfStatement(statement).map((r) => /:identity\/([^"]+)"/.exec(JSON.stringify(r))?.[1]);
+      expect(identities.sort()).toEqual([...new Set(expected)].sort());
+    }
   });
 
   it('has no `*` resource except for X-Ray, which supports no resource-level permissions', () => {
@@ -396,17 +410,30 @@ describe('cdk-nag (AwsSolutions)', () => {
     }
   });
 
-  it('acknowledges the missing API authorization on the webhook routes only, because LINE signs its requests', () => {
+  it('acknowledges the missing API authorization on the webhook routes (LINE signs) and the email pages (signed tokens) only', () => {
     const whole = acknowledgements(built.app).filter(
       (ack) =>
         !ack.id.endsWith(']') && !ack.path.endsWith('/ReaderKeySecret') && !ack.path.endsWith('/EmailTokenSecret'),
     );
     const lineTenants = loadTenants(REAL_TENANTS_DIR).filter((t) => t.config.line.enabled);
-    expect(whole).toHaveLength(lineTenants.length);
-    for (const ack of whole) {
+    const emailTenants = loadTenants(REAL_TENANTS_DIR).filter((t) => t.config.email?.enabled);
+    const webhook = whole.filter((ack) => ack.path.includes('/LineWebhookApi/'));
+    const pages = whole.filter((ack) => ack.path.includes('/EmailPages/Api/'));
+    expect(webhook).toHaveLength(lineTenants.length);
+    // GET and POST of the four pages, per email tenant.
+    expect(pages).toHaveLength(emailTenants.length * 4 * 2);
+    expect(webhook.length + pages.length).toBe(whole.length);
+    for (const ack of webhook) {
       expect(ack.id).toMatch(/AwsSolutions-APIG4$/);
       expect(ack.path).toMatch(/\/LineWebhookApi\/Api\/POST--line--[a-z0-9-]+--webhook\/Resource$/);
       expect(ack.reason).toContain('x-line-signature');
+    }
+    for (const ack of pages) {
+      expect(ack.id).toMatch(/AwsSolutions-APIG4$/);
+      expect(ack.path).toMatch(
+        /\/EmailPages\/Api\/(GET|POST)--email--[a-z0-9-]+--(signup|confirm|preferences|unsubscribe)\/Resource$/,
+      );
+      expect(ack.reason).toContain('signed token');
     }
   });
 });

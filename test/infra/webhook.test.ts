@@ -53,6 +53,11 @@ const webhookStatements = () =>
     .flatMap(([, p]) => p.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[]);
 const actionsOf = (s: { Action: string | string[] }) => [s.Action].flat();
 const apiLogicalId = () => logicalId(built.stateless.webhookApi.api);
+/** Resources of this type that belong to the webhook API (the email pages have an API of their own). */
+const ofWebhookApi = (type: string) =>
+  resourcesOfType(built.statelessTemplate, type).filter(([, r]) =>
+    JSON.stringify(r.Properties.ApiId ?? r.Properties.SourceArn).includes(`"Ref":"${apiLogicalId()}"`),
+  );
 
 describe('LINE webhook function', () => {
   it('runs on nodejs24.x arm64 with X-Ray, its timeout and memory, and a log group with retention', () => {
@@ -126,11 +131,10 @@ describe('LINE webhook function', () => {
 });
 
 describe('LINE webhook HTTP API', () => {
-  const routes = () =>
-    resourcesOfType(built.statelessTemplate, 'AWS::ApiGatewayV2::Route').map(([, r]) => r.Properties);
+  const routes = () => ofWebhookApi('AWS::ApiGatewayV2::Route').map(([, r]) => r.Properties);
 
-  it('is one HTTP API', () => {
-    built.statelessTemplate.resourceCountIs('AWS::ApiGatewayV2::Api', 1);
+  it('is one HTTP API (the email pages have their own)', () => {
+    built.statelessTemplate.resourceCountIs('AWS::ApiGatewayV2::Api', 2);
     built.statelessTemplate.hasResourceProperties('AWS::ApiGatewayV2::Api', { ProtocolType: 'HTTP' });
   });
 
@@ -153,7 +157,7 @@ describe('LINE webhook HTTP API', () => {
   });
 
   it('sends every route to the webhook function through one Lambda proxy integration, payload 2.0', () => {
-    const integrations = resourcesOfType(built.statelessTemplate, 'AWS::ApiGatewayV2::Integration');
+    const integrations = ofWebhookApi('AWS::ApiGatewayV2::Integration');
     expect(integrations).toHaveLength(1);
     const [integrationId, integration] = integrations[0]!;
     expect(integration.Properties).toMatchObject({
@@ -168,7 +172,7 @@ describe('LINE webhook HTTP API', () => {
   });
 
   it('lets API Gateway invoke the function from this API only', () => {
-    const permissions = resourcesOfType(built.statelessTemplate, 'AWS::Lambda::Permission').filter(
+    const permissions = ofWebhookApi('AWS::Lambda::Permission').filter(
       ([, p]) => p.Properties.Principal === 'apigateway.amazonaws.com',
     );
     expect(permissions).toHaveLength(1);
@@ -178,7 +182,7 @@ describe('LINE webhook HTTP API', () => {
   });
 
   it('deploys to the $default stage with throttling', () => {
-    const stages = resourcesOfType(built.statelessTemplate, 'AWS::ApiGatewayV2::Stage');
+    const stages = ofWebhookApi('AWS::ApiGatewayV2::Stage');
     expect(stages).toHaveLength(1);
     expect(stages[0]![1].Properties).toMatchObject({
       ApiId: { Ref: apiLogicalId() },
@@ -194,8 +198,8 @@ describe('LINE webhook HTTP API', () => {
   });
 
   it('gives every tenant route its own throttle (200/s, burst 400 unless the tenant file says otherwise)', () => {
-    const [stageId, stage] = resourcesOfType(built.statelessTemplate, 'AWS::ApiGatewayV2::Stage')[0]!;
-    const routeResources = resourcesOfType(built.statelessTemplate, 'AWS::ApiGatewayV2::Route');
+    const [stageId, stage] = ofWebhookApi('AWS::ApiGatewayV2::Stage')[0]!;
+    const routeResources = ofWebhookApi('AWS::ApiGatewayV2::Route');
     const expected = Object.fromEntries(
       lineTenants().map((t) => [
         `POST /line/${t.tenantId}/webhook`,
@@ -250,7 +254,7 @@ describe('LINE webhook HTTP API', () => {
   });
 
   it('writes JSON access logs to a log group with retention, never bodies or headers', () => {
-    const [, stage] = resourcesOfType(built.statelessTemplate, 'AWS::ApiGatewayV2::Stage')[0]!;
+    const [, stage] = ofWebhookApi('AWS::ApiGatewayV2::Stage')[0]!;
     const { DestinationArn, Format } = stage.Properties.AccessLogSettings;
     const logGroupId = DestinationArn['Fn::GetAtt'][0] as string;
     const logGroup = built.statelessTemplate.toJSON().Resources[logGroupId];
