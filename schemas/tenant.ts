@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { FaqSchema } from './faq';
 import { AudienceSchema, TenantIdSchema, TrackSchema } from './common';
 import { sharedSurvey } from './shared-surveys';
 import { ScreeningConfigSchema, SharedSurveyUseSchema, TenantSurveySchema } from './survey';
@@ -88,6 +89,8 @@ export const TenantConfigSchema = z
     }),
     overlays: z.array(OverlaySchema).default([]),
     consultation: z.array(ConsultationContactSchema).default([]),
+    /** Frequent questions and the municipality's answers, offered before an inquiry goes to staff (schemas/faq.ts). */
+    faq: FaqSchema.default([]),
     /** Overrides of the conversation's default Japanese wording (schemas/wording.ts). */
     wording: WordingSchema.default({}),
     /** The tenant's own surveys (schemas/survey.ts). */
