@@ -170,7 +170,8 @@ export class StatelessStack extends Stack {
     grantTableActions(props.deliveryTable, this.lineWebhook, ['dynamodb:PutItem', 'dynamodb:DeleteItem']);
     // Secrets are only ever read by value (Powertools getSecret); DescribeSecret is never called.
     readSecret(props.readerKeySecret, this.lineWebhook);
-    for (const secret of this.lineSecrets(tenants)) {
+    const lineSecrets = this.lineSecrets(tenants);
+    for (const secret of lineSecrets) {
       readSecret(secret, this.shardWorker);
       readSecret(secret, this.lineWebhook);
     }
@@ -199,6 +200,8 @@ export class StatelessStack extends Stack {
       readerKeySecret: props.readerKeySecret,
       emailTokenSecret: props.emailTokenSecret,
       sesIdentityArns: this.sesIdentityArns(emailTenants),
+      lineSecrets,
+      ...(props.lineApiBaseUrl ? { lineApiBaseUrl: props.lineApiBaseUrl } : {}),
     });
 
     this.createSchedules(tenants, fanOutDlq);

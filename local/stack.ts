@@ -148,6 +148,8 @@ export async function provision(o: ProvisionOptions): Promise<Provisioned> {
     // Locally, logs and metrics would drown the summary; the handlers still run their Powertools code paths.
     POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'SILENT',
     POWERTOOLS_METRICS_DISABLED: 'true',
+    // One process plays every function: the preferences page tells LINE family members, as in the stack.
+    EMAIL_PAGES_LINE_NOTICES: 'true',
     ...o.handlerEnv,
   });
   for (const library of o.libraries) await writeLibrary(db, tables.content, library);

@@ -9,6 +9,8 @@ import { ContentRepository } from '../adapters/content-repository';
 import { createDocumentClient } from '../adapters/dynamo-client';
 import { createSesClient, SesEmailSender } from '../adapters/email-sender';
 import { SecretsManagerEmailTokenKeys } from '../adapters/email-token-secret';
+import { SecretsManagerLineCredentials } from '../adapters/line-credentials';
+import { BotSdkLineReplierFactory } from '../adapters/line-replier';
 import { SecretsManagerReaderKeys } from '../adapters/reader-key-secret';
 import { ReaderRepository } from '../adapters/reader-repository';
 import { MAX_FORM_BYTES, type EmailPagesDeps, type PageRequest, type PageResult } from '../services/email-pages';
@@ -36,6 +38,10 @@ export const emailPagesDeps = lazy((): EmailPagesDeps => {
     readerKeys: new SecretsManagerReaderKeys(env[ENV.readerKeySecret]),
     tokenKeys: new SecretsManagerEmailTokenKeys(env[ENV.emailTokenSecret]),
     mail: new SesEmailSender(createSesClient(), env.SES_CONFIGURATION_SET),
+    // Only the preferences function may read the LINE secrets (a birth, a date, a loss told to a LINE partner).
+    ...(env.EMAIL_PAGES_LINE_NOTICES === 'true'
+      ? { line: new BotSdkLineReplierFactory(new SecretsManagerLineCredentials(), env[ENV.lineApiBaseUrl]) }
+      : {}),
     clock: { now: () => new Date() },
     ...(env.EMAIL_PAGES_BASE_URL ? { baseUrl: env.EMAIL_PAGES_BASE_URL } : {}),
     onMailFailed: (err) => {

@@ -44,6 +44,9 @@ export const EmailPagesEnvSchema = z.object({
   /** The pages' public base URL when it is not the tenant's `email.unsubscribeBaseUrl` (the local stack). */
   EMAIL_PAGES_BASE_URL: z.url().optional(),
   SES_CONFIGURATION_SET: z.string().optional(),
+  /** Set on the preferences function only: it tells LINE family members (and may read the LINE secrets). */
+  EMAIL_PAGES_LINE_NOTICES: z.enum(['true', 'false']).optional(),
+  [ENV.lineApiBaseUrl]: z.url().optional(),
 });
 
 export const FanOutEnvSchema = z.object({

@@ -35,13 +35,15 @@ import {
   type TokenProblem,
   type TokenPurpose,
 } from './email-tokens';
-import { currentInvite, familiesOf, familyPuts, newInviteCode, withRetention } from './line-webhook';
+import { v5 as uuidv5 } from 'uuid';
+import { currentInvite, familiesOf, familyPuts, newInviteCode, noticeRecipients, withRetention } from './line-webhook';
 import {
   ConcurrentChangeError,
   type Clock,
   type ContentSource,
   type EmailSender,
   type EmailTokenKeySource,
+  type LineReplierFactory,
   type ReaderKeySource,
   type ReaderState,
   type ReaderStore,
@@ -65,6 +67,8 @@ export interface EmailPagesDeps {
   readerKeys: ReaderKeySource;
   tokenKeys: EmailTokenKeySource;
   mail: EmailSender;
+  /** Tells LINE members of the family (a partner on the other channel) of a birth, a new date or a loss. */
+  line?: LineReplierFactory;
   clock: Clock;
   /** The public base URL of the pages; the tenant's `email.unsubscribeBaseUrl` when absent (the local stack sets it). */
   baseUrl?: string;
@@ -177,6 +181,7 @@ export const PAGE_WORDS = {
     'このメールアドレスは、すでに登録されています。登録内容の確認・変更は次のリンクからどうぞ。\n\n{url}\n\nお心当たりのない場合は、このメールを破棄してください。',
   todaySubject: '【{tenantName}】今日のメッセージ',
   linksSubject: '【{tenantName}】登録内容の確認・変更のリンク',
+  noticeSubject: '【{tenantName}】ご家族からのお知らせ',
   linksBody: '新しいリンクです。これまでのメールのリンクは使えなくなりました。\n\n登録内容の確認・変更：{url}',
   footer: '登録内容の確認・変更：{preferences}\n配信停止：{unsubscribe}',
 } as const;
@@ -529,7 +534,19 @@ export async function submitPreferences(req: PageRequest, deps: EmailPagesDeps):
                 ? w.dueDateOutOfRange
                 : w.birthdayOutOfRange,
           );
-        await save(lifecycle.changeDate(sub!, f.date));
+        await save([
+          ...lifecycle.changeDate(sub!, f.date),
+          {
+            type: 'notify',
+            familyId: sub!.familyId,
+            message: {
+              type: 'text',
+              text: p.fill(sub!.track === 'maternity' ? w.dueDateChangedNotice : w.birthdayChangedNotice, {
+                date: japaneseDate(f.date),
+              }),
+            },
+          },
+        ]);
         return done(p.fill(w.updated, { label: p.describe({ ...sub!, anchorDate: f.date }) }));
       }
       case 'change-nickname': {
@@ -568,7 +585,14 @@ export async function submitPreferences(req: PageRequest, deps: EmailPagesDeps):
             checked === 'not-a-date' ? PAGE_WORDS.dateMissing : w.birthDateOutOfRange,
           );
         const { born, changes } = lifecycle.birth(reader, sub!, f.date);
-        await save(changes);
+        await save([
+          ...changes,
+          {
+            type: 'notify',
+            familyId: sub!.familyId,
+            message: { type: 'text', text: p.fill(w.birthNotice, { date: japaneseDate(f.date) }) },
+          },
+        ]);
         return done(p.fill(w.birthRecorded, { label: p.describe(born) }));
       }
       case 'pause': {
@@ -772,11 +796,50 @@ async function storeChanges(
           )
         )
           puts.push({ subscription: withRetention(s, c.today, c.tenant), isNew: false });
-  await commit(c, readerKey, state, {
-    puts,
-    invites: changes.flatMap((ch) => (ch.type === 'invite' ? [ch.invite] : [])),
-    ...more,
-  });
+  // Who is told is decided on the family as it was before the change (a loss makes everyone "lost").
+  const notices = changes.flatMap((ch) =>
+    ch.type === 'notify'
+      ? noticeRecipients(readerKey, members.get(ch.familyId)!).map((to) => ({ to, text: ch.message.text }))
+      : [],
+  );
+  const eventId = `email:${randomUUID()}`;
+  const committed = await commit(
+    c,
+    readerKey,
+    state,
+    { puts, invites: changes.flatMap((ch) => (ch.type === 'invite' ? [ch.invite] : [])), ...more },
+    eventId,
+  );
+  if (committed) await tellFamily(c, notices, eventId);
+}
+
+/** Fixed, so that the retry keys of notices are stable across deployments (not the webhook's namespace). */
+const NOTICE_KEY_NAMESPACE = '8d7c2f4e-1b0a-4f61-9a7e-3c5d2e1f0a9b';
+
+/**
+ * The other members of the family hear of a birth, a new date or a loss on their own channel: a LINE push, or a
+ * mail with their own links. A lost notice is counted, never a failed page: the change is stored.
+ */
+async function tellFamily(c: Context, notices: { to: Subscription; text: string }[], eventId: string) {
+  if (notices.length === 0) return;
+  const keys = await c.deps.tokenKeys.get();
+  for (const [n, { to, text }] of notices.entries()) {
+    try {
+      if (to.channel === 'line') {
+        if (!c.deps.line || !c.tenant.line.enabled) continue;
+        const line = await c.deps.line.forTenant(c.tenant);
+        await line.push(
+          to.address,
+          [{ type: 'text', text }],
+          uuidv5(`${c.tenant.tenantId}|${eventId}|${n}`, NOTICE_KEY_NAMESPACE),
+        );
+      } else if (to.tokenVersion) {
+        await sendMail(c, to.address, PAGE_WORDS.noticeSubject, text, linksFor(c, keys, to.readerKey, to.tokenVersion));
+      }
+    } catch (err) {
+      c.deps.onMailFailed?.(err);
+    }
+  }
 }
 
 async function commit(

@@ -22,6 +22,7 @@ export const EMAIL_PAGES = {
     delivery: [],
     readerKeys: true,
     mail: true,
+    lineNotices: false,
   },
   confirm: {
     description: "Confirms an email sign-up (POST only) and mails today's message",
@@ -30,6 +31,7 @@ export const EMAIL_PAGES = {
     delivery: ['dynamodb:PutItem'],
     readerKeys: false,
     mail: true,
+    lineNotices: false,
   },
   preferences: {
     description: 'Email readers: every lifecycle action of the LINE menu, as forms',
@@ -38,6 +40,8 @@ export const EMAIL_PAGES = {
     delivery: ['dynamodb:PutItem', 'dynamodb:DeleteItem'],
     readerKeys: false,
     mail: true,
+    // A birth, a new date or a loss is pushed to the family's LINE members.
+    lineNotices: true,
   },
   unsubscribe: {
     description: 'RFC 8058 one-click unsubscribe (POST); a GET shows a button',
@@ -45,6 +49,7 @@ export const EMAIL_PAGES = {
     delivery: ['dynamodb:PutItem'],
     readerKeys: false,
     mail: false,
+    lineNotices: false,
   },
 } as const;
 export type EmailPage = keyof typeof EMAIL_PAGES;
@@ -68,6 +73,9 @@ export interface EmailPagesProps {
   readonly emailTokenSecret: ISecret;
   /** SES identities (addresses and their domains) the pages may send from. */
   readonly sesIdentityArns: readonly string[];
+  /** The LINE secrets of the LINE-enabled tenants (pushes to family members on LINE). */
+  readonly lineSecrets: readonly ISecret[];
+  readonly lineApiBaseUrl?: string;
 }
 
 /**
@@ -116,6 +124,12 @@ export class EmailPages extends Construct {
           [ENV.contentTable]: props.contentTable.tableName,
           [ENV.readerKeySecret]: props.readerKeySecret.secretArn,
           [ENV.emailTokenSecret]: props.emailTokenSecret.secretArn,
+          ...(spec.lineNotices
+            ? {
+                EMAIL_PAGES_LINE_NOTICES: 'true',
+                ...(props.lineApiBaseUrl ? { [ENV.lineApiBaseUrl]: props.lineApiBaseUrl } : {}),
+              }
+            : {}),
         },
       });
       this.functions.set(page, fn);
@@ -124,6 +138,7 @@ export class EmailPages extends Construct {
       grantTableActions(props.contentTable, fn, ['dynamodb:GetItem', 'dynamodb:Query']);
       readSecret(props.emailTokenSecret, fn);
       if (spec.readerKeys) readSecret(props.readerKeySecret, fn);
+      if (spec.lineNotices) for (const secret of props.lineSecrets) readSecret(secret, fn);
       if (spec.mail && props.sesIdentityArns.length > 0)
         fn.role.addToPrincipalPolicy(
           new PolicyStatement({

@@ -156,12 +156,14 @@ describe('least privilege, function by function', () => {
       });
     });
 
-    it("preferences: as the webhook (a deletion erases the reader's email claims); mails new links", () => {
+    it("preferences: as the webhook (a deletion erases the reader's email claims); mails new links, pushes notices", () => {
       expect(policyOf('EmailPagesEmailPreferencesRole')).toEqual({
         ...common,
         Data: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
         Delivery: ['dynamodb:DeleteItem', 'dynamodb:PutItem'],
         ...ses(),
+        // Notices to the family's LINE members.
+        ...lineSecrets(['secretsmanager:GetSecretValue']),
       });
     });
 

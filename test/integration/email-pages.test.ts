@@ -351,6 +351,30 @@ describe('email pages', () => {
     expect(await done.text()).toContain('心よりお悔やみ申し上げます');
     expect((await subscriptionsOf(partner))[0]!.status).toBe('lost');
     expect((await parent.subscriptions())[0]!.status).toBe('lost');
+    // The LINE parent is told in the chat, in the same words as a loss reported on LINE.
+    expect(await parent.lastBotText()).toContain('ご家族から、おつらいお知らせをいただきました');
+  });
+
+  it('an email parent invites on the preferences page; a LINE partner joins with the code in the chat', async () => {
+    const address = newAddress();
+    await signUpAndConfirm(address, { track: 'childcare', date: addDays(today, -30), nickname: '' });
+    const [sub] = await subscriptionsOf(address);
+    const path = pathOf(linksOf(sub!).preferencesUrl);
+    const page = await (await post(path, form({ action: 'invite', subscriptionId: sub!.subscriptionId }))).text();
+    const code = /<p class="code">([A-Z0-9]+)<\/p>/.exec(page)?.[1];
+    expect(code).toBeDefined();
+    const partner = new ChatUser(stack, TENANT, newUserId());
+    await partner.follow();
+    await partner.tap('パートナー・家族として登録');
+    await partner.say(code!);
+    expect(await partner.botTexts()).toEqual(expect.arrayContaining([expect.stringContaining('登録しました')]));
+    expect((await partner.subscriptions())[0]).toMatchObject({
+      channel: 'line',
+      audience: 'partner',
+      familyId: sub!.familyId,
+      track: 'childcare',
+      anchorDate: addDays(today, -30),
+    });
   });
 
   it('fast-check: no form body gives a 5xx, and a rejected one changes nothing', async () => {
