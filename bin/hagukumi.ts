@@ -8,6 +8,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { IsoDateSchema } from '../schemas/common';
 import { InvalidTenantFileError, NoTenantFilesError } from '../lib/tenants';
 import { addLineCommands } from './line';
+import { addTenantCommands } from './tenants';
 
 const REPO_ROOT = join(__dirname, '..');
 
@@ -124,6 +125,7 @@ export function buildProgram(): Command {
     .option('--local', 'read the running local stack (found from its endpoints.json); the default without --table')
     .action(async (o, cmd: Command) => report({ ...o, state: globals(cmd).state }));
 
+  addTenantCommands(program, { tenantsDir: tenantsDirOption, repoRoot: REPO_ROOT });
   addLineCommands(program, {
     state: (cmd) => globals(cmd).state,
     tenantsDir: tenantsDirOption,
@@ -332,7 +334,15 @@ function expected(err: unknown): number | undefined {
   if (!(err instanceof Error)) return undefined;
   if (err instanceof UsageError) return 2;
   if (err instanceof InvalidTenantFileError || err instanceof NoTenantFilesError) return 1;
-  if (['LineCommandError', 'LocalStackNotRunningError', 'AwsSetupError', 'InvalidContentFileError'].includes(err.name))
+  if (
+    [
+      'LineCommandError',
+      'TenantCommandError',
+      'LocalStackNotRunningError',
+      'AwsSetupError',
+      'InvalidContentFileError',
+    ].includes(err.name)
+  )
     return 1;
   return undefined;
 }

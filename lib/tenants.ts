@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { TenantConfigSchema, type TenantConfig } from '../schemas/tenant';
 
 export interface LoadedTenant {
@@ -33,16 +34,16 @@ export class InvalidTenantFileError extends Error {
 export class NoTenantFilesError extends Error {
   override readonly name = 'NoTenantFilesError';
   constructor(readonly dir: string) {
-    super(`No tenant files (*.json) found under ${dir}: at least one tenant is needed to deploy`);
+    super(`No tenant files (*.json, *.yaml, *.yml) found under ${dir}: at least one tenant is needed to deploy`);
   }
 }
 
 /**
- * Reads and validates every `*.json` under `dir` (recursively). Collects the problems of all files before
+ * Reads and validates every `*.json`, `*.yaml` and `*.yml` under `dir` (recursively). Collects the problems of all files before
  * throwing, so one synth shows everything an operator has to fix.
  */
 export function loadTenants(dir: string): LoadedTenant[] {
-  const files = listJsonFiles(dir);
+  const files = listTenantFiles(dir);
   if (files.length === 0) throw new NoTenantFilesError(dir);
 
   const problems: TenantFileProblem[] = [];
@@ -110,27 +111,74 @@ function shared(
   return problems;
 }
 
+/** Editors' JSON Schema reference (schemas/tenant.schema.json); not part of the configuration. */
+const SCHEMA_REFERENCE = '$schema';
+
+/**
+ * Reads a JSON or YAML data file (by extension). YAML is read as plain data (core schema, no custom tags), so
+ * a tenant file in YAML means exactly what the same file in JSON means.
+ */
+export function readDataFile(file: string): { data: unknown } | { reason: string } {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (cause) {
+    return { reason: `not readable (${(cause as Error).message})` };
+  }
+  if (/\.ya?ml$/i.test(file)) {
+    try {
+      return { data: parseYaml(text, { prettyErrors: true, uniqueKeys: true }) as unknown };
+    } catch (cause) {
+      const message =
+        cause instanceof YAMLParseError ? cause.message.split('\n')[0]!.replace(/:$/, '') : (cause as Error).message;
+      return { reason: `not valid YAML (${message})` };
+    }
+  }
+  try {
+    return { data: JSON.parse(text) as unknown };
+  } catch (cause) {
+    return { reason: `not valid JSON (${(cause as Error).message})` };
+  }
+}
+
 function loadTenantFile(file: string): LoadedTenant | { problems: TenantFileProblem[] } {
   const shown = displayPath(file);
-  let raw: unknown;
-  try {
-    raw = JSON.parse(fs.readFileSync(file, 'utf8'));
-  } catch (cause) {
-    return { problems: [{ file: shown, field: '', reason: `not valid JSON (${(cause as Error).message})` }] };
-  }
+  const read = readDataFile(file);
+  if ('reason' in read) return { problems: [{ file: shown, field: '', reason: read.reason }] };
+  const raw = withoutSchemaReference(read.data);
+  const referenceProblems: TenantFileProblem[] =
+    isPlainObject(read.data) && SCHEMA_REFERENCE in read.data && typeof read.data[SCHEMA_REFERENCE] !== 'string'
+      ? [{ file: shown, field: SCHEMA_REFERENCE, reason: 'expected the path of the JSON Schema (a string)' }]
+      : [];
+  const baseName = tenantFileBaseName(file);
+  const nameProblem = (tenantId: unknown): TenantFileProblem[] =>
+    typeof tenantId === 'string' && tenantId !== baseName
+      ? [{ file: shown, field: 'tenantId', reason: `"${tenantId}" must equal the file name "${baseName}"` }]
+      : [];
 
   const parsed = TenantConfigSchema.safeParse(raw);
   if (!parsed.success) {
+    // Everything at once: the schema's issues, and what is checked beside them where it can be without parsed data.
+    const topLevel = isPlainObject(raw)
+      ? Object.keys(raw)
+          .filter((key) => !(key in TenantConfigSchema.shape))
+          .map((field) => ({ file: shown, field, reason: 'unknown field' }))
+      : [];
     return {
-      problems: parsed.error.issues.map((issue) => ({
-        file: shown,
-        field: issue.path.map(String).join('.'),
-        reason: issue.message,
-      })),
+      problems: [
+        ...parsed.error.issues.map((issue) => ({
+          file: shown,
+          field: issue.path.map(String).join('.'),
+          reason: issue.message,
+        })),
+        ...topLevel,
+        ...referenceProblems,
+        ...nameProblem(isPlainObject(raw) ? raw.tenantId : undefined),
+      ],
     };
   }
 
-  const problems: TenantFileProblem[] = [];
+  const problems: TenantFileProblem[] = [...referenceProblems];
   // zod drops unknown keys silently; a misspelt optional field or a pasted channel secret must not pass unnoticed.
   for (const field of unknownFields(raw, parsed.data)) {
     const looksSecret = /secret|token|password|key/i.test(field.split('.').pop() ?? '');
@@ -144,14 +192,7 @@ function loadTenantFile(file: string): LoadedTenant | { problems: TenantFileProb
   }
 
   const config = parsed.data;
-  const baseName = path.basename(file, '.json');
-  if (config.tenantId !== baseName) {
-    problems.push({
-      file: shown,
-      field: 'tenantId',
-      reason: `"${config.tenantId}" must equal the file name "${baseName}"`,
-    });
-  }
+  problems.push(...nameProblem(config.tenantId));
 
   // Intl accepts any letter case, EventBridge Scheduler and the fan-out's string comparison do not.
   const canonicalZone = new Intl.DateTimeFormat('en-US', { timeZone: config.timeZone }).resolvedOptions().timeZone;
@@ -178,11 +219,24 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-function listJsonFiles(dir: string): string[] {
+const TENANT_FILE = /\.(json|ya?ml)$/i;
+
+/** The tenant id a file must declare: its name without the extension. */
+export function tenantFileBaseName(file: string): string {
+  return path.basename(file).replace(TENANT_FILE, '');
+}
+
+function withoutSchemaReference(raw: unknown): unknown {
+  if (!isPlainObject(raw) || !(SCHEMA_REFERENCE in raw)) return raw;
+  const { [SCHEMA_REFERENCE]: _reference, ...rest } = raw;
+  return rest;
+}
+
+export function listTenantFiles(dir: string): string[] {
   if (!fs.existsSync(dir)) return [];
   return fs
     .readdirSync(dir, { recursive: true, withFileTypes: true })
-    .filter((entry) => entry.isFile() && entry.name.endsWith('.json'))
+    .filter((entry) => entry.isFile() && TENANT_FILE.test(entry.name))
     .map((entry) => path.join(entry.parentPath, entry.name))
     .sort();
 }

@@ -1,18 +1,24 @@
 import { z } from 'zod';
-import { AudienceSchema, TrackSchema } from './common';
+import { AudienceSchema, checkPlaceholders, TrackSchema, trackDayProblem } from './common';
 
 /**
  * One expert-written message of the library for a slot (track + day number).
  * `day` is the gestational day (maternity, 28..293) or the child's age in days (childcare, 0..1095).
  * Cadence is data: a day without an item carries no library message.
  */
-export const ContentItemSchema = z.object({
-  track: TrackSchema,
-  day: z.number().int().min(0).max(1100),
-  audience: AudienceSchema.default('parent'),
-  /** May contain `{nickname}`; at most 4,800 UTF-16 units so a filled nickname stays under LINE's 5,000. */
-  text: z.string().min(1).max(4800),
-});
+export const ContentItemSchema = z
+  .object({
+    track: TrackSchema,
+    day: z.number().int().min(0).max(1100),
+    audience: AudienceSchema.default('parent'),
+    /** May contain `{nickname}`; at most 4,800 UTF-16 units so a filled nickname stays under LINE's 5,000. */
+    text: z.string().min(1).max(4800),
+  })
+  .superRefine((item, ctx) => {
+    const problem = trackDayProblem(item.track, item.day);
+    if (problem) ctx.addIssue({ code: 'custom', path: ['day'], message: problem });
+    checkPlaceholders(item.text, ctx, ['text']);
+  });
 export type ContentItem = z.infer<typeof ContentItemSchema>;
 
 export const ContentLibrarySchema = z

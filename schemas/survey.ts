@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { IsoDateSchema, LINE_QUICK_REPLY_MAX_ITEMS } from './common';
+import { IsoDateSchema, LINE_QUICK_REPLY_MAX_ITEMS, trackDayProblem } from './common';
 
 /**
  * Surveys (広聴): definitions in a tenant file or in the shared library (asked in the same words by every
@@ -71,7 +71,13 @@ export type SurveyQuestion = z.infer<typeof SurveyQuestionSchema>;
 export const SurveyAudienceSchema = z.enum(['parent', 'partner', 'both']);
 export type SurveyAudience = z.infer<typeof SurveyAudienceSchema>;
 
-const StageSchema = z.object({ track: z.enum(['maternity', 'childcare']), day: z.number().int().min(0).max(1100) });
+const StageSchema = z
+  .object({ track: z.enum(['maternity', 'childcare']), day: z.number().int().min(0).max(1100) })
+  .superRefine((stage, ctx) => {
+    // A stage outside the track is never reached: the survey would silently never be asked.
+    const problem = trackDayProblem(stage.track, stage.day);
+    if (problem) ctx.addIssue({ code: 'custom', path: ['day'], message: problem });
+  });
 
 export const SurveyTriggerSchema = z.discriminatedUnion('kind', [
   /** At a stage of a subscription, e.g. maternity day 196 (28w0d) or childcare day 30. */

@@ -1,21 +1,34 @@
 import { z } from 'zod';
 import { FaqSchema } from './faq';
-import { AudienceSchema, TenantIdSchema, TrackSchema } from './common';
+import { AudienceSchema, checkPlaceholders, TenantIdSchema, TrackSchema, trackDayProblem } from './common';
 import { sharedSurvey } from './shared-surveys';
 import { ScreeningConfigSchema, SharedSurveyUseSchema, TenantSurveySchema } from './survey';
 import { WordingSchema } from './wording';
 
+/** A municipal message text: room for a filled `{nickname}` under LINE's 5,000, only known placeholders. */
+const MessageTextSchema = z
+  .string()
+  .min(1)
+  .max(4800)
+  .superRefine((text, ctx) => checkPlaceholders(text, ctx, []));
+
 const HhMmSchema = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected a time as HH:MM (24 h)');
 
-export const OverlaySchema = z.object({
-  track: TrackSchema,
-  day: z.number().int().min(0).max(1100),
-  /** `append` adds a message after the library message; `replace` sends this instead of it. */
-  mode: z.enum(['append', 'replace']),
-  /** Limit to one audience; both when absent. */
-  audience: AudienceSchema.optional(),
-  text: z.string().min(1).max(4800),
-});
+export const OverlaySchema = z
+  .object({
+    track: TrackSchema,
+    day: z.number().int().min(0).max(1100),
+    /** `append` adds a message after the library message; `replace` sends this instead of it. */
+    mode: z.enum(['append', 'replace']),
+    /** Limit to one audience; both when absent. */
+    audience: AudienceSchema.optional(),
+    text: z.string().min(1).max(4800),
+  })
+  .superRefine((overlay, ctx) => {
+    const problem = trackDayProblem(overlay.track, overlay.day);
+    if (problem) ctx.addIssue({ code: 'custom', path: ['day'], message: problem });
+    checkPlaceholders(overlay.text, ctx, ['text']);
+  });
 export type Overlay = z.infer<typeof OverlaySchema>;
 
 export const ConsultationContactSchema = z.object({
@@ -83,9 +96,9 @@ export const TenantConfigSchema = z
       .optional(),
     /** Birthday greetings from the municipality, by age in years. */
     birthdayMessages: z.object({
-      '1': z.string().min(1).max(4800),
-      '2': z.string().min(1).max(4800),
-      '3': z.string().min(1).max(4800),
+      '1': MessageTextSchema,
+      '2': MessageTextSchema,
+      '3': MessageTextSchema,
     }),
     overlays: z.array(OverlaySchema).default([]),
     consultation: z.array(ConsultationContactSchema).default([]),

@@ -61,6 +61,7 @@ function overlayFor(
   return slot && (slot[audience] ?? slot.general);
 }
 
+// The one placeholder of MESSAGE_PLACEHOLDERS (schemas/common.ts), which the file validation checks texts against.
 function fillPlaceholders(text: string, nickname: string): string {
   // A replacer function, so that `$&` and friends in a nickname stay literal.
   return text.replace(/\{nickname\}/g, () => nickname);

@@ -1,10 +1,10 @@
-import type { IsoDate, Track } from '../../schemas/common';
+import { TRACK_DAYS, type IsoDate, type Track } from '../../schemas/common';
 import { daysBetween, daysInMonth, formatIsoDate, isLeapYear, parseIsoDate } from './dates';
 
 /** 4w0d: the first maternity slot. */
-export const MATERNITY_FIRST_DAY = 28;
+export const MATERNITY_FIRST_DAY = TRACK_DAYS.maternity.first;
 /** 41w6d: the last maternity slot. */
-export const MATERNITY_LAST_DAY = 293;
+export const MATERNITY_LAST_DAY = TRACK_DAYS.maternity.last;
 /** Daily childcare messages run to this age in days, labelled by day; afterwards by years and months. */
 export const CHILDCARE_DAILY_LAST_DAY = 100;
 export const CHILDCARE_YEARS = 3;
@@ -58,7 +58,7 @@ function completedMonths(birthday: IsoDate, today: IsoDate): number {
 }
 
 /** The bereavement-support series runs for this many days after the loss was reported (day 0). */
-export const SUPPORT_LAST_DAY = 90;
+export const SUPPORT_LAST_DAY = TRACK_DAYS.support.last;
 
 export function isInSupportRange(reportedOn: IsoDate, today: IsoDate): boolean {
   const day = daysBetween(reportedOn, today);
