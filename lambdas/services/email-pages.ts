@@ -155,6 +155,8 @@ export interface PageRequest {
 export const MAX_FORM_BYTES = 16 * 1024;
 /** Double opt-in: an unconfirmed sign-up is forgotten after this. */
 export const PENDING_SIGNUP_SECONDS = 48 * 3600;
+/** At most one confirmation mail per address in this window. */
+export const SIGNUP_RESEND_SECONDS = 120;
 
 const EMAIL = z.email();
 
@@ -307,6 +309,11 @@ export async function submitSignup(req: PageRequest, deps: EmailPagesDeps): Prom
     }
     return c.result(200, { page: 'check-inbox' });
   }
+  // A form posted again and again (a double click, or someone mail-bombing an address through us) mails once a
+  // window: within it the first link stays the one that works, and nothing changes.
+  const pendingSince = state.pendingSignup && state.pendingSignup.expiresAt - PENDING_SIGNUP_SECONDS;
+  if (pendingSince !== undefined && c.nowSeconds - pendingSince < SIGNUP_RESEND_SECONDS)
+    return c.result(200, { page: 'check-inbox' });
   const jti = newJti();
   const pending: PendingSignup = PendingSignupSchema.parse({
     jti,

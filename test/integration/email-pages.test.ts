@@ -185,6 +185,18 @@ describe('email pages', () => {
     expect(await state()).toBe(afterFirst);
   });
 
+  it('a sign-up posted again at once mails once and keeps the first link working', async () => {
+    const address = newAddress();
+    await signUp(address);
+    const first = await confirmPath(address);
+    const before = await state();
+    await signUp(address, { date: addDays(today, 90) });
+    expect(await state()).toBe(before);
+    expect(await mailTo(address, 'メール登録の確認')).toHaveLength(1);
+    expect((await post(first, '')).status).toBe(200);
+    expect((await subscriptionsOf(address))[0]!.anchorDate).toBe(addDays(today, 120));
+  });
+
   it('signing up again with a confirmed address changes nothing and shows the same page', async () => {
     const address = newAddress();
     await signUpAndConfirm(address);
