@@ -87,8 +87,13 @@ export const TenantConfigSchema = z
     email: z
       .object({
         enabled: z.boolean(),
+        /** A verified SES identity (the address, or its domain with SPF/DKIM/DMARC set up: README). */
         from: z.email(),
-        /** Base URL of the public API, used for the one-click unsubscribe link (RFC 8058). */
+        /** Shown before the address in the reader's inbox (`みなと市 <...>`); the bare address when absent. */
+        fromName: z.string().min(1).max(60).optional(),
+        /** Where readers' replies go (a staffed mailbox); replies go to `from` when absent. */
+        replyTo: z.email().optional(),
+        /** Base URL of the public API, used for the preferences and one-click unsubscribe links (RFC 8058). */
         unsubscribeBaseUrl: z.url(),
         /** The tenant's privacy notice, linked from the sign-up page's consent box. */
         privacyNoticeUrl: z.url().optional(),

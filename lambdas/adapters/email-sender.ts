@@ -29,22 +29,22 @@ export class SesEmailSender implements EmailSender {
     try {
       const res = await this.ses.send(
         new SendEmailCommand({
-          FromEmailAddress: m.from,
+          FromEmailAddress: m.fromName ? formatAddress(m.fromName, m.from) : m.from,
           Destination: { ToAddresses: [m.to] },
+          ...(m.replyTo && { ReplyToAddresses: [m.replyTo] }),
           ConfigurationSetName: this.configurationSetName,
+          // SES's Simple content builds the multipart/alternative message itself and carries our headers.
           Content: {
             Simple: {
               Subject: { Data: m.subject, Charset: 'UTF-8' },
-              Body: { Text: { Data: m.text, Charset: 'UTF-8' } },
-              // RFC 8058 one-click unsubscribe, required of bulk senders.
-              Headers: m.unsubscribeUrl
-                ? [
-                    { Name: 'List-Unsubscribe', Value: `<${m.unsubscribeUrl}>` },
-                    { Name: 'List-Unsubscribe-Post', Value: 'List-Unsubscribe=One-Click' },
-                  ]
-                : undefined,
+              Body: {
+                Text: { Data: m.text, Charset: 'UTF-8' },
+                ...(m.html !== undefined && { Html: { Data: m.html, Charset: 'UTF-8' } }),
+              },
+              Headers: m.headers?.length ? m.headers.map((h) => ({ Name: h.name, Value: h.value })) : undefined,
             },
           },
+          EmailTags: m.tags ? Object.entries(m.tags).map(([Name, Value]) => ({ Name, Value })) : undefined,
         }),
       );
       return { messageId: res.MessageId ?? '' };
@@ -62,4 +62,18 @@ function answeredWithClientError(err: unknown): boolean {
   const e = err as { $fault?: string; $metadata?: { httpStatusCode?: number } };
   const status = e.$metadata?.httpStatusCode;
   return e.$fault === 'client' && status !== undefined && status >= 400 && status < 500;
+}
+
+/**
+ * `"name" <address>` with a non-ASCII name as an RFC 2047 encoded word: SES takes the From address as a
+ * header value and asks for MIME encoding of anything outside ASCII. A few lines here rather than a MIME
+ * library for one header.
+ */
+export function formatAddress(name: string, address: string): string {
+  const clean = name.replace(/[\r\n]/g, ' ').trim();
+  const ascii = /^[\x20-\x7e]*$/.test(clean);
+  const shown = ascii
+    ? `"${clean.replace(/["\\]/g, '\\$&')}"`
+    : `=?UTF-8?B?${Buffer.from(clean, 'utf8').toString('base64')}?=`;
+  return `${shown} <${address}>`;
 }

@@ -13,8 +13,10 @@ import { SesEmailSender } from '../adapters/email-sender';
 import { SecretsManagerLineCredentials } from '../adapters/line-credentials';
 import { BotSdkLineSenderFactory } from '../adapters/line-sender';
 import { PlanRepository } from '../adapters/plan-repository';
+import { DynamoRateWindows } from '../adapters/rate-windows';
 import { SubscriptionRepository } from '../adapters/subscription-repository';
 import { SurveyInvitationRepository } from '../adapters/survey-repository';
+import { SendRateLimiter } from '../services/send-rate';
 import { deliverShard, ShardIncompleteError, type DeliverShardDeps, type ShardResult } from '../services/deliver-shard';
 import { DeliveryEnvSchema, lazy, logger, metrics, readEnv } from './runtime';
 
@@ -44,6 +46,11 @@ const deps = lazy((): Omit<DeliverShardDeps, 'remainingMs'> => {
       maxWorkers: env.SHARD_WORKER_MAX_CONCURRENCY,
     }),
     email: new SesEmailSender(undefined, env.SES_CONFIGURATION_SET),
+    ...(env.EMAIL_SEND_PER_SECOND && {
+      emailRate: new SendRateLimiter(new DynamoRateWindows(db, env[ENV.deliveryTable]), {
+        perSecond: env.EMAIL_SEND_PER_SECOND,
+      }),
+    }),
     concurrency: env.SEND_CONCURRENCY,
   };
 });

@@ -6,12 +6,14 @@ import type { ResolveContext } from '../domain/resolve';
 import { addCounters } from './counters';
 import { DeadlineReachedError, ShardIncompleteError } from './delivery-errors';
 import { UnknownTenantError } from './fan-out';
+import { StoredTokenLinks } from './email-links';
 import { planShard } from './plan-shard';
 import type {
   BatchOutcome,
   ChangeFeed,
   Clock,
   ContentSource,
+  EmailLinkSource,
   EmailSender,
   LineSenderFactory,
   PlanStore,
@@ -37,6 +39,10 @@ export interface DeliverShardDeps {
   surveys?: SurveyInvitationStore;
   line: LineSenderFactory;
   email: EmailSender;
+  /** The readers' links in each mail; the stored-token links when absent. */
+  emailLinks?: EmailLinkSource;
+  /** The account-wide email send rate (shared by all workers); unpaced when absent. */
+  emailRate?: { take(): Promise<void> };
   clock: Clock;
   /** Time left before the function's timeout (Lambda's `context.getRemainingTimeInMillis`). */
   remainingMs?: () => number;
@@ -144,6 +150,8 @@ function sendDepsOf(deps: DeliverShardDeps): SendDeps {
     plans: deps.plans,
     line: deps.line,
     email: deps.email,
+    emailLinks: deps.emailLinks ?? new StoredTokenLinks(),
+    ...(deps.emailRate && { emailRate: deps.emailRate }),
     concurrency: deps.concurrency ?? 8,
     remainingMs,
     mayStart: () => remainingMs() >= margin,

@@ -6,6 +6,7 @@ import type { TenantConfig } from '../../schemas/tenant';
 import type { Dialog, Invite } from '../../schemas/dialog';
 import type { PendingSignup } from '../../schemas/email';
 import type { TokenKeyring } from './email-tokens';
+import type { MailLinks } from './email-render';
 import type { ReaderKeys } from './reader-keys';
 
 /** The services talk to the outside only through these ports; adapters implement them. */
@@ -145,11 +146,20 @@ export interface LineSenderFactory {
 
 export interface EmailMessage {
   from: string;
+  /** Shown before the address (`みなと市 <kosodate@...>`); the tenant's `email.fromName`. */
+  fromName?: string;
+  replyTo?: string;
   to: string;
   subject: string;
   text: string;
-  /** RFC 8058 one-click unsubscribe URL. */
-  unsubscribeUrl?: string;
+  html?: string;
+  /** Extra headers (List-Unsubscribe, List-Unsubscribe-Post for subscribed mail). */
+  headers?: { name: string; value: string }[];
+  /**
+   * SES message tags, published with every event of the mail: the bounce and complaint handler finds the
+   * tenant by `tenant`. Values: letters, digits, `_ - . @`.
+   */
+  tags?: Record<string, string>;
 }
 export interface EmailSender {
   /**
@@ -158,6 +168,11 @@ export interface EmailSender {
    * the outcome is unknown (no answer): the caller must then assume it may have been sent.
    */
   send(message: EmailMessage): Promise<{ messageId: string }>;
+}
+
+/** The reader's own links for a mail: signed per tenant, reader and purpose. */
+export interface EmailLinkSource {
+  linksFor(tenant: TenantConfig, reader: { readerKey: string; unsubscribeToken?: string }): Promise<MailLinks>;
 }
 
 export interface Clock {

@@ -3,7 +3,9 @@ import type { TenantConfig } from '../../schemas/tenant';
 import { mapSettled } from './concurrency';
 import { zeroCounters } from './counters';
 import { DeadlineReachedError, EmailNotAcceptedError, EmailRejectedError } from './delivery-errors';
-import type { BatchOutcome, EmailSender, LineSender, LineSenderFactory, PlanStore } from './ports';
+import { EmailLinksUnavailableError } from './email-links';
+import { renderDailyMail } from './email-render';
+import type { BatchOutcome, EmailLinkSource, EmailSender, LineSender, LineSenderFactory, PlanStore } from './ports';
 
 export interface KeyedSend {
   send: PlannedSend;
@@ -25,6 +27,10 @@ export interface SendDeps {
   plans: PlanStore;
   line: LineSenderFactory;
   email: EmailSender;
+  /** The reader's signed preferences and unsubscribe links, put into each mail. */
+  emailLinks: EmailLinkSource;
+  /** The account-wide send rate: taken before the claim, so waiting never widens the claim-to-send window. */
+  emailRate?: { take(): Promise<void> };
   /** Sends in flight at once. */
   concurrency: number;
   /** False when too little time is left to start another send. */
@@ -111,6 +117,21 @@ async function sendEmail(
   deps: SendDeps,
   outcome: BatchOutcome,
 ): Promise<void> {
+  const email = tenant.email;
+  if (!email) throw new Error(`tenant ${tenant.tenantId} has email subscribers but no email settings`);
+  // Rendered before the claim: a link or template problem fails the send before anything is claimed.
+  let links;
+  try {
+    links = await deps.emailLinks.linksFor(tenant, send);
+  } catch (err) {
+    // Never a subscribed mail without its unsubscribe link: this reader's mail fails, the others go out.
+    if (!(err instanceof EmailLinksUnavailableError)) throw err;
+    outcome.failures += 1;
+    outcome.corrupt += 1;
+    return;
+  }
+  const mail = renderDailyMail({ tenantName: tenant.name, subject: send.subject, texts: send.texts, links });
+  await deps.emailRate?.take();
   const claim = await deps.plans.claimEmail(task, send.readerKey);
   if (claim === 'sent') {
     outcome.recipients += 1;
@@ -121,18 +142,18 @@ async function sendEmail(
     outcome.emailsUncertain += 1;
     return;
   }
-  const email = tenant.email;
-  if (!email) throw new Error(`tenant ${tenant.tenantId} has email subscribers but no email settings`);
   let messageId: string;
   try {
     ({ messageId } = await deps.email.send({
       from: email.from,
+      ...(email.fromName !== undefined && { fromName: email.fromName }),
+      ...(email.replyTo !== undefined && { replyTo: email.replyTo }),
       to: send.to,
-      subject: send.subject,
-      text: send.texts.join('\n\n'),
-      unsubscribeUrl: send.unsubscribeToken
-        ? `${email.unsubscribeBaseUrl.replace(/\/$/, '')}/email/${tenant.tenantId}/unsubscribe?token=${encodeURIComponent(send.unsubscribeToken)}`
-        : undefined,
+      subject: mail.subject,
+      text: mail.text,
+      html: mail.html,
+      headers: mail.headers,
+      tags: { tenant: tenant.tenantId, kind: 'daily' },
     }));
   } catch (err) {
     if (err instanceof EmailRejectedError) {

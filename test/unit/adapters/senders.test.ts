@@ -57,6 +57,48 @@ describe('SesEmailSender tells what SES did with a mail', () => {
     }
   });
 
+  it('hands SES both parts, the headers, reply-to, the configuration set and the tenant tag', async () => {
+    const inputs: unknown[] = [];
+    const ses = { send: async (cmd: { input: unknown }) => (inputs.push(cmd.input), { MessageId: 'm' }) };
+    await new SesEmailSender(ses as unknown as SESv2Client, 'hagukumi-dev').send({
+      ...mail,
+      fromName: 'みなと市',
+      replyTo: 'help@town.example.jp',
+      html: '<p>t</p>',
+      headers: [{ name: 'List-Unsubscribe-Post', value: 'List-Unsubscribe=One-Click' }],
+      tags: { tenant: 'town' },
+    });
+    expect(inputs).toEqual([
+      {
+        // RFC 2047: みなと市 in UTF-8, base64.
+        FromEmailAddress: '=?UTF-8?B?44G/44Gq44Go5biC?= <news@town.example.jp>',
+        Destination: { ToAddresses: ['a@example.jp'] },
+        ReplyToAddresses: ['help@town.example.jp'],
+        ConfigurationSetName: 'hagukumi-dev',
+        Content: {
+          Simple: {
+            Subject: { Data: 's', Charset: 'UTF-8' },
+            Body: { Text: { Data: 't', Charset: 'UTF-8' }, Html: { Data: '<p>t</p>', Charset: 'UTF-8' } },
+            Headers: [{ Name: 'List-Unsubscribe-Post', Value: 'List-Unsubscribe=One-Click' }],
+          },
+        },
+        EmailTags: [{ Name: 'tenant', Value: 'town' }],
+      },
+    ]);
+  });
+
+  it.each([
+    { label: 'an ASCII name is quoted', name: 'Town "A"', want: '"Town \\"A\\"" <news@town.example.jp>' },
+    {
+      label: 'a line break cannot start a header',
+      name: 'Town\r\nBcc: x',
+      want: '"Town  Bcc: x" <news@town.example.jp>',
+    },
+  ])('formats the sender: $label', async ({ name, want }) => {
+    const { formatAddress } = await import('../../../lambdas/adapters/email-sender');
+    expect(formatAddress(name, 'news@town.example.jp')).toBe(want);
+  });
+
   it('asks SES once: the SDK retries nothing itself', async () => {
     const { createSesClient } = await import('../../../lambdas/adapters/email-sender');
     expect(await createSesClient().config.maxAttempts()).toBe(1);

@@ -70,6 +70,7 @@ function reader(channel: 'line' | 'email', daysLeft: number, over: Partial<Subsc
     familyId: `f${n}`,
     bucket: bucketOf(readerKey),
     version: 1,
+    ...(channel === 'email' && { unsubscribeToken: `tok${n}` }),
     ...over,
   };
 }
@@ -462,6 +463,48 @@ describe('deliverShard: stale work is refused (promise 5)', () => {
     expect(res.status).toBe('stale');
     expect(w.line.accepted).toHaveLength(0);
     expect(w.plans.staleReasons).toHaveLength(1);
+  });
+});
+
+describe('deliverShard: the daily mail', () => {
+  it('sends both parts, the one-click headers with the reader’s own link, and the tenant tag', async () => {
+    const r = reader('email', 100);
+    const w = world([r]);
+    await deliverShard(task(), w.deps());
+    const [mail] = w.email.delivered;
+    const unsubscribe = `https://api.town.example.jp/email/town/unsubscribe?token=${r.unsubscribeToken}`;
+    expect(mail).toMatchObject({
+      from: 'news@town.example.jp',
+      to: r.address,
+      headers: [
+        { name: 'List-Unsubscribe', value: `<${unsubscribe}>` },
+        { name: 'List-Unsubscribe-Post', value: 'List-Unsubscribe=One-Click' },
+      ],
+      tags: { tenant: 'town', kind: 'daily' },
+    });
+    expect(mail!.text).toContain(expectedText(100, r.nickname!));
+    expect(mail!.html).toContain(expectedText(100, r.nickname!));
+    expect(mail!.text).toContain(unsubscribe);
+  });
+
+  it('sends no mail without an unsubscribe link: that reader is counted, the others get theirs', async () => {
+    const bare = reader('email', 100, { unsubscribeToken: undefined });
+    const other = reader('email', 101);
+    const w = world([bare, other]);
+    const res = await deliverShard(task(), w.deps());
+    expect(w.email.countTo(bare.address)).toBe(0);
+    expect(w.email.countTo(other.address)).toBe(1);
+    expect(res.status === 'delivered' && res.counters).toMatchObject({ emails: 1, corrupt: 1, failures: 1 });
+  });
+
+  it('takes a token of the account-wide rate before each claim', async () => {
+    const crowd = [reader('email', 100), reader('email', 101), reader('email', 102)];
+    const w = world(crowd);
+    const order: string[] = [];
+    const claim = w.plans.claimEmail.bind(w.plans);
+    w.plans.claimEmail = (t, k) => (order.push('claim'), claim(t, k));
+    await deliverShard(task(), w.deps({ emailRate: { take: async () => void order.push('take') } }));
+    expect(order).toEqual(['take', 'claim', 'take', 'claim', 'take', 'claim']);
   });
 });
 
