@@ -86,6 +86,8 @@ export const ShardCountersSchema = z.object({
   emailsUncertain: z.number().int().default(0),
   /** Subscriptions whose track ended on this date: marked `ended`, out of the index, erased after retention. */
   ended: z.number().int().default(0),
+  /** Email readers due today whose address is suppressed (bounces, complaints): skipped, never mailed. */
+  suppressed: z.number().int().default(0),
   /** 1 when the task was refused as stale (nothing sent for it). */
   stale: z.number().int().default(0),
 });

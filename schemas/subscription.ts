@@ -40,6 +40,12 @@ export const SubscriptionSchema = z.object({
    * becomes active again. The item (and its family link) carries the matching TTL, so nothing outlives its purpose.
    */
   eraseOn: IsoDateSchema.optional(),
+  /**
+   * For email readers: SES reported the address undeliverable (a permanent bounce, or transient ones past the
+   * threshold) or a complaint. Stays in the shard index so the pipeline counts it (`suppressed`); never mailed
+   * again until the reader signs up anew (domain/suppression.ts `clearSuppression`).
+   */
+  suppressed: z.object({ reason: z.enum(['bounce', 'complaint']), at: z.number().int() }).optional(),
   /** For email readers: the opaque token of the one-click unsubscribe link. */
   unsubscribeToken: z.string().optional(),
   /**

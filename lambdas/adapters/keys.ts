@@ -12,6 +12,8 @@ export const dataKeys = {
   subscriptionSk: (subscriptionId: string) => `SUB#${subscriptionId}`,
   subscriptionPrefix: 'SUB#',
   dialogSk: 'DIALOG',
+  /** The reader's suppression record (SES bounces and complaints): transient feedback ids, suppression, sign-up. */
+  suppressionSk: 'SUPPRESSION',
   eventPk: (tenantId: string, webhookEventId: string) => `T#${tenantId}#EVT#${webhookEventId}`,
   eventSk: 'EVT',
   invitePk: (tenantId: string, code: string) => `T#${tenantId}#INV#${code}`,

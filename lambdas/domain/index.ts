@@ -5,3 +5,4 @@ export * from './resolve';
 export * from './grouping';
 export * from './revise';
 export * from './surveys';
+export * from './suppression';

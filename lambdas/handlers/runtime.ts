@@ -51,6 +51,15 @@ export const EmailPagesEnvSchema = z.object({
   [ENV.lineApiBaseUrl]: z.url().optional(),
 });
 
+export const EmailEventsEnvSchema = z.object({
+  [ENV.dataTable]: z.string().min(1),
+  [ENV.deliveryTable]: z.string().min(1),
+  [ENV.contentTable]: z.string().min(1),
+  [ENV.readerKeySecret]: z.string().min(1),
+  /** Distinct transient bounces after which an address is suppressed. */
+  TRANSIENT_BOUNCE_THRESHOLD: z.coerce.number().int().min(1).max(100).default(3),
+});
+
 export const FanOutEnvSchema = z.object({
   [ENV.contentTable]: z.string().min(1),
   [ENV.deliveryTable]: z.string().min(1),

@@ -16,6 +16,7 @@ export const zeroCounters = (): ShardCounters => ({
   late: 0,
   emailsUncertain: 0,
   ended: 0,
+  suppressed: 0,
   stale: 0,
 });
 

@@ -6,6 +6,7 @@ import {
   addDays,
   emailSubject,
   groupByReader,
+  isSuppressed,
   planSends,
   resolveReader,
   trackEnded,
@@ -61,6 +62,11 @@ export async function planShard(
     }
     if (texts.length === 0 || !channelEnabled(tenant, first.channel)) continue;
     planned.subscriptionsDue += group.length;
+    // Due, but SES told us the address bounces or complained: counted, never mailed.
+    if (group.some(isSuppressed)) {
+      planned.suppressed += 1;
+      continue;
+    }
     readers.push(deliveryOf(first, texts));
   }
   planned.failures = planned.corrupt;

@@ -175,6 +175,31 @@ export interface EmailLinkSource {
   linksFor(tenant: TenantConfig, reader: { readerKey: string; unsubscribeToken?: string }): Promise<MailLinks>;
 }
 
+/** Our own suppression list (SES bounces and complaints), per tenant and reader key: never the address. */
+export interface SuppressionStore {
+  /**
+   * Suppresses every email subscription of the reader (and records it for the reader, who may have none yet),
+   * with a change marker under `changedOn` so a send already planned today is withheld. `older-than-signup`
+   * when the reader signed up anew after the mail was sent: nothing changes.
+   */
+  suppress(
+    tenantId: string,
+    readerKey: string,
+    s: { reason: 'bounce' | 'complaint'; at: number; mailSentAt: number; changedOn: IsoDate },
+  ): Promise<'suppressed' | 'already' | 'older-than-signup'>;
+  /** Records one transient bounce (a repeated feedback id counts once); the reader's distinct count so far. */
+  countTransient(
+    tenantId: string,
+    readerKey: string,
+    b: { feedbackId: string; mailSentAt: number },
+  ): Promise<number | 'older-than-signup'>;
+  /**
+   * A confirmed new sign-up: the reader is mailed again. Forgets their bounces and suppression, takes it off
+   * their subscriptions, and ignores from now on any event about a mail sent before `at`.
+   */
+  clear(tenantId: string, readerKey: string, at: number): Promise<void>;
+}
+
 export interface Clock {
   now(): Date;
 }

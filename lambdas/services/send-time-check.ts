@@ -1,7 +1,7 @@
 import type { IsoDate } from '../../schemas/common';
 import type { ShardTask } from '../../schemas/delivery';
 import type { TenantConfig } from '../../schemas/tenant';
-import { addDays, localDate, resolveReader, type FreshDeliveries, type ReaderDelivery } from '../domain';
+import { addDays, isSuppressed, localDate, resolveReader, type FreshDeliveries, type ReaderDelivery } from '../domain';
 import { bucketsOfShard } from '../domain/shard';
 import type { ResolveContext } from '../domain/resolve';
 import { mapLimit } from './concurrency';
@@ -64,7 +64,8 @@ export async function freshDeliveries(
       return [readerKey, null];
     }
     const first = subs[0];
-    if (!first || texts.length === 0 || !channelEnabled(ctx.tenant, first.channel)) return [readerKey, null];
+    if (!first || texts.length === 0 || !channelEnabled(ctx.tenant, first.channel) || subs.some(isSuppressed))
+      return [readerKey, null];
     return [readerKey, deliveryOf(first, texts)];
   });
   return { fresh: new Map(entries), corrupt };

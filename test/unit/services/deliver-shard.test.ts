@@ -497,6 +497,32 @@ describe('deliverShard: the daily mail', () => {
     expect(res.status === 'delivered' && res.counters).toMatchObject({ emails: 1, corrupt: 1, failures: 1 });
   });
 
+  it('skips and counts a suppressed reader, and mails the others', async () => {
+    const bounced = reader('email', 100, { suppressed: { reason: 'bounce', at: NOW.getTime() } });
+    const other = reader('email', 101);
+    const w = world([bounced, other]);
+    const res = await deliverShard(task(), w.deps());
+    expect(w.email.countTo(bounced.address)).toBe(0);
+    expect(w.email.countTo(other.address)).toBe(1);
+    expect(res.status === 'delivered' && res.counters).toMatchObject({ suppressed: 1, emails: 1, failures: 0 });
+  });
+
+  it('withholds a reader suppressed after the plan was fixed (a complaint during the run)', async () => {
+    const crowd = emailCrowd(60);
+    const w = world(crowd);
+    const late = [...crowd].sort((a, b) => (a.readerKey < b.readerKey ? -1 : 1)).at(-1)!;
+    w.email.behaviour = (_m, n) => {
+      if (n === 0) {
+        w.subs.put({ ...late, suppressed: { reason: 'complaint', at: NOW.getTime() }, version: 2 });
+        w.changes.mark(late);
+      }
+      return 'accept';
+    };
+    const res = await deliverShard(task(), w.deps());
+    expect(w.email.countTo(late.address)).toBe(0);
+    expect(res.status === 'delivered' && res.counters.withheld).toBe(1);
+  });
+
   it('takes a token of the account-wide rate before each claim', async () => {
     const crowd = [reader('email', 100), reader('email', 101), reader('email', 102)];
     const w = world(crowd);
