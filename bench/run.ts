@@ -30,6 +30,7 @@ import { dataKeys } from '../lambdas/adapters/keys';
 import { startEmulators } from '../local/emulators';
 import { loadHandler } from '../local/handlers';
 import { demoSubscriptions } from '../local/seed';
+import { SignedEmailLinks } from '../lambdas/services/email-links';
 import { loadRepoTenants, loadSampleLibrary, provision, seedDemo } from '../local/stack';
 import { lambdaContext } from '../local/lambda-context';
 
@@ -142,6 +143,7 @@ async function benchDelivery() {
       plans: timed('plans', new PlanRepository(db, stack.tables.delivery), totals),
       line: { forTenant: async (tenant, shards) => timed('line', await line.forTenant(tenant, shards), totals) },
       email: timed('ses', new SesEmailSender(), totals),
+      emailLinks: new SignedEmailLinks({ get: () => Promise.resolve(stack.emailTokenKeys) }, { now: () => new Date() }),
       concurrency: 16,
     };
     const sqs = new SQSClient({});

@@ -79,6 +79,8 @@ export function demoSubscriptions(
       bucket: bucketOfAnchor(anchorDate),
       version: 0,
       unsubscribeToken: email ? hex(`unsub:${address}`) : undefined,
+      // Signed links in the daily mail are made with it (services/email-tokens.ts).
+      tokenVersion: email ? hex(`tv:${address}`).slice(0, 16) : undefined,
     };
     out.push(base);
     const extra = rnd();
@@ -113,6 +115,7 @@ export function demoSubscriptions(
         audience: 'partner',
         bucket: bucketOfAnchor(anchorDate),
         unsubscribeToken: undefined,
+        tokenVersion: undefined,
       });
     }
   }

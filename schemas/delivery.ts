@@ -56,6 +56,8 @@ export const PlannedSendSchema = z.discriminatedUnion('kind', [
     subject: z.string(),
     texts: z.array(z.string()).min(1),
     unsubscribeToken: z.string().optional(),
+    /** The reader's token version at planning: the mail's signed links are made with it. */
+    tokenVersion: z.string().optional(),
   }),
 ]);
 export type PlannedSend = z.infer<typeof PlannedSendSchema>;

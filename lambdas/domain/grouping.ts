@@ -11,6 +11,8 @@ export interface ReaderDelivery {
   address: string;
   texts: string[];
   unsubscribeToken?: string;
+  /** Email readers: the token version their signed links are made with (a stop or deletion bumps it). */
+  tokenVersion?: string;
 }
 
 export class DuplicateReaderError extends Error {
@@ -84,6 +86,7 @@ export function planSends(readers: readonly ReaderDelivery[], opts: { emailSubje
         subject: opts.emailSubject,
         texts: reader.texts,
         ...(reader.unsubscribeToken !== undefined && { unsubscribeToken: reader.unsubscribeToken }),
+        ...(reader.tokenVersion !== undefined && { tokenVersion: reader.tokenVersion }),
       });
       continue;
     }

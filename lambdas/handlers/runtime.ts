@@ -23,6 +23,8 @@ export const DeliveryEnvSchema = z.object({
   /** The event source's maximum concurrency: no more of a tenant's workers than this run at once. */
   SHARD_WORKER_MAX_CONCURRENCY: z.coerce.number().int().min(1).optional(),
   SES_CONFIGURATION_SET: z.string().optional(),
+  /** The email links' signing keys (Secrets Manager): every daily mail carries signed links. */
+  [ENV.emailTokenSecret]: z.string().min(1),
   /** The account-wide email send rate (mails/s), shared by every worker through the Delivery table; unpaced when absent. */
   EMAIL_SEND_PER_SECOND: z.coerce.number().int().min(1).max(10_000).optional(),
   /** No send starts with less time than this left before the function's timeout. */

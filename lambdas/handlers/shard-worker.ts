@@ -12,10 +12,12 @@ import { ChangeMarkerFeed } from '../adapters/change-feed';
 import { SesEmailSender } from '../adapters/email-sender';
 import { SecretsManagerLineCredentials } from '../adapters/line-credentials';
 import { BotSdkLineSenderFactory } from '../adapters/line-sender';
+import { SecretsManagerEmailTokenKeys } from '../adapters/email-token-secret';
 import { PlanRepository } from '../adapters/plan-repository';
 import { DynamoRateWindows } from '../adapters/rate-windows';
 import { SubscriptionRepository } from '../adapters/subscription-repository';
 import { SurveyInvitationRepository } from '../adapters/survey-repository';
+import { SignedEmailLinks } from '../services/email-links';
 import { SendRateLimiter } from '../services/send-rate';
 import { deliverShard, ShardIncompleteError, type DeliverShardDeps, type ShardResult } from '../services/deliver-shard';
 import { DeliveryEnvSchema, lazy, logger, metrics, readEnv } from './runtime';
@@ -46,6 +48,9 @@ const deps = lazy((): Omit<DeliverShardDeps, 'remainingMs'> => {
       maxWorkers: env.SHARD_WORKER_MAX_CONCURRENCY,
     }),
     email: new SesEmailSender(undefined, env.SES_CONFIGURATION_SET),
+    emailLinks: new SignedEmailLinks(new SecretsManagerEmailTokenKeys(env[ENV.emailTokenSecret]), {
+      now: () => new Date(),
+    }),
     ...(env.EMAIL_SEND_PER_SECOND && {
       emailRate: new SendRateLimiter(new DynamoRateWindows(db, env[ENV.deliveryTable]), {
         perSecond: env.EMAIL_SEND_PER_SECOND,

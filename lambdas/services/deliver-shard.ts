@@ -6,7 +6,6 @@ import type { ResolveContext } from '../domain/resolve';
 import { addCounters } from './counters';
 import { DeadlineReachedError, ShardIncompleteError } from './delivery-errors';
 import { UnknownTenantError } from './fan-out';
-import { StoredTokenLinks } from './email-links';
 import { planShard } from './plan-shard';
 import type {
   BatchOutcome,
@@ -39,8 +38,8 @@ export interface DeliverShardDeps {
   surveys?: SurveyInvitationStore;
   line: LineSenderFactory;
   email: EmailSender;
-  /** The readers' links in each mail; the stored-token links when absent. */
-  emailLinks?: EmailLinkSource;
+  /** The readers' signed links in each mail. */
+  emailLinks: EmailLinkSource;
   /** The account-wide email send rate (shared by all workers); unpaced when absent. */
   emailRate?: { take(): Promise<void> };
   clock: Clock;
@@ -150,7 +149,7 @@ function sendDepsOf(deps: DeliverShardDeps): SendDeps {
     plans: deps.plans,
     line: deps.line,
     email: deps.email,
-    emailLinks: deps.emailLinks ?? new StoredTokenLinks(),
+    emailLinks: deps.emailLinks,
     ...(deps.emailRate && { emailRate: deps.emailRate }),
     concurrency: deps.concurrency ?? 8,
     remainingMs,

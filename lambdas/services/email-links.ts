@@ -1,6 +1,7 @@
 import type { TenantConfig } from '../../schemas/tenant';
 import type { MailLinks } from './email-render';
-import type { EmailLinkSource } from './ports';
+import { emailLinks } from './email-tokens';
+import type { Clock, EmailLinkSource, EmailTokenKeySource } from './ports';
 
 export class EmailLinksUnavailableError extends Error {
   constructor(message: string) {
@@ -10,20 +11,26 @@ export class EmailLinksUnavailableError extends Error {
 }
 
 /**
- * The reader's links from the opaque token stored on their subscription, under the tenant's public API base.
- * Stands in until the signed tokens of services/email-tokens.ts are wired here (one port, so the shard worker
- * and the renderer do not change when they are).
+ * The reader's preferences and unsubscribe links, signed for this tenant, reader and purpose with the
+ * deployment's token keys (services/email-tokens.ts) and the reader's token version, so a stop or a deletion
+ * (which bump the version) revokes every link already mailed.
  */
-export class StoredTokenLinks implements EmailLinkSource {
-  linksFor(tenant: TenantConfig, reader: { readerKey: string; unsubscribeToken?: string }): Promise<MailLinks> {
-    const base = tenant.email?.unsubscribeBaseUrl.replace(/\/$/, '');
-    if (!base) return Promise.reject(new EmailLinksUnavailableError(`tenant ${tenant.tenantId} has no email settings`));
-    if (!reader.unsubscribeToken)
-      return Promise.reject(new EmailLinksUnavailableError('the reader has no unsubscribe token'));
-    const token = encodeURIComponent(reader.unsubscribeToken);
-    return Promise.resolve({
-      unsubscribe: `${base}/email/${tenant.tenantId}/unsubscribe?token=${token}`,
-      preferences: `${base}/email/${tenant.tenantId}/preferences?token=${token}`,
+export class SignedEmailLinks implements EmailLinkSource {
+  constructor(
+    private readonly keys: EmailTokenKeySource,
+    private readonly clock: Clock,
+  ) {}
+
+  async linksFor(tenant: TenantConfig, reader: { readerKey: string; tokenVersion?: string }): Promise<MailLinks> {
+    if (!tenant.email) throw new EmailLinksUnavailableError(`tenant ${tenant.tenantId} has no email settings`);
+    if (!reader.tokenVersion) throw new EmailLinksUnavailableError('the reader has no token version');
+    const links = emailLinks(await this.keys.get(), {
+      baseUrl: tenant.email.unsubscribeBaseUrl,
+      tenantId: tenant.tenantId,
+      readerKey: reader.readerKey,
+      tokenVersion: reader.tokenVersion,
+      now: Math.floor(this.clock.now().getTime() / 1000),
     });
+    return { unsubscribe: links.unsubscribeUrl, preferences: links.preferencesUrl };
   }
 }

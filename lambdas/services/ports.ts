@@ -172,7 +172,10 @@ export interface EmailSender {
 
 /** The reader's own links for a mail: signed per tenant, reader and purpose. */
 export interface EmailLinkSource {
-  linksFor(tenant: TenantConfig, reader: { readerKey: string; unsubscribeToken?: string }): Promise<MailLinks>;
+  linksFor(
+    tenant: TenantConfig,
+    reader: { readerKey: string; unsubscribeToken?: string; tokenVersion?: string },
+  ): Promise<MailLinks>;
 }
 
 /** Our own suppression list (SES bounces and complaints), per tenant and reader key: never the address. */

@@ -75,7 +75,13 @@ export const channelEnabled = (tenant: TenantConfig, channel: 'line' | 'email') 
   channel === 'line' ? tenant.line.enabled : (tenant.email?.enabled ?? false);
 
 export const deliveryOf = (
-  first: { readerKey: string; channel: 'line' | 'email'; address: string; unsubscribeToken?: string },
+  first: {
+    readerKey: string;
+    channel: 'line' | 'email';
+    address: string;
+    unsubscribeToken?: string;
+    tokenVersion?: string;
+  },
   texts: string[],
 ): ReaderDelivery => ({
   readerKey: first.readerKey,
@@ -83,6 +89,7 @@ export const deliveryOf = (
   address: first.address,
   texts,
   ...(first.unsubscribeToken !== undefined && { unsubscribeToken: first.unsubscribeToken }),
+  ...(first.tokenVersion !== undefined && { tokenVersion: first.tokenVersion }),
 });
 
 /**

@@ -116,7 +116,9 @@ export function chaosPopulation(tenantId: string, count: number, date: IsoDate, 
       bucket: bucketOfAnchor(anchorDate),
       version: 0,
       ...(roll < 0.03 ? { stoppedReason: 'reader' as const } : {}),
-      ...(reader.channel === 'email' ? { unsubscribeToken: hex(`unsub:${reader.address}`) } : {}),
+      ...(reader.channel === 'email'
+        ? { unsubscribeToken: hex(`unsub:${reader.address}`), tokenVersion: hex(`tv:${reader.address}`).slice(0, 16) }
+        : {}),
     };
     reader.subscriptions.push(sub);
     readers.push(reader);

@@ -90,6 +90,7 @@ describe('no personal data in the logs', () => {
         channel: 'email',
         address: MARKERS.email,
         unsubscribeToken: randomBytes(16).toString('hex'),
+        tokenVersion: randomBytes(8).toString('hex'),
       }),
     ])
       await stack.db.send(new PutCommand({ TableName: stack.tables.data, Item: subscriptionItem(s) }));

@@ -1,5 +1,7 @@
 import { deliverShard, type DeliverShardDeps } from '../../../lambdas/services/deliver-shard';
 import { EmailNotAcceptedError, EmailRejectedError } from '../../../lambdas/services/delivery-errors';
+import { SignedEmailLinks } from '../../../lambdas/services/email-links';
+import { verifyEmailToken } from '../../../lambdas/services/email-tokens';
 import { fanOut } from '../../../lambdas/services/fan-out';
 import type {
   BatchOutcome,
@@ -50,6 +52,8 @@ const addDaysUtc = (date: IsoDate, days: number): IsoDate =>
 const dueIn = (daysLeft: number) => addDaysUtc(DATE, daysLeft);
 const expectedText = (daysLeft: number, nickname: string) => `M${280 - daysLeft} ${nickname}`;
 
+const KEYRING = { current: { id: '1', key: 'k'.repeat(40) } };
+
 let seq = 0;
 function reader(channel: 'line' | 'email', daysLeft: number, over: Partial<Subscription> = {}): Subscription {
   const n = seq++;
@@ -70,7 +74,7 @@ function reader(channel: 'line' | 'email', daysLeft: number, over: Partial<Subsc
     familyId: `f${n}`,
     bucket: bucketOf(readerKey),
     version: 1,
-    ...(channel === 'email' && { unsubscribeToken: `tok${n}` }),
+    ...(channel === 'email' && { tokenVersion: `tv${n}` }),
     ...over,
   };
 }
@@ -263,6 +267,7 @@ function world(population: Subscription[]): World {
       plans: w.plans,
       line: { forTenant: async () => w.line.sender },
       email: w.email,
+      emailLinks: new SignedEmailLinks({ get: async () => KEYRING }, { now: () => NOW }),
       clock: { now: () => NOW },
       concurrency: 1,
       ...over,
@@ -472,7 +477,21 @@ describe('deliverShard: the daily mail', () => {
     const w = world([r]);
     await deliverShard(task(), w.deps());
     const [mail] = w.email.delivered;
-    const unsubscribe = `https://api.town.example.jp/email/town/unsubscribe?token=${r.unsubscribeToken}`;
+    const link = /^<(https:\/\/api\.town\.example\.jp\/email\/town\/unsubscribe\?token=([^>]+))>$/.exec(
+      mail!.headers![0]!.value,
+    );
+    expect(link).not.toBeNull();
+    const [, unsubscribe, token] = link!;
+    // The link's token is this reader's, for unsubscribing, signed with the deployment's key.
+    const verified = verifyEmailToken(KEYRING, decodeURIComponent(token!), {
+      tenantId: 'town',
+      purpose: 'unsubscribe',
+      now: NOW.getTime() / 1000,
+    });
+    expect(verified.ok && [verified.claims.readerKey, verified.claims.tokenVersion]).toEqual([
+      r.readerKey,
+      r.tokenVersion,
+    ]);
     expect(mail).toMatchObject({
       from: 'news@town.example.jp',
       to: r.address,
@@ -488,7 +507,7 @@ describe('deliverShard: the daily mail', () => {
   });
 
   it('sends no mail without an unsubscribe link: that reader is counted, the others get theirs', async () => {
-    const bare = reader('email', 100, { unsubscribeToken: undefined });
+    const bare = reader('email', 100, { tokenVersion: undefined });
     const other = reader('email', 101);
     const w = world([bare, other]);
     const res = await deliverShard(task(), w.deps());
