@@ -19,6 +19,8 @@ try {
     tenantsDir: context('tenantsDir') ?? 'tenants',
     stage: context('stage') ?? 'dev',
     lineApiBaseUrl: context('lineApiBaseUrl'),
+    emailSendRate: context('emailSendRate'),
+    transientBounceThreshold: context('transientBounceThreshold'),
   });
 } catch (error) {
   // An operator's mistake (a tenant file, a context value): the problems are the whole message, a stack trace is noise.

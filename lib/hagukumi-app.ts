@@ -11,6 +11,10 @@ export const HagukumiAppOptionsSchema = z.object({
   /** Deployment stage; part of every stack name, so several stages can share an account. */
   stage: z.string().regex(/^[a-z][a-z0-9-]{0,19}$/, 'stage: lower-case letters, digits and hyphens, at most 20'),
   lineApiBaseUrl: z.url().optional(),
+  /** The account-wide SES send rate (mails/s) shared by all shard workers: the account's SES maximum send rate. */
+  emailSendRate: z.coerce.number().int().min(1).max(10_000).optional(),
+  /** Distinct transient bounces after which an address is suppressed. */
+  transientBounceThreshold: z.coerce.number().int().min(1).max(100).optional(),
 });
 export type HagukumiAppOptions = z.input<typeof HagukumiAppOptionsSchema>;
 
@@ -33,7 +37,7 @@ export function addHagukumiStacks(app: App, options: HagukumiAppOptions): Haguku
   if (!parsed.success) {
     throw new InvalidAppOptionsError(`Invalid app context:\n${z.prettifyError(parsed.error)}`, { cause: parsed.error });
   }
-  const { tenantsDir, stage, lineApiBaseUrl } = parsed.data;
+  const { tenantsDir, stage, lineApiBaseUrl, emailSendRate, transientBounceThreshold } = parsed.data;
   const tenants = loadTenants(tenantsDir);
 
   // Strong (exports/imports): CloudFormation refuses to delete the tables' stack while the pipeline uses them.
@@ -53,6 +57,8 @@ export function addHagukumiStacks(app: App, options: HagukumiAppOptions): Haguku
     readerKeySecret: stateful.readerKeySecret,
     emailTokenSecret: stateful.emailTokenSecret,
     lineApiBaseUrl,
+    emailSendRate,
+    transientBounceThreshold,
   });
   return { stateful, stateless };
 }

@@ -16,6 +16,7 @@ import { DATA_TABLE, ENV } from '../schemas/tables';
 import type { TenantConfig } from '../schemas/tenant';
 import { HagukumiFunction, handlerEntry } from './constructs/hagukumi-function';
 import { EmailPages } from './constructs/email-pages';
+import { EmailSending } from './constructs/email-sending';
 import { LineWebhookApi } from './constructs/line-webhook-api';
 import { grantTableActions } from './constructs/table-from-definition';
 import { InvalidTenantFileError, type LoadedTenant } from './tenants';
@@ -29,10 +30,17 @@ export interface StatelessStackProps extends StackProps {
   readonly readerKeySecret: ISecret;
   /** The signing keys of the email links' tokens (stateful stack). */
   readonly emailTokenSecret: ISecret;
+  /** The account-wide SES send rate (mails per second) that all shard workers share. @default 14 */
+  readonly emailSendRate?: number;
+  /** Distinct transient bounces after which an address is suppressed. @default 3 */
+  readonly transientBounceThreshold?: number;
   /** Points the worker at another LINE API (an emulator in a test account); LINE's production API when absent. */
   readonly lineApiBaseUrl?: string;
 }
 
+/** SES's usual first production rate; ask SES for more and set `-c emailSendRate=N`. */
+export const DEFAULT_EMAIL_SEND_RATE = 14;
+export const DEFAULT_TRANSIENT_THRESHOLD = 3;
 export const FAN_OUT_TIMEOUT = Duration.seconds(60);
 export const SHARD_WORKER_TIMEOUT = Duration.seconds(300);
 /** AWS's advice for SQS event sources: visibility timeout at least 6 x the function timeout. */
@@ -59,6 +67,7 @@ export class StatelessStack extends Stack {
   readonly fanOut: HagukumiFunction;
   readonly shardWorker: HagukumiFunction;
   readonly lineWebhook: HagukumiFunction;
+  readonly email: EmailSending;
   readonly webhookApi: LineWebhookApi;
   /** The email pages (sign-up, confirm, preferences, unsubscribe) and their HTTP API. */
   readonly emailPages: EmailPages;
@@ -111,6 +120,15 @@ export class StatelessStack extends Stack {
       new PolicyStatement({ actions: ['sqs:SendMessage'], resources: [this.shardQueue.queueArn] }),
     );
 
+    this.email = new EmailSending(this, 'Email', {
+      configurationSetName: `${this.stackName.replace(/-Stateless$/, '').toLowerCase()}-mail`,
+      dataTable: props.dataTable,
+      deliveryTable: props.deliveryTable,
+      contentTable: props.contentTable,
+      readerKeySecret: props.readerKeySecret,
+      transientBounceThreshold: props.transientBounceThreshold ?? DEFAULT_TRANSIENT_THRESHOLD,
+    });
+
     this.shardWorker = new HagukumiFunction(this, 'ShardWorker', {
       entry: handlerEntry('shard-worker'),
       serviceName: 'shard-worker',
@@ -122,6 +140,9 @@ export class StatelessStack extends Stack {
         [ENV.deliveryTable]: props.deliveryTable.tableName,
         [ENV.contentTable]: props.contentTable.tableName,
         SHARD_WORKER_MAX_CONCURRENCY: String(SHARD_WORKER_MAX_CONCURRENCY),
+        [ENV.emailTokenSecret]: props.emailTokenSecret.secretArn,
+        SES_CONFIGURATION_SET: this.email.configurationSet.configurationSetName,
+        EMAIL_SEND_PER_SECOND: String(props.emailSendRate ?? DEFAULT_EMAIL_SEND_RATE),
         ...(props.lineApiBaseUrl ? { [ENV.lineApiBaseUrl]: props.lineApiBaseUrl } : {}),
       },
     });
@@ -133,7 +154,8 @@ export class StatelessStack extends Stack {
       DATA_TABLE.globalSecondaryIndexes.map((gsi) => gsi.indexName),
     );
     grantTableActions(props.contentTable, this.shardWorker, ['dynamodb:GetItem', 'dynamodb:Query']);
-    // Plans, batches (BatchWriteItem), counters, email claims, stale-task records; change markers (Query).
+    // Plans, batches (BatchWriteItem), counters, email claims, stale-task records; change markers (Query); the
+    // send rate's per-second counters (UpdateItem).
     grantTableActions(props.deliveryTable, this.shardWorker, [
       'dynamodb:GetItem',
       'dynamodb:Query',
@@ -170,6 +192,8 @@ export class StatelessStack extends Stack {
     grantTableActions(props.deliveryTable, this.lineWebhook, ['dynamodb:PutItem', 'dynamodb:DeleteItem']);
     // Secrets are only ever read by value (Powertools getSecret); DescribeSecret is never called.
     readSecret(props.readerKeySecret, this.lineWebhook);
+    // The daily mail's signed preferences and unsubscribe links.
+    readSecret(props.emailTokenSecret, this.shardWorker);
     const lineSecrets = this.lineSecrets(tenants);
     for (const secret of lineSecrets) {
       readSecret(secret, this.shardWorker);
@@ -202,6 +226,10 @@ export class StatelessStack extends Stack {
       sesIdentityArns: this.sesIdentityArns(emailTenants),
       lineSecrets,
       ...(props.lineApiBaseUrl ? { lineApiBaseUrl: props.lineApiBaseUrl } : {}),
+      configurationSet: {
+        name: this.email.configurationSet.configurationSetName,
+        arn: this.email.configurationSetArn,
+      },
     });
 
     this.createSchedules(tenants, fanOutDlq);
@@ -214,6 +242,8 @@ export class StatelessStack extends Stack {
     new CfnOutput(this, 'FanOutFunctionName', { value: this.fanOut.fn.functionName });
     new CfnOutput(this, 'ShardWorkerFunctionName', { value: this.shardWorker.fn.functionName });
     new CfnOutput(this, 'LineWebhookFunctionName', { value: this.lineWebhook.fn.functionName });
+    new CfnOutput(this, 'EmailConfigurationSet', { value: this.email.configurationSet.configurationSetName });
+    new CfnOutput(this, 'EmailEventsFunctionName', { value: this.email.emailEvents.fn.functionName });
     new CfnOutput(this, 'WebhookApiEndpoint', { value: this.webhookApi.api.apiEndpoint });
     new CfnOutput(this, 'EmailPagesApiEndpoint', {
       value: this.emailPages.api.apiEndpoint,
@@ -262,9 +292,13 @@ export class StatelessStack extends Stack {
       this.shardWorker.role.addToPrincipalPolicy(
         new PolicyStatement({
           actions: ['ses:SendEmail', 'ses:SendRawEmail'],
-          resources: [...identities]
-            .sort()
-            .map((identity) => this.formatArn({ service: 'ses', resource: 'identity', resourceName: identity })),
+          // Sending through a configuration set is authorised against the set as well as the identity.
+          resources: [
+            ...[...identities]
+              .sort()
+              .map((identity) => this.formatArn({ service: 'ses', resource: 'identity', resourceName: identity })),
+            this.email.configurationSetArn,
+          ],
         }),
       );
     }
@@ -360,6 +394,16 @@ export class StatelessStack extends Stack {
       'The LINE webhook API answered 5xx (function error, timeout or failed invocation): LINE gets no 200 for those events.',
     );
     alarm(
+      'EmailEventsErrors',
+      this.email.emailEvents.fn.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
+      'The bounce and complaint function failed; EventBridge retries, then the event waits in the email events DLQ.',
+    );
+    alarm(
+      'EmailEventsDlqNotEmpty',
+      this.email.deadLetterQueue.metricApproximateNumberOfMessagesVisible(visible),
+      'SES bounce or complaint events could not be applied: those addresses are not suppressed yet (replay the DLQ).',
+    );
+    alarm(
       'FanOutErrors',
       this.fanOut.fn.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
       'The fan-out failed; Lambda retries it twice, then moves the event to the fan-out DLQ.',
@@ -368,7 +412,7 @@ export class StatelessStack extends Stack {
   }
 
   private acknowledgeFunctionFindings(): void {
-    for (const fn of [this.fanOut, this.shardWorker, this.lineWebhook]) {
+    for (const fn of [this.fanOut, this.shardWorker, this.lineWebhook, this.email.emailEvents]) {
       Validations.of(fn.role).acknowledge({
         id: 'AwsSolutions-IAM5[Resource::*]',
         reason:

@@ -13,7 +13,8 @@ export type HandlerName =
   | 'email-signup'
   | 'email-confirm'
   | 'email-preferences'
-  | 'email-unsubscribe';
+  | 'email-unsubscribe'
+  | 'email-events';
 
 const HANDLERS_DIR = join(__dirname, '..', 'lambdas', 'handlers');
 let outDir: string | undefined;

@@ -76,6 +76,8 @@ export interface EmailPagesProps {
   /** The LINE secrets of the LINE-enabled tenants (pushes to family members on LINE). */
   readonly lineSecrets: readonly ISecret[];
   readonly lineApiBaseUrl?: string;
+  /** The stage's SES configuration set: the pages' mails are sent through it, so their bounces count too. */
+  readonly configurationSet?: { name: string; arn: string };
 }
 
 /**
@@ -130,6 +132,7 @@ export class EmailPages extends Construct {
                 ...(props.lineApiBaseUrl ? { [ENV.lineApiBaseUrl]: props.lineApiBaseUrl } : {}),
               }
             : {}),
+          ...(props.configurationSet && { SES_CONFIGURATION_SET: props.configurationSet.name }),
         },
       });
       this.functions.set(page, fn);
@@ -143,7 +146,7 @@ export class EmailPages extends Construct {
         fn.role.addToPrincipalPolicy(
           new PolicyStatement({
             actions: ['ses:SendEmail', 'ses:SendRawEmail'],
-            resources: [...props.sesIdentityArns],
+            resources: [...props.sesIdentityArns, ...(props.configurationSet ? [props.configurationSet.arn] : [])],
           }),
         );
       Validations.of(fn.role).acknowledge({

@@ -99,7 +99,7 @@ describe('crafted tenants', () => {
       .filter((s) => [s.Action].flat().includes('secretsmanager:GetSecretValue'))
       .map((s) => JSON.stringify(s.Resource))
       // The webhook's reader key secret is not a tenant's (webhook.test.ts checks it).
-      .filter((r) => !r.includes('ReaderKeySecret'));
+      .filter((r) => !/ReaderKeySecret|EmailTokenSecret/.test(r));
     expect(secretResources).toHaveLength(3);
     for (const name of ['hagukumi/alpha/line', 'hagukumi/gamma/line', 'shared/delta+line@v1']) {
       expect(secretResources.filter((r) => r.includes(`:secret:${name}-??????`))).toHaveLength(1);
@@ -115,7 +115,9 @@ describe('crafted tenants', () => {
     expect(resources).toContain(':identity/info@alpha.example.jp"');
     expect(resources).toContain(':identity/alpha.example.jp"');
     expect(resources).not.toContain('gamma');
-    expect([ses[0]!.Resource].flat()).toHaveLength(2);
+    // The two identities and the stage's configuration set.
+    expect([ses[0]!.Resource].flat()).toHaveLength(3);
+    expect(resources).toContain(':configuration-set/');
   });
 
   it('gives the webhook no SES permission', () => {

@@ -28,6 +28,8 @@ function label(resource: unknown): string {
   }
   if (text.includes(idOf('stateful', built.stateful.readerKeySecret))) return 'secret:reader-key';
   if (text.includes(idOf('stateful', built.stateful.emailTokenSecret))) return 'secret:email-token';
+  if (text.includes(':configuration-set/')) return 'ses-configuration-set';
+  if (text.includes('EmailEventsDlq')) return 'EmailEventsDlq';
   const secret = /:secret:([^"]+)-\?{6}/.exec(text);
   if (secret) return `secret:${secret[1]}`;
   const identity = /:identity\/([^"]+)"/.exec(text);
@@ -101,6 +103,10 @@ describe('least privilege, function by function', () => {
       ],
       ...lineSecrets(['secretsmanager:GetSecretValue']),
       ...Object.fromEntries(identities.map((i) => [`ses-identity:${i}`, ['ses:SendEmail', 'ses:SendRawEmail']])),
+      // Every send names the stage's configuration set, which SES authorises as well.
+      'ses-configuration-set': ['ses:SendEmail', 'ses:SendRawEmail'],
+      // The signed preferences and unsubscribe links of the daily mail.
+      'secret:email-token': ['secretsmanager:GetSecretValue'],
       // The SQS event source (CDK's own grant for it).
       ShardQueue: [
         'sqs:ChangeMessageVisibility',
@@ -129,8 +135,11 @@ describe('least privilege, function by function', () => {
       tenants()
         .filter((t) => t.email?.enabled)
         .flatMap((t) => [t.email!.from, t.email!.from.split('@')[1]!]);
-    const ses = () =>
-      Object.fromEntries(identities().map((i) => [`ses-identity:${i}`, ['ses:SendEmail', 'ses:SendRawEmail']]));
+    const ses = () => ({
+      ...Object.fromEntries(identities().map((i) => [`ses-identity:${i}`, ['ses:SendEmail', 'ses:SendRawEmail']])),
+      // Their mails go through the stage's configuration set too, so their bounces and complaints count.
+      'ses-configuration-set': ['ses:SendEmail', 'ses:SendRawEmail'],
+    });
     const common = {
       ...XRAY,
       ...LOGS,
@@ -173,6 +182,20 @@ describe('least privilege, function by function', () => {
         Data: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
         Delivery: ['dynamodb:PutItem'],
       });
+    });
+  });
+
+  it('email events: the reader’s partition in the Data table (no index), tenants, a change marker, the reader key secret', () => {
+    expect(policyOf('EmailEmailEventsRole')).toEqual({
+      ...XRAY,
+      ...LOGS,
+      // Subscriptions (Query), the SUPPRESSION item (UpdateItem), suppressed subscriptions (Put, in a transaction).
+      Data: ['dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+      Content: ['dynamodb:GetItem', 'dynamodb:Query'],
+      Delivery: ['dynamodb:PutItem'],
+      'secret:reader-key': ['secretsmanager:GetSecretValue'],
+      // Lambda's asynchronous-invocation DLQ.
+      EmailEventsDlq: ['sqs:SendMessage'],
     });
   });
 

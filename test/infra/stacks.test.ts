@@ -141,7 +141,8 @@ describe('stateless stack: queue, functions, schedules', () => {
 
   it('encrypts every queue and refuses non-TLS access to it', () => {
     const queues = resourcesOfType(built.statelessTemplate, 'AWS::SQS::Queue');
-    expect(queues.length).toBe(3);
+    // Shard queue and DLQ, fan-out DLQ, email events DLQ.
+    expect(queues.length).toBe(4);
     for (const [logicalId, queue] of queues) {
       expect(queue.Properties.SqsManagedSseEnabled).toBe(true);
       built.statelessTemplate.hasResourceProperties('AWS::SQS::QueuePolicy', {
@@ -162,6 +163,7 @@ describe('stateless stack: queue, functions, schedules', () => {
     const functions = resourcesOfType(built.statelessTemplate, 'AWS::Lambda::Function');
     expect(functions.map(([, fn]) => fn.Properties.Environment.Variables.POWERTOOLS_SERVICE_NAME).sort()).toEqual([
       'email-confirm',
+      'email-events',
       'email-preferences',
       'email-signup',
       'email-unsubscribe',
@@ -300,8 +302,9 @@ describe('permissions and secrets', () => {
         .filter(([id]) => id.startsWith(role))
         .flatMap(([, p]) => p.Properties.PolicyDocument.Statement as any[])
         .filter((s) => actionsOf(s).some((a) => a.startsWith('secretsmanager:')))
-        // The webhook also reads the deployment's reader key secret (checked in webhook.test.ts).
-        .filter((s) => !JSON.stringify(s.Resource).includes('ReaderKeySecret'));
+        // The webhook also reads the deployment's reader key secret (checked in webhook.test.ts), the worker the
+        // email links' signing keys (least-privilege.test.ts).
+        .filter((s) => !/ReaderKeySecret|EmailTokenSecret/.test(JSON.stringify(s.Resource)));
       const lineTenants = loadTenants(REAL_TENANTS_DIR).filter((t) => t.config.line.enabled);
       expect(secretStatements).toHaveLength(lineTenants.length);
       for (const statement of secretStatements) {
@@ -328,7 +331,9 @@ describe('permissions and secrets', () => {
         ),
       )
       .map(([id]) => id.replace(/DefaultPolicy.*$/, ''));
+    // The email events function reads the reader key secret only (least-privilege.test.ts).
     expect(readers.sort()).toEqual([
+      'EmailEmailEventsRole',
       'EmailPagesEmailConfirmRole',
       'EmailPagesEmailPreferencesRole',
       'EmailPagesEmailSignupRole',
@@ -347,7 +352,12 @@ describe('permissions and secrets', () => {
       .flatMap((t) => [t.config.email!.from, t.config.email!.from.split('@')[1]]);
     for (const statement of ses) {
       expect(actionsOf(statement)).toEqual(['ses:SendEmail', 'ses:SendRawEmail']);
-      const identities = resourcesOfStatement(statement).map((r) => /:identity\/([^"]+)"/.exec(JSON.stringify(r))?.[1]);
+      const resources = resourcesOfStatement(statement);
+      // The stage's configuration set, which every send names, and the identities.
+      expect(resources.filter((r) => JSON.stringify(r).includes(':configuration-set/'))).toHaveLength(1);
+      const identities = resources
+        .filter((r) => !JSON.stringify(r).includes(':configuration-set/'))
+        .map((r) => /:identity\/([^"]+)"/.exec(JSON.stringify(r))?.[1]);
       expect(identities.sort()).toEqual([...new Set(expected)].sort());
     }
   });
