@@ -13,6 +13,7 @@ import { SecretsManagerLineCredentials } from '../adapters/line-credentials';
 import { BotSdkLineReplierFactory } from '../adapters/line-replier';
 import { SecretsManagerReaderKeys } from '../adapters/reader-key-secret';
 import { ReaderRepository } from '../adapters/reader-repository';
+import { SuppressionRepository } from '../adapters/suppression-repository';
 import { MAX_FORM_BYTES, type EmailPagesDeps, type PageRequest, type PageResult } from '../services/email-pages';
 import { renderPage } from '../web/pages';
 import { EmailPagesEnvSchema, lazy, logger, metrics, readEnv } from './runtime';
@@ -42,6 +43,7 @@ export const emailPagesDeps = lazy((): EmailPagesDeps => {
     ...(env.EMAIL_PAGES_LINE_NOTICES === 'true'
       ? { line: new BotSdkLineReplierFactory(new SecretsManagerLineCredentials(), env[ENV.lineApiBaseUrl]) }
       : {}),
+    suppressions: new SuppressionRepository(db, env[ENV.dataTable], env[ENV.deliveryTable]),
     clock: { now: () => new Date() },
     ...(env.EMAIL_PAGES_BASE_URL ? { baseUrl: env.EMAIL_PAGES_BASE_URL } : {}),
     onMailFailed: (err) => {

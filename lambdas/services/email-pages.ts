@@ -15,7 +15,7 @@ import {
 import type { Invite } from '../../schemas/dialog';
 import type { Subscription } from '../../schemas/subscription';
 import type { TenantConfig } from '../../schemas/tenant';
-import { libraryIndexFor, localDate } from '../domain';
+import { clearSuppression, libraryIndexFor, localDate } from '../domain';
 import type { Change } from '../domain/dialog';
 import * as lifecycle from '../domain/lifecycle';
 import { live, type Reader } from '../domain/lifecycle';
@@ -36,6 +36,7 @@ import {
   type TokenPurpose,
 } from './email-tokens';
 import { v5 as uuidv5 } from 'uuid';
+import { renderMail } from './email-render';
 import { currentInvite, familiesOf, familyPuts, newInviteCode, noticeRecipients, withRetention } from './line-webhook';
 import {
   ConcurrentChangeError,
@@ -49,6 +50,7 @@ import {
   type ReaderStore,
   type ReaderWrite,
   type SubscriptionPut,
+  type SuppressionStore,
   type TenantDirectory,
 } from './ports';
 
@@ -69,6 +71,8 @@ export interface EmailPagesDeps {
   mail: EmailSender;
   /** Tells LINE members of the family (a partner on the other channel) of a birth, a new date or a loss. */
   line?: LineReplierFactory;
+  /** Our suppression list: a confirmed sign-up clears the reader's (SuppressionStore.clear). */
+  suppressions?: Pick<SuppressionStore, 'clear'>;
   clock: Clock;
   /** The public base URL of the pages; the tenant's `email.unsubscribeBaseUrl` when absent (the local stack sets it). */
   baseUrl?: string;
@@ -185,7 +189,6 @@ export const PAGE_WORDS = {
   linksSubject: '【{tenantName}】登録内容の確認・変更のリンク',
   noticeSubject: '【{tenantName}】ご家族からのお知らせ',
   linksBody: '新しいリンクです。これまでのメールのリンクは使えなくなりました。\n\n登録内容の確認・変更：{url}',
-  footer: '登録内容の確認・変更：{preferences}\n配信停止：{unsubscribe}',
 } as const;
 
 const fill = (t: string, v: Record<string, string>) => t.replace(/\{(\w+)\}/g, (m, k: string) => v[k] ?? m);
@@ -413,7 +416,8 @@ export async function confirmSignup(req: PageRequest, deps: EmailPagesDeps): Pro
     sub = { ...sub, tokenVersion };
     // Older subscriptions of the reader (stopped ones, kept for the retention period) take the new version, so
     // that the reader's version is one; their old links stay revoked.
-    const others = state.subscriptions.map((s) => ({ ...s, tokenVersion }));
+    // Signing up anew is what ends a suppression (SES bounces, complaints): see domain/suppression.ts.
+    const others = state.subscriptions.map((s) => ({ ...clearSuppression(s), tokenVersion }));
     const committed = await commit(
       c,
       claims.readerKey,
@@ -426,6 +430,8 @@ export async function confirmSignup(req: PageRequest, deps: EmailPagesDeps): Pro
       `email-confirm:${pending.jti}`,
     );
     if (!committed) return c.problem('reused');
+    // From now on a late SES event about a mail sent before this sign-up changes nothing.
+    await deps.suppressions?.clear(c.tenant.tenantId, claims.readerKey, c.now.getTime());
     const links = linksFor(c, keys, claims.readerKey, tokenVersion);
     const texts = await todaysTexts(c, sub);
     if (texts.length > 0) await sendMail(c, pending.address, PAGE_WORDS.todaySubject, texts.join('\n\n'), links);
@@ -885,19 +891,31 @@ function withRetries<T>(deps: EmailPagesDeps, run: () => Promise<T>): Promise<T>
   });
 }
 
+/**
+ * Through the daily mail's renderer (services/email-render.ts): text and HTML parts, and with the reader's links
+ * (today's message) the visible links and the one-click List-Unsubscribe headers; without (the confirmation)
+ * neither, since a transactional mail has nothing to unsubscribe from.
+ */
 async function sendMail(c: Context, to: string, subject: string, body: string, links?: EmailLinks): Promise<void> {
   const email = c.tenant.email!;
   const vars = { tenantName: c.tenant.name };
-  const text = links
-    ? `${body}\n\n--\n${fill(PAGE_WORDS.footer, { preferences: links.preferencesUrl, unsubscribe: links.unsubscribeUrl })}`
-    : body;
   try {
+    const mail = renderMail({
+      tenantName: c.tenant.name,
+      subject: fill(subject, vars),
+      paragraphs: body.split(/\n{2,}/),
+      ...(links ? { links: { unsubscribe: links.unsubscribeUrl, preferences: links.preferencesUrl } } : {}),
+    });
     await c.deps.mail.send({
       from: email.from,
+      ...(email.fromName !== undefined && { fromName: email.fromName }),
+      ...(email.replyTo !== undefined && { replyTo: email.replyTo }),
       to,
-      subject: fill(subject, vars),
-      text,
-      ...(links ? { unsubscribeUrl: links.unsubscribeUrl } : {}),
+      subject: mail.subject,
+      text: mail.text,
+      html: mail.html,
+      headers: mail.headers,
+      tags: { tenant: c.tenant.tenantId, kind: links ? 'subscribed' : 'transactional' },
     });
   } catch (err) {
     // The sign-up or confirmation is stored: the page still answers, and the reader can sign up again.
