@@ -67,7 +67,15 @@ export class SuppressionRepository implements SuppressionStore {
                 },
               })),
               ...(changed.length > 0
-                ? [this.changeMarker(tenantId, readerKey, changed[0]!.bucket, s.changedOn, s.at)]
+                ? [
+                    this.changeMarker(
+                      tenantId,
+                      readerKey,
+                      [...new Set(subs.map((sub) => sub.bucket))],
+                      s.changedOn,
+                      s.at,
+                    ),
+                  ]
                 : []),
             ],
           }),
@@ -139,14 +147,15 @@ export class SuppressionRepository implements SuppressionStore {
     }
   }
 
-  private changeMarker(tenantId: string, readerKey: string, bucket: number, changedOn: IsoDate, at: number) {
+  private changeMarker(tenantId: string, readerKey: string, buckets: number[], changedOn: IsoDate, at: number) {
     return {
       Put: {
         TableName: this.deliveryTable,
         Item: {
           pk: deliveryKeys.pk(tenantId, changedOn),
           sk: deliveryKeys.changeSk(readerKey),
-          bucket,
+          // The buckets of the reader's subscriptions: the shards holding them re-read the reader before sending.
+          buckets,
           at,
           expiresAt: expiresAfter(changedOn, CHANGE_MARKER_DAYS),
         },
