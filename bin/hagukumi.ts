@@ -8,6 +8,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { IsoDateSchema } from '../schemas/common';
 import { InvalidTenantFileError, NoTenantFilesError } from '../lib/tenants';
 import { addLineCommands } from './line';
+import { addContentCommands } from './content';
 import { addTenantCommands } from './tenants';
 
 const REPO_ROOT = join(__dirname, '..');
@@ -107,14 +108,7 @@ export function buildProgram(): Command {
     .addOption(tenantsDirOption())
     .action(async (o) => preview(o));
 
-  program
-    .command('content')
-    .description('content libraries')
-    .command('import')
-    .description('load a content library into a deployed Content table (uses your AWS credentials)')
-    .requiredOption('--table <name>', 'the Content table name (stack output)')
-    .option('--file <file>', 'the library file', 'content/sample-ja.json')
-    .action(async (o) => contentImport(o));
+  addContentCommands(program, { state: (cmd) => globals(cmd).state, awsCall });
 
   program
     .command('report')
@@ -240,20 +234,6 @@ async function preview(o: {
   );
   process.stdout.write(`${tenant.name} · ${o.track} ${stageLabel(o.track, o.anchor, today)} on ${today}\n\n`);
   process.stdout.write(texts.length ? `${texts.join('\n\n---\n\n')}\n` : '(nothing is sent on this day)\n');
-}
-
-async function contentImport(o: { table: string; file: string }) {
-  const { loadContentLibraryFile } = await import('../lib/content-file');
-  const { DynamoDBClient } = await import('@aws-sdk/client-dynamodb');
-  const { createDocumentClient } = await import('../lambdas/adapters/dynamo-client');
-  const { writeLibrary } = await import('../lambdas/adapters/content-writer');
-  // Validated before anything is written: InvalidContentFileError names the file and every bad field.
-  const library = loadContentLibraryFile(o.file);
-  const n = await awsCall(
-    () => writeLibrary(createDocumentClient(new DynamoDBClient({})), o.table, library),
-    `table ${o.table}`,
-  );
-  process.stdout.write(`imported ${n} items of library ${library.libraryId} into ${o.table}\n`);
 }
 
 /** What is missing when a command meets AWS unprepared, in words an operator can act on. */

@@ -35,6 +35,8 @@ export const deliveryKeys = {
   batchSk: (t: ShardTask, planId: string, batchNo: number) => `SH#${pad(t.shard, 3)}#P#${planId}#B#${pad(batchNo, 5)}`,
   /** Per reader and date, not per shard: erasure deletes it by key. */
   emailSk: (readerKey: string) => `EMAIL#${readerKey}`,
+  /** The content version a library is delivered in on this date, fixed by the first shard that plans it. */
+  contentPinSk: (libraryId: string) => `CONTENT#${libraryId}`,
   /** The shard layout of the day, fixed by the first fan-out (`attribute_not_exists`). */
   layoutSk: 'LAYOUT',
   /**
@@ -76,6 +78,13 @@ export const contentKeys = {
   libraryMetaSk: 'META',
   itemPrefix: 'ITEM#',
   itemSk: (track: string, day: number, audience: string) => `ITEM#${track}#${pad(day, 4)}#${audience}`,
+  /** An imported version's items (and its META) under a partition of their own: written once, never changed. */
+  libraryVersionPk: (libraryId: string, version: string) => `LIB#${libraryId}#V#${version}`,
+  /** Under `libraryPk`: one per complete imported version (written after its items), for listing and activation. */
+  versionSk: (version: string) => `VERSION#${version}`,
+  versionPrefix: 'VERSION#',
+  /** Under `libraryPk`: the live version; switched by one conditional write. */
+  liveSk: 'LIVE',
 };
 
 /** Epoch seconds `days` after a date, for DynamoDB TTL. */

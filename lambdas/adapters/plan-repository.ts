@@ -37,6 +37,7 @@ const HeaderSchema = z.object({
   batchCount: z.number().int().min(0),
   committedAt: z.number(),
   planned: ShardCountersSchema,
+  contentVersion: z.string().optional(),
   lateOutcome: OutcomeSchema.optional(),
   completedAt: z.number().optional(),
   counters: ShardCountersSchema.optional(),
@@ -68,6 +69,7 @@ export class PlanRepository implements PlanStore {
       planId: header.planId,
       committedAt: header.committedAt,
       planned: header.planned,
+      ...(header.contentVersion !== undefined && { contentVersion: header.contentVersion }),
       batches: [],
       ...(header.lateOutcome && { lateOutcome: header.lateOutcome }),
       ...(header.completedAt !== undefined && { completedAt: header.completedAt, counters: header.counters }),
@@ -82,7 +84,7 @@ export class PlanRepository implements PlanStore {
 
   async commit(
     task: ShardTask,
-    meta: { planId: string; committedAt: number; planned: ShardCounters },
+    meta: { planId: string; committedAt: number; planned: ShardCounters; contentVersion?: string },
     batches: PlannedSend[][],
   ): Promise<StoredPlan> {
     const pk = deliveryKeys.pk(task.tenantId, task.date);

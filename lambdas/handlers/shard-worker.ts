@@ -26,7 +26,7 @@ import { DeliveryEnvSchema, lazy, logger, metrics, readEnv } from './runtime';
 const deps = lazy((): Omit<DeliverShardDeps, 'remainingMs'> => {
   const env = readEnv(DeliveryEnvSchema);
   const db = createDocumentClient();
-  const content = new ContentRepository(db, env[ENV.contentTable]);
+  const content = new ContentRepository(db, env[ENV.contentTable], { dayPinTable: env[ENV.deliveryTable] });
   return {
     tenants: content,
     content,

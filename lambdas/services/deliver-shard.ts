@@ -89,11 +89,12 @@ export async function deliverShard(task: ShardTask, deps: DeliverShardDeps): Pro
     return { status: 'stale', reason: stale };
   }
 
-  const ctx: ResolveContext = {
-    tenant,
-    library: libraryIndexFor(await deps.content.getLibrary(tenant.library)),
-  };
-  const plan = existing ?? (await planShard(task, tenant, ctx, now, deps));
+  // One content version for the whole date, so an import while the day runs never gives shards different texts.
+  const { version: contentVersion, items } = deps.content.getDayLibrary
+    ? await deps.content.getDayLibrary(tenant.library, task.tenantId, task.date)
+    : { version: undefined, items: await deps.content.getLibrary(tenant.library) };
+  const ctx: ResolveContext = { tenant, library: libraryIndexFor(items) };
+  const plan = existing ?? (await planShard(task, tenant, ctx, now, deps, contentVersion));
   const sendDeps: SendDeps = { ...sendDepsOf(deps), check: sendTimeCheck(task, tenant, ctx, plan, deps) };
   const planReaders = new Set(plan.batches.flatMap((b) => b.sends.flatMap(readerKeysOf)));
 

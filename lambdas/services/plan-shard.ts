@@ -41,6 +41,8 @@ export async function planShard(
   ctx: ResolveContext,
   now: Date,
   deps: PlanShardDeps,
+  /** Recorded in the plan header: which content version these sends were resolved with. */
+  contentVersion?: string,
 ): Promise<StoredPlan> {
   const listing = await deps.subscriptions.listShard(task.tenantId, task.shard, task.shardCount);
   const planned = zeroCounters();
@@ -76,7 +78,8 @@ export async function planShard(
   planned.ended = ended.length;
 
   const sends = planSends(readers, { emailSubject: emailSubject(tenant, task.date) });
-  return deps.plans.commit(task, { planId: randomUUID(), committedAt: now.getTime(), planned }, chunkSends(sends));
+  const meta = { planId: randomUUID(), committedAt: now.getTime(), planned };
+  return deps.plans.commit(task, contentVersion ? { ...meta, contentVersion } : meta, chunkSends(sends));
 }
 
 /**

@@ -17,8 +17,18 @@ export interface TenantDirectory {
 }
 
 export interface ContentSource {
-  /** Every item of a library; implementations cache per container. */
+  /** Every item of a library's live version; implementations cache per container. */
   getLibrary(libraryId: string): Promise<ContentItem[]>;
+  /**
+   * The library as a tenant's delivery date uses it: one version for the whole date (every shard, every retry),
+   * fixed when the date is first planned. Without it a delivery uses `getLibrary` and records no version.
+   */
+  getDayLibrary?(libraryId: string, tenantId: string, date: IsoDate): Promise<VersionedLibrary>;
+}
+
+export interface VersionedLibrary {
+  version: string;
+  items: ContentItem[];
 }
 
 export interface ShardListing {
@@ -65,6 +75,8 @@ export interface StoredPlan {
   committedAt: number;
   /** What planning found besides the sends (subscriptions due, unsendable and corrupt readers, ended ones). */
   planned: ShardCounters;
+  /** The content version the plan was resolved with (see ContentSource.getDayLibrary). */
+  contentVersion?: string;
   batches: StoredBatch[];
   /** Outcome of the readers delivered after the plan (changes the index had not shown yet), once done. */
   lateOutcome?: BatchOutcome;
@@ -88,7 +100,7 @@ export interface PlanStore {
    */
   commit(
     task: ShardTask,
-    plan: { planId: string; committedAt: number; planned: ShardCounters },
+    plan: { planId: string; committedAt: number; planned: ShardCounters; contentVersion?: string },
     batches: PlannedSend[][],
   ): Promise<StoredPlan>;
   markBatchDone(task: ShardTask, planId: string, batchNo: number, outcome: BatchOutcome): Promise<void>;

@@ -31,7 +31,23 @@ const COMMANDS: Record<string, string[]> = {
     '--tenants-dir',
   ],
   preview: ['--tenant', '--track', '--anchor', '--date', '--nickname', '--audience', '--tenants-dir'],
-  'content import': ['--table', '--file'],
+  'content import': ['--table', '--local', '--file', '--library', '--notice', '--sample', '--check'],
+  'content versions': ['--library', '--table', '--local'],
+  'content activate': ['--library', '--table', '--local'],
+  'content diff': ['--library', '--json', '--table', '--local'],
+  'tenants validate': [],
+  'tenants new': [
+    '--id',
+    '--name',
+    '--delivery-time',
+    '--shards',
+    '--line',
+    '--no-line',
+    '--email-from',
+    '--format',
+    '--yes',
+  ],
+  'tenants secrets': ['--tenant', '--region', '--profile', '--tenants-dir'],
   report: ['--tenant', '--date', '--table', '--local'],
   'line chat': ['--tenant', '--user'],
   'line simulate': ['--tenant', '--user'],
@@ -42,7 +58,7 @@ describe('hagukumi --help', () => {
   it('lists every command with a description', async () => {
     const res = await runCli(['--help']);
     expect(res.code).toBe(0);
-    for (const top of ['local', 'preview', 'content', 'report', 'line'])
+    for (const top of ['local', 'preview', 'content', 'tenants', 'report', 'line'])
       expect(res.stdout).toMatch(new RegExp(`\\n  ${top}( \\[options\\])? +\\S`));
     for (const global of ['--verbose', '--state']) expect(res.stdout).toMatch(new RegExp(`${global}[^\\n]* {2,}\\S`));
   });
