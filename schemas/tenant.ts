@@ -1,6 +1,13 @@
 import { z } from 'zod';
 import { FaqSchema } from './faq';
-import { AudienceSchema, checkPlaceholders, TenantIdSchema, TrackSchema, trackDayProblem } from './common';
+import {
+  AudienceSchema,
+  checkPlaceholders,
+  IsoDateSchema,
+  TenantIdSchema,
+  TrackSchema,
+  trackDayProblem,
+} from './common';
 import { sharedSurvey } from './shared-surveys';
 import { ScreeningConfigSchema, SharedSurveyUseSchema, TenantSurveySchema } from './survey';
 import { WordingSchema } from './wording';
@@ -30,6 +37,20 @@ export const OverlaySchema = z
     checkPlaceholders(overlay.text, ctx, ['text']);
   });
 export type Overlay = z.infer<typeof OverlaySchema>;
+
+/**
+ * A municipal announcement on a calendar date (an event, a seasonal warning): sent that day to every reader it
+ * fits, after their stage message and overlays, in the same one send. Never on the support series.
+ */
+export const AnnouncementSchema = z.object({
+  date: IsoDateSchema,
+  text: MessageTextSchema,
+  /** Only readers of this track; both when absent. */
+  track: z.enum(['maternity', 'childcare']).optional(),
+  /** Only this audience; both when absent. */
+  audience: AudienceSchema.optional(),
+});
+export type Announcement = z.infer<typeof AnnouncementSchema>;
 
 export const ConsultationContactSchema = z.object({
   name: z.string().min(1),
@@ -106,6 +127,7 @@ export const TenantConfigSchema = z
       '3': MessageTextSchema,
     }),
     overlays: z.array(OverlaySchema).default([]),
+    announcements: z.array(AnnouncementSchema).default([]),
     consultation: z.array(ConsultationContactSchema).default([]),
     /** Frequent questions and the municipality's answers, offered before an inquiry goes to staff (schemas/faq.ts). */
     faq: FaqSchema.default([]),

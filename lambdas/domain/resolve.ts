@@ -1,6 +1,6 @@
 import { LINE_MAX_MESSAGES_PER_REQUEST, LINE_TEXT_MAX, type IsoDate, type Track } from '../../schemas/common';
 import type { Subscription } from '../../schemas/subscription';
-import type { Overlay, TenantConfig } from '../../schemas/tenant';
+import type { Announcement, Overlay, TenantConfig } from '../../schemas/tenant';
 import { DEFAULT_WORDING } from '../../schemas/wording';
 import { daysBetween, parseIsoDate } from './dates';
 import { libraryText, type LibraryIndex } from './library';
@@ -61,6 +61,25 @@ function overlayFor(
   return slot && (slot[audience] ?? slot.general);
 }
 
+const announcementIndexes = new WeakMap<readonly Announcement[], Map<IsoDate, Announcement[]>>();
+
+/** The tenant's announcements of `today` for this subscription's track and audience, in file order. */
+function announcementsFor(tenant: TenantConfig, sub: Subscription, today: IsoDate): Announcement[] {
+  // Configs built in code rather than parsed may lack the field the schema defaults.
+  const all = tenant.announcements as readonly Announcement[] | undefined;
+  if (all === undefined || all.length === 0) return [];
+  let index = announcementIndexes.get(all);
+  if (!index) {
+    index = new Map();
+    for (const a of all) index.set(a.date, [...(index.get(a.date) ?? []), a]);
+    announcementIndexes.set(all, index);
+  }
+  return (index.get(today) ?? []).filter(
+    (a) =>
+      (a.track === undefined || a.track === sub.track) && (a.audience === undefined || a.audience === sub.audience),
+  );
+}
+
 // The one placeholder of MESSAGE_PLACEHOLDERS (schemas/common.ts), which the file validation checks texts against.
 function fillPlaceholders(text: string, nickname: string): string {
   // A replacer function, so that `$&` and friends in a nickname stay literal.
@@ -115,6 +134,8 @@ function resolveTemplates(
   const overlay = sub.track === 'support' ? undefined : overlayFor(tenant, sub.track, day, sub.audience);
   if (fromLibrary !== undefined && overlay?.mode !== 'replace') texts.push(fromLibrary);
   if (overlay) texts.push(overlay.text);
+  // Announcements go to every fitting subscription; a reader's identical texts are merged into one by resolveReader.
+  if (sub.track !== 'support') for (const a of announcementsFor(tenant, sub, today)) texts.push(a.text);
 
   if (sub.track === 'childcare') {
     const age = birthdayAge(sub.anchorDate, today);
