@@ -46,6 +46,8 @@ export interface LineEmulator extends LineEmulatorControl {
   chat(channelId: string, userId: string): ChatEntry[];
   /** Forget requests, deliveries, chats, retry keys, reply tokens, follow state, rich menus and faults; keep channels. */
   reset(): void;
+  /** LINE's per-channel rate limits on (the default) or off: the bench measures what remains without them. */
+  setRateLimited(on: boolean): void;
 }
 
 const MAX_BODY = 2 * 1024 * 1024;
@@ -131,6 +133,7 @@ export async function startLineEmulator(opts: LineEmulatorOptions = {}): Promise
   const recorded: RecordedRequest[] = [];
   const timers = new Set<NodeJS.Timeout>();
   let globalFaults: Faults | undefined;
+  let rateLimited = true;
 
   const channel = (channelId: string): Channel => {
     const ch = channels.get(channelId);
@@ -325,7 +328,7 @@ export async function startLineEmulator(opts: LineEmulatorOptions = {}): Promise
     }
     const limited =
       route.name in RATE_LIMIT_PER_SECOND ? (route.name as keyof typeof RATE_LIMIT_PER_SECOND) : undefined;
-    if (limited && overRateLimit(ch, limited)) return error(429, MSG.rateLimit);
+    if (limited && rateLimited && overRateLimit(ch, limited)) return error(429, MSG.rateLimit);
     return { ...messagingApi(ch, route, req, body, raw, requestId), delayMs };
   }
 
@@ -410,6 +413,7 @@ export async function startLineEmulator(opts: LineEmulatorOptions = {}): Promise
 
   const emulator: Omit<LineEmulator, 'url' | 'close'> = {
     registerChannel,
+    setRateLimited: (on) => void (rateLimited = on),
     setWebhookUrl: (channelId, url) => void (channel(channelId).webhookUrl = url),
     setFaults: (f, channelId) => {
       if (channelId) channel(channelId).faults = makeFaults(f);

@@ -1,0 +1,40 @@
+// Each Lambda's bundle as the CDK stack builds it (esbuild, CommonJS, node24, minified), its size, and the time a
+// fresh Node process takes to import it: the part of a cold start that is ours.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildSync } from 'esbuild';
+
+export interface BundleFigures {
+  name: string;
+  bytes: number;
+  coldImportMs: number;
+}
+
+const HANDLERS = join(__dirname, '..', 'lambdas', 'handlers');
+
+export function measureBundles(runs = 3): BundleFigures[] {
+  const out = mkdtempSync(join(tmpdir(), 'hagukumi-bench-bundles-'));
+  const names = readdirSync(HANDLERS)
+    .filter((f) => f.endsWith('.ts') && f !== 'runtime.ts')
+    .map((f) => f.replace(/\.ts$/, ''));
+  return names.map((name) => {
+    const outfile = join(out, `${name}.cjs`);
+    buildSync({
+      entryPoints: [join(HANDLERS, `${name}.ts`)],
+      outfile,
+      bundle: true,
+      platform: 'node',
+      target: 'node24',
+      format: 'cjs',
+      minify: true,
+      logLevel: 'error',
+    });
+    const script = `const t=process.hrtime.bigint();require(${JSON.stringify(outfile)});process.stdout.write(String(Number(process.hrtime.bigint()-t)/1e6))`;
+    const times = Array.from({ length: runs }, () =>
+      Number(execFileSync(process.execPath, ['-e', script], { env: { PATH: process.env.PATH ?? '' } }).toString()),
+    ).sort((a, b) => a - b);
+    return { name, bytes: statSync(outfile).size, coldImportMs: times[Math.floor(times.length / 2)]! };
+  });
+}

@@ -1,0 +1,426 @@
+// bench/results.json and BENCHMARKS.md from the measured figures: costs at list prices, ratios to the baseline,
+// the goals of issue 12 with what binds, and a chart (Vega-Lite, rendered to SVG without a browser).
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { BundleFigures } from './bundles';
+import type { Counts } from './counting';
+import type { DayFigures } from './delivery';
+import type { NationalResult } from './national';
+import type { ScenarioResult } from './run';
+
+/** List prices (USD). DynamoDB on-demand from ../shared/DESIGN.md; SQS standard and Lambda arm64 from AWS's pages. */
+export const PRICES = {
+  readUnit: 0.125 / 1e6,
+  writeUnit: 0.625 / 1e6,
+  sqsRequest: 0.4 / 1e6,
+  lambdaGbSecondArm: 0.0000133334,
+  lambdaRequest: 0.2 / 1e6,
+};
+/** The shard worker's memory in the CDK stack (lib/stateless-stack.ts). */
+export const SHARD_WORKER_GB = 1;
+
+export interface CostParts {
+  deliveries: number;
+  counts: Counts;
+  gbSeconds: number;
+  invocations: number;
+}
+
+/** Dollars per 1 M deliveries, by service. */
+export function costSplit(c: CostParts) {
+  const perM = (dollars: number) => (dollars / c.deliveries) * 1e6;
+  return {
+    dynamoReads: perM(c.counts.readUnits * PRICES.readUnit),
+    dynamoWrites: perM(c.counts.writeUnits * PRICES.writeUnit),
+    sqs: perM(c.counts.sqsRequests * PRICES.sqsRequest),
+    lambda: perM(c.gbSeconds * PRICES.lambdaGbSecondArm + c.invocations * PRICES.lambdaRequest),
+  };
+}
+
+export function dollarsPerMillion(c: CostParts): number {
+  return Object.values(costSplit(c)).reduce((a, b) => a + b, 0);
+}
+
+const sumMs = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+const costOfDay = (d: DayFigures): CostParts => ({
+  deliveries: d.deliveries,
+  counts: d.counts,
+  gbSeconds: (sumMs(d.taskMs) / 1000) * SHARD_WORKER_GB,
+  invocations: d.tasks + 1,
+});
+const addCosts = (xs: CostParts[]): CostParts => ({
+  deliveries: xs.reduce((n, x) => n + x.deliveries, 0),
+  counts: {
+    readUnits: xs.reduce((n, x) => n + x.counts.readUnits, 0),
+    writeUnits: xs.reduce((n, x) => n + x.counts.writeUnits, 0),
+    dynamoRequests: xs.reduce((n, x) => n + x.counts.dynamoRequests, 0),
+    sqsRequests: xs.reduce((n, x) => n + x.counts.sqsRequests, 0),
+    byKind: {},
+  },
+  gbSeconds: xs.reduce((n, x) => n + x.gbSeconds, 0),
+  invocations: xs.reduce((n, x) => n + x.invocations, 0),
+});
+
+const per1k = (x: number, deliveries: number) => (1000 * x) / Math.max(1, deliveries);
+const f = (x: number, digits = 1) =>
+  Number.isFinite(x)
+    ? x.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits })
+    : '–';
+const n0 = (x: number) => f(x, 0);
+
+export interface ReportInput {
+  quick: boolean;
+  machine: { cores: number; cpu: string; memoryGB: number; node: string; loadAverageAtStart: number };
+  benchMinutes: number;
+  domain: { subscriptions: number; ms: number; perSecond: number; readersDue: number; sends: number };
+  bundles: BundleFigures[];
+  scenarios: ScenarioResult[];
+  national: NationalResult;
+  nationalInputs: { deliveriesPerWorkerSecond: number; writeUnitsPerDelivery: number; workers: number };
+  root: string;
+}
+
+function dayRow(d: DayFigures) {
+  return {
+    deliveries: d.deliveries,
+    wallSeconds: d.wallSeconds,
+    readersPerSecond: d.deliveries / d.wallSeconds,
+    sends: d.sends,
+    multicast: d.multicast,
+    push: d.push,
+    floor: d.floor,
+    sendsOverFloor: d.sends / d.floor,
+    timeFloorSeconds: d.timeFloorSeconds,
+    overTimeFloor: d.wallSeconds / d.timeFloorSeconds,
+    readUnitsPer1000: per1k(d.counts.readUnits, d.deliveries),
+    writeUnitsPer1000: per1k(d.counts.writeUnits, d.deliveries),
+    sqsRequestsPer1000: per1k(d.counts.sqsRequests, d.deliveries),
+    handlerMsPer1000: per1k(sumMs(d.taskMs), d.deliveries),
+    processCpuMsPer1000: per1k(d.processCpuMs, d.deliveries),
+    tasks: d.tasks,
+    missing: d.missing,
+    doubled: d.doubled,
+  };
+}
+
+export function writeReport(input: ReportInput) {
+  const { scenarios, national } = input;
+  const goal = scenarios.find((s) => s.spec.floorGoal)!;
+  const oursCost = addCosts(scenarios.map((s) => costOfDay(s.limited)));
+  const withBaseline = scenarios.find((s) => s.baseline)!;
+  const b = withBaseline.baseline!;
+  const baselineCost: CostParts = {
+    deliveries: b.deliveries,
+    counts: b.counts,
+    gbSeconds: b.wallSeconds * SHARD_WORKER_GB,
+    invocations: withBaseline.spec.tenants,
+  };
+  const ours = dayRow(withBaseline.limited);
+  const awsDollarsPerMillion = dollarsPerMillion(oursCost);
+  const baselineDollarsPerMillion = dollarsPerMillion(baselineCost);
+  const sendsOverFloor = goal.limited.sends / goal.limited.floor;
+  const correctnessFailures: string[] = [];
+  for (const s of scenarios) {
+    for (const d of [s.limited, s.lifted])
+      if (d.missing || d.doubled)
+        correctnessFailures.push(
+          `${s.spec.label} on ${d.date}: ${d.missing} due readers missing, ${d.doubled} doubled or unexpected`,
+        );
+    for (const w of s.webhook ?? [])
+      if (w.registrationsLost || w.registrationsDoubled || w.repliesDoubled)
+        correctnessFailures.push(
+          `webhook at ${w.rate}/s: ${w.registrationsLost} lost, ${w.registrationsDoubled} doubled, ${w.repliesDoubled} replies doubled`,
+        );
+  }
+
+  const results = {
+    generatedAt: new Date().toISOString(),
+    quick: input.quick,
+    machine: input.machine,
+    benchMinutes: input.benchMinutes,
+    sendsOverFloor,
+    nationalMinutes: national.minutes,
+    bindingLimit: national.bindingLimit,
+    awsDollarsPerMillion,
+    baselineDollarsPerMillion,
+    costSplit: { ours: costSplit(oursCost), baseline: costSplit(baselineCost) },
+    unitsByKind: Object.fromEntries(
+      Object.entries(goal.limited.counts.byKind)
+        .sort((x, y) => y[1] - x[1])
+        .map(([k, v]) => [k, per1k(v, goal.limited.deliveries)]),
+    ),
+    goals: {
+      sendsOverFloor: { target: 1.05, met: sendsOverFloor <= 1.05 },
+      nationalMinutes: { target: 10, met: national.minutes <= 10 },
+      awsDollarsPerMillion: { target: 0.05, met: awsDollarsPerMillion <= 0.05 },
+    },
+    domain: input.domain,
+    bundles: input.bundles,
+    scenarios: scenarios.map((s) => ({
+      name: s.spec.name,
+      label: s.spec.label,
+      tenants: s.spec.tenants,
+      shardCount: s.spec.shardCount,
+      subscriptions: s.spec.tenants * s.spec.subscriptionsPerTenant,
+      seedSeconds: s.seedSeconds,
+      limited: dayRow(s.limited),
+      lifted: dayRow(s.lifted),
+      dollarsPerMillion: dollarsPerMillion(costOfDay(s.limited)),
+    })),
+    baseline: {
+      scenario: withBaseline.spec.name,
+      deliveries: b.deliveries,
+      wallSeconds: b.wallSeconds,
+      sends: b.sends,
+      timeFloorSeconds: b.timeFloorSeconds,
+      readUnitsPer1000: per1k(b.counts.readUnits, b.deliveries),
+      writeUnitsPer1000: per1k(b.counts.writeUnits, b.deliveries),
+      sqsRequestsPer1000: 0,
+      gbSecondsPer1000: per1k(baselineCost.gbSeconds, b.deliveries),
+      oursOverBaseline: {
+        sendsPer1000: per1k(ours.sends, ours.deliveries) / per1k(b.sends, b.deliveries),
+        readUnitsPer1000: ours.readUnitsPer1000 / per1k(b.counts.readUnits, b.deliveries),
+        writeUnitsPer1000: ours.writeUnitsPer1000 / per1k(b.counts.writeUnits, b.deliveries),
+        timeFloorPer1000: per1k(ours.timeFloorSeconds, ours.deliveries) / per1k(b.timeFloorSeconds, b.deliveries),
+        wallSecondsPer1000: per1k(ours.wallSeconds, ours.deliveries) / per1k(b.wallSeconds, b.deliveries),
+        dollarsPerMillion: awsDollarsPerMillion / baselineDollarsPerMillion,
+      },
+    },
+    national: { ...national, inputs: input.nationalInputs },
+    webhook: scenarios.flatMap((s) => s.webhook ?? []),
+    prices: PRICES,
+    correctnessFailures,
+  };
+
+  const md = markdown(input, results);
+  writeFileSync(join(input.root, 'BENCHMARKS.md'), md);
+  return { results, correctnessFailures, markdown: md };
+}
+
+type Results = ReturnType<typeof writeReport>['results'];
+
+function markdown(input: ReportInput, r: Results): string {
+  const m = r.machine;
+  const yes = (x: boolean) => (x ? 'met' : '**not met**');
+  const lines: string[] = [];
+  const row = (cells: (string | number)[]) => lines.push(`| ${cells.join(' | ')} |`);
+  const head = (cells: string[]) => {
+    row(cells);
+    row(cells.map(() => '---'));
+  };
+  lines.push(
+    '# Benchmarks',
+    '',
+    `Written by \`npm run bench${r.quick ? ' -- --quick' : ''}\` on ${r.generatedAt.slice(0, 16).replace('T', ' ')} UTC: ` +
+      `${m.cores} cores (${m.cpu}), ${m.memoryGB} GB, Node ${m.node}, load average ${m.loadAverageAtStart} at the start ` +
+      `(a machine shared with other work), ${f(r.benchMinutes)} minutes in all. Everything runs in one Node process on ` +
+      'the local emulators (DynamoDB Local in its own JVM); no figure below is typed in.',
+    '',
+    '## Goals (issue 12)',
+    '',
+  );
+  head(['goal', 'target', 'measured', '']);
+  row([
+    `LINE sends over the floor, ${input.scenarios.find((s) => s.spec.floorGoal)!.spec.label}`,
+    '≤ 1.05',
+    f(r.sendsOverFloor, 3),
+    yes(r.goals.sendsOverFloor.met),
+  ]);
+  row([
+    'national delivery (5 M readers, 1,741 municipalities), projected',
+    '≤ 10 min',
+    `${f(r.nationalMinutes)} min; binds: ${r.bindingLimit}`,
+    yes(r.goals.nationalMinutes.met),
+  ]);
+  row([
+    'AWS cost per 1 M LINE deliveries (counted units and requests, measured handler time)',
+    '≤ $0.05',
+    `$${f(r.awsDollarsPerMillion, 4)} (baseline $${f(r.baselineDollarsPerMillion, 4)})`,
+    yes(r.goals.awsDollarsPerMillion.met),
+  ]);
+  lines.push('', '## End to end', '');
+  lines.push(
+    `Fan-out, then ${input.nationalInputs.workers} shard workers at once, each like its own Lambda container (its own pacers at its tenant's share ` +
+      "of the channel), through the real services and adapters; the LINE emulator enforces LINE's rate limits (multicast 200/s, push 2,000/s " +
+      "per channel). The floor: every distinct message list once per 500 recipients, per channel, from the emulator's record. The time floor: " +
+      'multicast / 200 + push / 2,000 seconds, slowest channel. "Lifted": the same readers on the next day with the emulator\'s limits ' +
+      "and the pacers off, so what remains is ours. Units and requests per 1,000 deliveries; handler ms is the shard tasks' summed " +
+      'duration (what Lambda bills, pacing waits included); process CPU includes the in-process LINE, SQS and Secrets emulators.',
+    '',
+  );
+  head([
+    'run',
+    'deliveries',
+    'wall s',
+    'readers/s',
+    'LINE sends',
+    'floor',
+    'sends/floor',
+    'time floor s',
+    'wall/time floor',
+    'lifted: wall s',
+    'lifted: readers/s',
+    'RRU/1k',
+    'WRU/1k',
+    'SQS/1k',
+    'handler ms/1k',
+    'CPU ms/1k',
+    '$/1M',
+  ]);
+  for (const s of r.scenarios) {
+    const a = s.limited;
+    const l = s.lifted;
+    row([
+      s.label,
+      n0(a.deliveries),
+      f(a.wallSeconds),
+      n0(a.readersPerSecond),
+      n0(a.sends),
+      n0(a.floor),
+      f(a.sendsOverFloor, 3),
+      f(a.timeFloorSeconds),
+      f(a.overTimeFloor, 2),
+      f(l.wallSeconds),
+      n0(l.readersPerSecond),
+      f(a.readUnitsPer1000),
+      f(a.writeUnitsPer1000),
+      f(a.sqsRequestsPer1000),
+      n0(a.handlerMsPer1000),
+      n0(a.processCpuMsPer1000),
+      `$${f(s.dollarsPerMillion, 4)}`,
+    ]);
+  }
+  const bl = r.baseline;
+  const ours = r.scenarios.find((s) => s.name === bl.scenario)!.limited;
+  lines.push('', `## Ours against a typical LINE bot (${r.scenarios.find((s) => s.name === bl.scenario)!.label})`, '');
+  lines.push(
+    "The baseline, in the same run on the same readers: one push per reader, one ledger item per delivery written before it (a per-message idempotency store), pushes paced at the channel's 2,000/s.",
+    '',
+  );
+  head(['per 1,000 deliveries', 'ours', 'baseline', 'ours / baseline']);
+  row([
+    'LINE requests',
+    f(per1k(ours.sends, ours.deliveries)),
+    f(per1k(bl.sends, bl.deliveries)),
+    f(bl.oursOverBaseline.sendsPer1000, 3),
+  ]);
+  row([
+    'DynamoDB read units',
+    f(ours.readUnitsPer1000),
+    f(bl.readUnitsPer1000),
+    f(bl.oursOverBaseline.readUnitsPer1000, 3),
+  ]);
+  row([
+    'DynamoDB write units',
+    f(ours.writeUnitsPer1000),
+    f(bl.writeUnitsPer1000),
+    f(bl.oursOverBaseline.writeUnitsPer1000, 3),
+  ]);
+  row([
+    "LINE's time floor, s",
+    f(per1k(ours.timeFloorSeconds, ours.deliveries), 3),
+    f(per1k(bl.timeFloorSeconds, bl.deliveries), 3),
+    f(bl.oursOverBaseline.timeFloorPer1000, 3),
+  ]);
+  row([
+    'wall s',
+    f(per1k(ours.wallSeconds, ours.deliveries), 3),
+    f(per1k(bl.wallSeconds, bl.deliveries), 3),
+    f(bl.oursOverBaseline.wallSecondsPer1000, 3),
+  ]);
+  row([
+    'AWS $ per 1 M deliveries (all runs for ours)',
+    `$${f(r.awsDollarsPerMillion, 4)}`,
+    `$${f(r.baselineDollarsPerMillion, 4)}`,
+    f(bl.oursOverBaseline.dollarsPerMillion, 3),
+  ]);
+  lines.push('', `AWS $ per 1 M deliveries by service (ours over all runs / baseline):`, '');
+  head(['service', 'ours', 'baseline']);
+  const names = {
+    dynamoReads: 'DynamoDB reads',
+    dynamoWrites: 'DynamoDB writes',
+    sqs: 'SQS',
+    lambda: 'Lambda (GB-s of measured task time + requests)',
+  };
+  for (const [k, label] of Object.entries(names))
+    row([
+      label,
+      `$${f(r.costSplit.ours[k as keyof typeof names], 4)}`,
+      `$${f(r.costSplit.baseline[k as keyof typeof names], 4)}`,
+    ]);
+  lines.push(
+    '',
+    `Where DynamoDB units go (${r.scenarios.find((s) => s.name === input.scenarios.find((x) => x.spec.floorGoal)!.spec.name)!.label}, per 1,000 deliveries, by operation and item kind):`,
+    '',
+  );
+  head(['operation and item', 'units / 1k deliveries']);
+  for (const [k, v] of Object.entries(r.unitsByKind).slice(0, 10)) row([`\`${k}\``, f(v)]);
+  const nat = r.national;
+  lines.push('', '## National projection', '');
+  lines.push(
+    `5,000,000 readers over 1,741 municipalities, sizes log-normal (largest ${n0(nat.sizes.largest)}, median ${n0(nat.sizes.median)}, ` +
+      `${nat.sizes.over30k} of 30,000 or more, ${nat.sizes.under1k} under 1,000), one shard per 5,000 readers (${n0(nat.shards)} shard tasks). ` +
+      `Inputs measured here: ${f(nat.inputs.deliveriesPerWorkerSecond, 0)} deliveries per worker-second with the limits lifted (this loaded ` +
+      `2-core machine; a Lambda worker is not slower), ${f(nat.inputs.writeUnitsPerDelivery, 3)} write units per delivery, the shard worker's ` +
+      'cold import, sends per town from the planner on the demo population times the measured sends/floor. Limits: LINE 200 multicast and ' +
+      '2,000 push requests/s per channel; the SQS event source starts at 5 workers and adds up to 300 a minute, to the maximum of ' +
+      "1,000 [AWS]; a DynamoDB partition takes 1,000 write units/s (a town's day is one Delivery partition).",
+    '',
+  );
+  head(['limit', 'alone it needs', '']);
+  for (const [k, v] of Object.entries(nat.bounds))
+    row([k, `${f(v / 60, 2)} min`, k === nat.bindingLimit ? '**binds**' : '']);
+  row(['all together (simulated)', `${f(nat.minutes, 2)} min`, '']);
+  lines.push(
+    '',
+    'Email is not in this figure: SES sending rates outside the sandbox are set per account and use case [AWS], so a share of email ' +
+      'readers needs an account rate of (email readers / 600) per second to fit in 10 minutes.',
+  );
+  lines.push('', '## Webhook', '');
+  lines.push(
+    'Open-loop signed registration traffic (follow, track, date, nickname) on loopback through the local API, the bundled handler and DynamoDB Local, at most 32 readers mid-registration.',
+    '',
+  );
+  head([
+    'aimed at',
+    'achieved',
+    'events',
+    'p50 ms',
+    'p99 ms',
+    'max ms',
+    'errors',
+    'lost',
+    'doubled',
+    'replies missing',
+    'replies doubled',
+  ]);
+  for (const w of r.webhook)
+    row([
+      `${w.rate}/s for ${w.seconds} s`,
+      `${f(w.achievedPerSecond, 0)}/s`,
+      n0(w.events),
+      n0(w.p50Ms),
+      n0(w.p99Ms),
+      n0(w.maxMs),
+      Object.entries(w.errors)
+        .map(([k, v]) => `${k}: ${v}`)
+        .join(', ') || '0',
+      w.registrationsLost,
+      w.registrationsDoubled,
+      w.repliesMissing,
+      w.repliesDoubled,
+    ]);
+  lines.push('', '## Domain and bundles', '');
+  lines.push(
+    `Resolve and plan, one core: ${n0(r.domain.subscriptions)} subscriptions in ${n0(r.domain.ms)} ms (${n0(r.domain.perSecond)} subscriptions/s).`,
+    '',
+  );
+  head(['Lambda', 'bundle (minified)', 'cold import']);
+  for (const b of r.bundles) row([b.name, `${f(b.bytes / 1024, 0)} KiB`, `${n0(b.coldImportMs)} ms`]);
+  lines.push(
+    '',
+    '![Measured delivery time against the time floor LINE imposes, and the cost per million deliveries](bench/chart.svg)',
+    '',
+  );
+  return `${lines.join('\n')}\n`;
+}
