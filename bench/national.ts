@@ -112,8 +112,9 @@ export function simulateQueue(tasks: readonly Task[], max: number): number {
   let next = 0;
   let makespan = 0;
   const step = 0.05;
-  for (let t = 0; next < tasks.length || ends.length > 0; t += step) {
-    for (let j = ends.length - 1; j >= 0; j--) if (ends[j]! <= t) ends.splice(j, 1);
+  // Time as a count of steps, so no rounding error builds up over an hour of them.
+  for (let k = 0, t = 0; next < tasks.length || ends.length > 0; k++, t = k * step) {
+    for (let j = ends.length - 1; j >= 0; j--) if (ends[j]! <= t + 1e-9) ends.splice(j, 1);
     const cap = Math.min(max, ESM_START_CONCURRENCY + (ESM_RAMP_PER_MINUTE / 60) * t);
     while (next < tasks.length && ends.length < Math.floor(cap)) {
       const end = t + tasks[next++]!.seconds;

@@ -224,6 +224,21 @@ describe('limits and faults', () => {
     await expect(send()).resolves.toEqual({});
   });
 
+  it('lets the bench lift the rate limits and put them back', async () => {
+    const send = () => line.multicast({ to: [userId(1)], messages: [text('x')] });
+    clock.advance(1000);
+    emu.setRateLimited(false);
+    try {
+      await Promise.all(Array.from({ length: 250 }, send));
+    } finally {
+      emu.setRateLimited(true);
+    }
+    clock.advance(1000);
+    await Promise.all(Array.from({ length: 200 }, send));
+    expect((await lineError(send())).status).toBe(429);
+    clock.advance(1000);
+  });
+
   it('answers every push and multicast with the monthly limit, which is not retryable', async () => {
     emu.setFaults({ monthlyLimit: true });
     for (const send of [
