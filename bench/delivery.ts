@@ -27,6 +27,7 @@ import { PlanRepository } from '../lambdas/adapters/plan-repository';
 import { SqsShardQueue } from '../lambdas/adapters/shard-queue';
 import { SubscriptionRepository } from '../lambdas/adapters/subscription-repository';
 import { mapLimit } from '../lambdas/services/concurrency';
+import { SignedEmailLinks } from '../lambdas/services/email-links';
 import { deliverShard, type DeliverShardDeps } from '../lambdas/services/deliver-shard';
 import { fanOut } from '../lambdas/services/fan-out';
 import type { LineEmulator } from '../local/line-emulator';
@@ -149,6 +150,7 @@ export async function deliverDay(
       maxWorkers: opts.workers,
     }),
     email: new SesEmailSender(),
+    emailLinks: new SignedEmailLinks({ get: () => Promise.resolve(stack.emailTokenKeys) }, { now: () => new Date() }),
     concurrency: 8,
   });
   const before = snapshot(counts);
