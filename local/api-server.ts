@@ -81,11 +81,20 @@ export async function startLocalApi(tenantIds: string[], opts: { port?: number }
         body: body.toString('base64'),
         isBase64Encoded: true,
       };
-      route.handler(event, lambdaContext(route.name, 10_000)).then(
-        (out) =>
-          res.writeHead(out.statusCode ?? 200, (out.headers ?? {}) as Record<string, string>).end(out.body ?? ''),
-        () => res.writeHead(500, { 'content-type': 'application/json' }).end('{"message":"Internal Server Error"}'),
-      );
+      const failed = (err: unknown) => {
+        // The error's name only: a message may quote what the request carried (personal data never goes to logs).
+        console.error(
+          `local API: ${routeKey.replace(/\/(line|email)\/[^/]+/, '/$1/{tenantId}')} failed: ${err instanceof Error ? err.name : 'unknown'}`,
+        );
+        res.writeHead(500, { 'content-type': 'application/json' }).end('{"message":"Internal Server Error"}');
+      };
+      Promise.resolve()
+        .then(() => route.handler(event, lambdaContext(route.name, 10_000)))
+        .then(
+          (out) =>
+            res.writeHead(out.statusCode ?? 200, (out.headers ?? {}) as Record<string, string>).end(out.body ?? ''),
+          failed,
+        );
     });
   });
   // Idle sockets are closed by the client (see the LINE emulator).
