@@ -94,17 +94,26 @@ export function buildProgram(): Command {
 
   program
     .command('preview')
-    .description("what a stage receives on a date, with the tenant's overlays and birthday messages")
-    .requiredOption('--tenant <id>', 'tenant id (a file in tenants/)')
-    .addOption(
-      new Option('--track <track>', 'maternity (anchor = due date) or childcare (anchor = birthday)')
-        .choices(['maternity', 'childcare'])
-        .makeOptionMandatory(),
+    .description(
+      "day by day, the stage and exactly what a reader would be sent (the worker's code: library, overlays, announcements, birthday greetings)",
     )
-    .requiredOption('--anchor <YYYY-MM-DD>', 'the due date or the birthday', isoDate)
-    .option('--date <YYYY-MM-DD>', 'the day to preview (default: today in Tokyo)', isoDate)
+    .requiredOption('--tenant <id>', 'tenant id (a file in tenants/)')
+    .option('--due-date <YYYY-MM-DD>', 'a pregnancy with this due date', isoDate)
+    .option('--birthday <YYYY-MM-DD>', 'a child born on this date', isoDate)
+    .option('--from <YYYY-MM-DD>', 'the first day to show (default: today in Tokyo)', isoDate)
+    .option('--days <n>', 'how many days to show', wholeNumber(1, 1200), 1)
+    .option('--json', 'the days as JSON: [{date, stage, messages}]')
+    .addOption(
+      new Option(
+        '--track <track>',
+        'with --anchor: maternity (anchor = due date) or childcare (anchor = birthday)',
+      ).choices(['maternity', 'childcare']),
+    )
+    .option('--anchor <YYYY-MM-DD>', 'with --track: the due date or the birthday', isoDate)
+    .option('--date <YYYY-MM-DD>', 'the same as --from', isoDate)
     .option('--nickname <name>', 'fills {nickname} (default: the tenant default)')
     .addOption(new Option('--audience <who>', 'who reads it').choices(['parent', 'partner']).default('parent'))
+    .option('--library-file <file>', 'the content library file (default: content/<the tenant library>.json)')
     .addOption(tenantsDirOption())
     .action(async (o) => preview(o));
 
@@ -195,45 +204,45 @@ async function runLocalCommand(o: {
 
 async function preview(o: {
   tenant: string;
-  track: 'maternity' | 'childcare';
-  anchor: string;
+  dueDate?: string;
+  birthday?: string;
+  from?: string;
+  days: number;
+  json?: boolean;
+  track?: 'maternity' | 'childcare';
+  anchor?: string;
   date?: string;
   nickname?: string;
   audience: 'parent' | 'partner';
+  libraryFile?: string;
   tenantsDir?: string;
 }) {
-  const { loadRepoTenants, loadSampleLibrary } = await import('../local/stack');
-  const { buildLibraryIndex, resolveSubscription, stageLabel } = await import('../lambdas/domain');
+  const given = [o.dueDate && 'due-date', o.birthday && 'birthday', o.anchor && 'anchor'].filter(Boolean);
+  if (given.length !== 1) throw new UsageError('give one of --due-date D, --birthday D (or --track T --anchor D)');
+  if (o.anchor && !o.track) throw new UsageError('--anchor needs --track maternity|childcare');
+  if (o.date && o.from) throw new UsageError('--date is --from: give one of them');
+  const track = o.dueDate ? 'maternity' : o.birthday ? 'childcare' : o.track!;
+  const anchorDate = (o.dueDate ?? o.birthday ?? o.anchor)!;
+  const { loadRepoTenants } = await import('../local/stack');
+  const { loadContentLibraryFile } = await import('../lib/content-file');
+  const { previewDays, formatPreview } = await import('./preview');
   const tenants = loadRepoTenants(o.tenantsDir);
   const tenant = tenants.find((t) => t.tenantId === o.tenant);
   if (!tenant)
     throw new UsageError(
       `unknown tenant ${JSON.stringify(o.tenant)}; known: ${tenants.map((t) => t.tenantId).join(', ')}`,
     );
-  const today = o.date ?? (await todayInTokyo());
-  const library = buildLibraryIndex(loadSampleLibrary().items);
-  const texts = resolveSubscription(
-    {
-      tenantId: tenant.tenantId,
-      readerKey: 'preview',
-      subscriptionId: 'preview',
-      channel: 'line',
-      address: 'preview',
-      track: o.track,
-      anchorDate: o.anchor,
-      audience: o.audience,
-      nickname: o.nickname,
-      status: 'active',
-      registeredOn: today,
-      familyId: 'preview',
-      bucket: 0,
-      version: 0,
-    },
-    today,
-    { tenant, library },
-  );
-  process.stdout.write(`${tenant.name} · ${o.track} ${stageLabel(o.track, o.anchor, today)} on ${today}\n\n`);
-  process.stdout.write(texts.length ? `${texts.join('\n\n---\n\n')}\n` : '(nothing is sent on this day)\n');
+  const library = loadContentLibraryFile(o.libraryFile ?? join(REPO_ROOT, 'content', `${tenant.library}.json`));
+  const from = o.from ?? o.date ?? (await todayInTokyo());
+  const days = await previewDays(tenant, library.items, {
+    track,
+    anchorDate,
+    from,
+    days: o.days,
+    audience: o.audience,
+    nickname: o.nickname,
+  });
+  process.stdout.write(o.json ? `${JSON.stringify(days, null, 2)}\n` : `${formatPreview(tenant, days)}\n`);
 }
 
 /** What is missing when a command meets AWS unprepared, in words an operator can act on. */
