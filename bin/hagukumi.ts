@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { IsoDateSchema } from '../schemas/common';
 import { InvalidTenantFileError, NoTenantFilesError } from '../lib/tenants';
+import { addEmailCommands } from './email';
 import { addLineCommands } from './line';
 import { addContentCommands } from './content';
 import { addTenantCommands } from './tenants';
@@ -134,6 +135,7 @@ export function buildProgram(): Command {
     tenantsDir: tenantsDirOption,
     repoRoot: REPO_ROOT,
   });
+  addEmailCommands(program, { state: (cmd) => globals(cmd).state });
   return program;
 }
 
@@ -326,6 +328,7 @@ function expected(err: unknown): number | undefined {
   if (
     [
       'LineCommandError',
+      'EmailCommandError',
       'TenantCommandError',
       'LocalStackNotRunningError',
       'AwsSetupError',

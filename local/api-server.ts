@@ -5,6 +5,8 @@ import { loadHandler } from './handlers';
 import { lambdaContext } from './lambda-context';
 
 export const EMAIL_PAGES = ['signup', 'confirm', 'preferences', 'unsubscribe'] as const;
+/** Local only (no such route is deployed): SES bounce and complaint events for the email-events handler. */
+export const LOCAL_SES_EVENTS_PATH = '/local/ses-events';
 
 export interface LocalApi {
   url: string;
@@ -32,6 +34,20 @@ export async function startLocalApi(tenantIds: string[], opts: { port?: number }
     for (const t of tenantIds)
       for (const method of ['GET', 'POST']) routes.set(`${method} /email/${t}/${page}`, { name, handler });
   }
+  // Plays the EventBridge rule of the CDK stack (the SES emulator publishes no events): the body is the event.
+  let sesEvents: ((event: unknown, context: ReturnType<typeof lambdaContext>) => Promise<unknown>) | undefined;
+  const sesRoute: Handler = async (event, context) => {
+    sesEvents ??= loadHandler<unknown, unknown>('email-events');
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(Buffer.from(event.body ?? '', 'base64').toString('utf8'));
+    } catch {
+      return { statusCode: 400, body: '{"message":"the body must be an EventBridge event as JSON"}' };
+    }
+    const outcome = await sesEvents(parsed, context);
+    return { statusCode: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify(outcome) };
+  };
+  routes.set(`POST ${LOCAL_SES_EVENTS_PATH}`, { name: 'email-events', handler: sesRoute });
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));

@@ -23,7 +23,7 @@ import { writeLibrary, writeTenant } from '../lambdas/adapters/content-writer';
 import { PlanRepository } from '../lambdas/adapters/plan-repository';
 import { addCounters, zeroCounters } from '../lambdas/services/deliver-shard';
 import { SubscriptionRepository } from '../lambdas/adapters/subscription-repository';
-import { buildLibraryIndex, groupByReader, resolveReader } from '../lambdas/domain';
+import { buildLibraryIndex, groupByReader, isSuppressed, resolveReader } from '../lambdas/domain';
 import { readerKeys, type ReaderKeys } from '../lambdas/services/reader-keys';
 import { keyringFromSecret, TokenSecretSchema, type TokenKeyring } from '../lambdas/services/email-tokens';
 import { loadContentLibraryFile } from '../lib/content-file';
@@ -370,7 +370,7 @@ export interface SesStoredEmail {
   from: string;
   destination: { to: string[] };
   subject: string;
-  body: { text?: string };
+  body: { text?: string; html?: string };
   headers?: { name: string; value: string }[];
   at: number;
 }
@@ -405,6 +405,8 @@ async function verify(
   const due = new Map<string, { channel: string; address: string; texts: string[] }>();
   for (let shard = 0; shard < tenant.shardCount; shard++) {
     for (const subs of groupByReader((await repo.listShard(tenant.tenantId, shard, tenant.shardCount)).subscriptions)) {
+      // A suppressed email reader (SES bounces, complaints) is due nothing: the pipeline skips and counts them.
+      if (subs.some(isSuppressed)) continue;
       const texts = resolveReader(subs, date, ctx);
       if (texts.length) due.set(subs[0]!.readerKey, { channel: subs[0]!.channel, address: subs[0]!.address, texts });
     }

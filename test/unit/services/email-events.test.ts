@@ -3,7 +3,7 @@ import { handleEmailEvent, type EmailEventsDeps } from '../../../lambdas/service
 import type { SuppressionStore } from '../../../lambdas/services/ports';
 import type { TenantConfig } from '../../../schemas/tenant';
 import { TenantConfigSchema } from '../../../schemas/tenant';
-import { bounceEvent, complaintEvent } from '../../fixtures/ses-events';
+import { bounceEvent, complaintEvent } from '../../../local/ses-events';
 
 const keys = readerKeys('k'.repeat(32));
 const tenant = (tenantId: string, from: string): TenantConfig =>
