@@ -279,7 +279,7 @@ export class StatelessStack extends Stack {
       .map((identity) => this.formatArn({ service: 'ses', resource: 'identity', resourceName: identity }));
   }
 
-  /** The shard worker sends email only from the identities of email-enabled tenants. */
+  /** The shard worker sends email only from the identities of email-enabled tenants; the webhook only alerts. */
   private grantEmailIdentities(tenants: readonly TenantConfig[]): void {
     const identities = new Set<string>();
     for (const tenant of tenants) {
@@ -288,8 +288,21 @@ export class StatelessStack extends Stack {
       identities.add(tenant.email.from);
       identities.add(tenant.email.from.slice(tenant.email.from.lastIndexOf('@') + 1));
     }
+    this.grantSend(this.shardWorker, identities);
+
+    // Screening alerts go to the health staff from the webhook, only from the screening tenants' alert senders.
+    const alertIdentities = new Set<string>();
+    for (const tenant of tenants) {
+      if (!tenant.screening?.enabled) continue;
+      alertIdentities.add(tenant.screening.alertFrom);
+      alertIdentities.add(tenant.screening.alertFrom.slice(tenant.screening.alertFrom.lastIndexOf('@') + 1));
+    }
+    this.grantSend(this.lineWebhook, alertIdentities);
+  }
+
+  private grantSend(fn: HagukumiFunction, identities: ReadonlySet<string>): void {
     if (identities.size > 0) {
-      this.shardWorker.role.addToPrincipalPolicy(
+      fn.role.addToPrincipalPolicy(
         new PolicyStatement({
           actions: ['ses:SendEmail', 'ses:SendRawEmail'],
           // Sending through a configuration set is authorised against the set as well as the identity.

@@ -67,9 +67,9 @@ export const surveyKeys = {
   runSk: 'SURVEY',
   /** In the reader's own partition: consent to share screening results with the health staff. */
   consentSk: 'CONSENT#screening',
-  /** Screening alerts of a tenant, newest last, for the staff console (issue 10). */
+  /** Screening alerts of a tenant, for the staff console (issue 10); keyed by reference so each is stored once. */
   alertPk: (tenantId: string) => `T#${tenantId}#ALERTS`,
-  alertSk: (at: number, reference: string) => `${pad(at, 15)}#${reference}`,
+  alertSk: (reference: string) => `ALERT#${reference}`,
 };
 
 export const contentKeys = {

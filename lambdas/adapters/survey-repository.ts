@@ -1,13 +1,30 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { IsoDate } from '../../schemas/common';
-import type { InvitationFacts, ReaderSurveyFacts, SurveyInvitationStore } from '../services/ports';
+import { SurveyRunSchema, type SurveyRun } from '../../schemas/survey';
+import type {
+  AnswerContext,
+  Completion,
+  InvitationFacts,
+  ReaderSurveyFacts,
+  ScreeningAlert,
+  ScreeningConsent,
+  StoredAnswer,
+  SurveyAnswerStore,
+  SurveyInvitationStore,
+} from '../services/ports';
 import { mapLimit } from '../services/concurrency';
-import { surveyKeys } from './keys';
+import { dataKeys, surveyKeys } from './keys';
 import { queryAll } from './query-all';
 
-/** The daily pipeline's side of the survey partitions: invitations and declines (Query and a conditional Put). */
-export class SurveyInvitationRepository implements SurveyInvitationStore {
+const conditionFailed = (err: unknown) => err instanceof ConditionalCheckFailedException;
+
+/**
+ * The survey partitions (`T#<tenant>#SV#<survey>`: invitations, answers, completions, declines), the reader's own
+ * run pointer and screening consent (in the reader's partition, erased with the reader), and the tenant's alerts.
+ * The daily pipeline uses only the invitation part (Query and a conditional Put).
+ */
+export class SurveyRepository implements SurveyInvitationStore, SurveyAnswerStore {
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly tableName: string,
@@ -25,14 +42,15 @@ export class SurveyInvitationRepository implements SurveyInvitationStore {
         ConsistentRead: true,
       });
       const invitations = new Map<string, IsoDate>();
+      const completed = new Set<string>();
       let declined = false;
       for (const item of items) {
-        const sk = String(item.sk);
-        if (sk === surveyKeys.declinedSk(readerKey)) declined = true;
+        if (item.kind === 'declined') declined = true;
         else if (item.kind === 'invitation' && typeof item.runId === 'string' && typeof item.invitedOn === 'string')
           invitations.set(item.runId, item.invitedOn);
+        else if (item.kind === 'completion' && typeof item.runId === 'string') completed.add(item.runId);
       }
-      return [surveyId, { invitations, declined }];
+      return [surveyId, { invitations, completed, declined }];
     });
     return new Map(entries);
   }
@@ -65,8 +83,161 @@ export class SurveyInvitationRepository implements SurveyInvitationStore {
       );
       return true;
     } catch (err) {
-      if (err instanceof ConditionalCheckFailedException) return false;
+      if (conditionFailed(err)) return false;
       throw err;
     }
   }
+
+  async run(tenantId: string, readerKey: string): Promise<SurveyRun | undefined> {
+    const res = await this.db.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { pk: dataKeys.readerPk(tenantId, readerKey), sk: surveyKeys.runSk },
+        ConsistentRead: true,
+      }),
+    );
+    if (!res.Item) return undefined;
+    // An outdated or corrupt pointer is dropped, not trusted: the reader starts the survey again from the menu.
+    const parsed = SurveyRunSchema.safeParse(res.Item.run);
+    return parsed.success ? parsed.data : undefined;
+  }
+
+  async putRun(tenantId: string, readerKey: string, run: SurveyRun): Promise<void> {
+    await this.db.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { pk: dataKeys.readerPk(tenantId, readerKey), sk: surveyKeys.runSk, run },
+      }),
+    );
+  }
+
+  async deleteRun(tenantId: string, readerKey: string): Promise<void> {
+    await this.db.send(
+      new DeleteCommand({
+        TableName: this.tableName,
+        Key: { pk: dataKeys.readerPk(tenantId, readerKey), sk: surveyKeys.runSk },
+      }),
+    );
+  }
+
+  private async putOnce(item: Record<string, unknown>): Promise<boolean> {
+    try {
+      await this.db.send(
+        new PutCommand({ TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }),
+      );
+      return true;
+    } catch (err) {
+      if (conditionFailed(err)) return false;
+      throw err;
+    }
+  }
+
+  putAnswer(
+    tenantId: string,
+    surveyId: string,
+    readerKey: string,
+    runId: string,
+    answer: StoredAnswer,
+    context: AnswerContext,
+  ): Promise<boolean> {
+    return this.putOnce({
+      pk: surveyKeys.pk(tenantId, surveyId),
+      sk: surveyKeys.answerSk(readerKey, runId, answer.questionId),
+      kind: 'answer',
+      tenantId,
+      surveyId,
+      readerKey,
+      runId,
+      ...answer,
+      ...context,
+    });
+  }
+
+  async answers(tenantId: string, surveyId: string, readerKey: string, runId: string): Promise<StoredAnswer[]> {
+    const items = await queryAll(this.db, {
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :a)',
+      ExpressionAttributeValues: {
+        ':pk': surveyKeys.pk(tenantId, surveyId),
+        ':a': surveyKeys.answerSk(readerKey, runId, ''),
+      },
+      ConsistentRead: true,
+    });
+    return items.map((i) => ({
+      questionId: String(i.questionId),
+      value: i.value as StoredAnswer['value'],
+      ...(typeof i.score === 'number' && { score: i.score }),
+    }));
+  }
+
+  complete(tenantId: string, surveyId: string, readerKey: string, runId: string, c: Completion): Promise<boolean> {
+    return this.putOnce({
+      pk: surveyKeys.pk(tenantId, surveyId),
+      sk: surveyKeys.completedSk(readerKey, runId),
+      kind: 'completion',
+      readerKey,
+      runId,
+      ...c,
+    });
+  }
+
+  async decline(tenantId: string, surveyId: string, readerKey: string, at: number): Promise<void> {
+    await this.db.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { pk: surveyKeys.pk(tenantId, surveyId), sk: surveyKeys.declinedSk(readerKey), kind: 'declined', at },
+      }),
+    );
+  }
+
+  async consent(tenantId: string, readerKey: string): Promise<ScreeningConsent | undefined> {
+    const res = await this.db.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { pk: dataKeys.readerPk(tenantId, readerKey), sk: surveyKeys.consentSk },
+        ConsistentRead: true,
+      }),
+    );
+    if (!res.Item) return undefined;
+    return {
+      ...(typeof res.Item.givenAt === 'number' && { givenAt: res.Item.givenAt }),
+      ...(typeof res.Item.revokedAt === 'number' && { revokedAt: res.Item.revokedAt }),
+    };
+  }
+
+  async putConsent(tenantId: string, readerKey: string, consent: ScreeningConsent): Promise<void> {
+    await this.db.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { pk: dataKeys.readerPk(tenantId, readerKey), sk: surveyKeys.consentSk, ...consent },
+      }),
+    );
+  }
+
+  putAlert(alert: ScreeningAlert): Promise<boolean> {
+    return this.putOnce({
+      pk: surveyKeys.alertPk(alert.tenantId),
+      sk: surveyKeys.alertSk(alert.reference),
+      kind: 'alert',
+      ...alert,
+      mailed: false,
+    });
+  }
+
+  async markAlertMailed(tenantId: string, reference: string, at: number): Promise<void> {
+    const res = await this.db.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { pk: surveyKeys.alertPk(tenantId), sk: surveyKeys.alertSk(reference) },
+        ConsistentRead: true,
+      }),
+    );
+    if (!res.Item) return;
+    await this.db.send(
+      new PutCommand({ TableName: this.tableName, Item: { ...res.Item, mailed: true, mailedAt: at } }),
+    );
+  }
 }
+
+/** The daily pipeline's name for the same repository (it uses the invitation part only). */
+export { SurveyRepository as SurveyInvitationRepository };

@@ -351,6 +351,11 @@ class Conversation {
           this.p.postbackItem('再開', postbackData('menu', { m: 'resume' })),
           this.p.postbackItem('配信停止', postbackData('menu', { m: 'stop' })),
           this.p.postbackItem(this.w.lossMenuLabel, postbackData('menu', { m: 'loss' })),
+          // Surveys are answered in services/survey-chat.ts; these start or resume them.
+          this.p.postbackItem('アンケート', postbackData('sv-start')),
+          ...(this.i.tenant.screening?.enabled
+            ? [this.p.postbackItem('こころの健康チェック', postbackData('sv-screen'))]
+            : []),
         ]);
       default:
         return this.help();

@@ -11,6 +11,8 @@ import { SecretsManagerLineCredentials } from '../adapters/line-credentials';
 import { BotSdkLineReplierFactory } from '../adapters/line-replier';
 import { SecretsManagerReaderKeys } from '../adapters/reader-key-secret';
 import { ReaderRepository } from '../adapters/reader-repository';
+import { SesEmailSender } from '../adapters/email-sender';
+import { SurveyRepository } from '../adapters/survey-repository';
 import { handleLineWebhook, type LineWebhookDeps } from '../services/line-webhook';
 import { lazy, logger, metrics, readEnv, WebhookEnvSchema } from './runtime';
 
@@ -33,6 +35,11 @@ const deps = lazy((): LineWebhookDeps => {
     readerKeys: new SecretsManagerReaderKeys(env[ENV.readerKeySecret]),
     replies: new BotSdkLineReplierFactory(credentials, env[ENV.lineApiBaseUrl]),
     clock: { now: () => new Date() },
+    surveys: {
+      surveys: new SurveyRepository(db, env[ENV.dataTable]),
+      alertMail: new SesEmailSender(),
+      onAlertMailFailed: () => metrics.addMetric('ScreeningAlertMailFailures', MetricUnit.Count, 1),
+    },
     onReplyFailed: () => metrics.addMetric('LineReplyFailures', MetricUnit.Count, 1),
     onConcurrentChange: () => metrics.addMetric('WebhookConcurrentChanges', MetricUnit.Count, 1),
   };

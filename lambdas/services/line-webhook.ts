@@ -26,6 +26,7 @@ import {
   type SubscriptionPut,
   type TenantDirectory,
 } from './ports';
+import { handleSurveyChat, type SurveyChatDeps } from './survey-chat';
 
 export interface LineWebhookDeps {
   tenants: TenantDirectory;
@@ -37,6 +38,8 @@ export interface LineWebhookDeps {
   clock: Clock;
   newId?: () => string;
   newInviteCode?: () => string;
+  /** Surveys and screening answered in the chat; without it survey commands fall through to the dialog. */
+  surveys?: SurveyChatDeps;
   /** Counts only, never content: called when a reply, or a notice to a family member, could not be sent. */
   onReplyFailed?: (err: unknown) => void;
   /** Counts only: an event was applied again from a fresh load after a concurrent change. */
@@ -236,6 +239,25 @@ async function applyEvent(
       deleteReader: false,
     });
     return undefined;
+  }
+
+  if (deps.surveys) {
+    const surveyReplies = await handleSurveyChat(
+      { tenant, readerKey, subscriptions: state.subscriptions, action, now, today },
+      deps.surveys,
+    );
+    if (surveyReplies) {
+      // The survey's own writes are idempotent; the event is recorded like any other, the dialog left as it was.
+      const committed = await deps.readers.commit({
+        ...write,
+        eventAt: event.timestamp,
+        puts: [],
+        invites: [],
+        dialog: undefined,
+        deleteReader: false,
+      });
+      return committed ? { replies: surveyReplies, notices: [] } : undefined;
+    }
   }
 
   const invite =

@@ -8,6 +8,7 @@ import type { PendingSignup } from '../../schemas/email';
 import type { TokenKeyring } from './email-tokens';
 import type { MailLinks } from './email-render';
 import type { ReaderKeys } from './reader-keys';
+import type { SurveyRun } from '../../schemas/survey';
 
 /** The services talk to the outside only through these ports; adapters implement them. */
 
@@ -312,6 +313,8 @@ export interface LineReplierFactory {
 export interface ReaderSurveyFacts {
   /** Invitations by run id, with the tenant-local date they were recorded for. */
   invitations: ReadonlyMap<string, IsoDate>;
+  /** Run ids the reader completed. */
+  completed: ReadonlySet<string>;
   declined: boolean;
 }
 
@@ -342,4 +345,63 @@ export interface SurveyInvitationStore {
     date: IsoDate,
     facts: InvitationFacts,
   ): Promise<boolean>;
+}
+
+/** One stored answer (the value is a choice id, choice ids, a 1-5 value, a text, or an option's index). */
+export interface StoredAnswer {
+  questionId: string;
+  value: string | string[] | number;
+  score?: number;
+}
+
+/** Where the reader stood when answering: what results are broken down by. */
+export interface AnswerContext extends InvitationFacts {
+  answeredAt: number;
+}
+
+/** A completed run; for a screening also its result (for staff and the KPI, never logged). */
+export interface Completion extends AnswerContext {
+  screening?: { total: number; complete: boolean; positive: boolean; urgent: boolean; band: string };
+}
+
+export interface ScreeningConsent {
+  givenAt?: number;
+  revokedAt?: number;
+}
+
+/** A screening alert for the health staff: a reference they can look up, nothing of the answers. */
+export interface ScreeningAlert {
+  reference: string;
+  tenantId: string;
+  readerKey: string;
+  surveyId: string;
+  runId: string;
+  instrument: string;
+  band: string;
+  urgent: boolean;
+  at: number;
+}
+
+export interface SurveyAnswerStore extends SurveyInvitationStore {
+  run(tenantId: string, readerKey: string): Promise<SurveyRun | undefined>;
+  putRun(tenantId: string, readerKey: string, run: SurveyRun): Promise<void>;
+  deleteRun(tenantId: string, readerKey: string): Promise<void>;
+  /** Stores the answer unless one is stored for this reader, survey, run and question: false when it was. */
+  putAnswer(
+    tenantId: string,
+    surveyId: string,
+    readerKey: string,
+    runId: string,
+    answer: StoredAnswer,
+    context: AnswerContext,
+  ): Promise<boolean>;
+  answers(tenantId: string, surveyId: string, readerKey: string, runId: string): Promise<StoredAnswer[]>;
+  /** Stores the completion unless stored before: false when it was. */
+  complete(tenantId: string, surveyId: string, readerKey: string, runId: string, c: Completion): Promise<boolean>;
+  decline(tenantId: string, surveyId: string, readerKey: string, at: number): Promise<void>;
+  consent(tenantId: string, readerKey: string): Promise<ScreeningConsent | undefined>;
+  putConsent(tenantId: string, readerKey: string, consent: ScreeningConsent): Promise<void>;
+  /** Stores the alert unless one with its reference exists: true for exactly one caller. */
+  putAlert(alert: ScreeningAlert): Promise<boolean>;
+  markAlertMailed(tenantId: string, reference: string, at: number): Promise<void>;
 }

@@ -1549,9 +1549,13 @@ describe('anything else', () => {
       want: { replies: [HELP], dialog: KEEP },
     },
     {
-      label: 'その他 (trimmed) offers pause, resume, stop and the loss entry',
+      label: 'その他 (trimmed) offers pause, resume, stop, the loss entry and surveys',
       given: { action: say(' その他 ') },
-      want: { replies: [W.moreMenu], quick: ['お休み', '再開', '配信停止', '赤ちゃんを亡くされた方へ'], dialog: null },
+      want: {
+        replies: [W.moreMenu],
+        quick: ['お休み', '再開', '配信停止', '赤ちゃんを亡くされた方へ', 'アンケート'],
+        dialog: null,
+      },
     },
   ])('$label', check);
 

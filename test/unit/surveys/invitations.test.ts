@@ -154,6 +154,7 @@ class MemorySurveyStore implements SurveyInvitationStore {
         id,
         {
           declined: this.declined.has(`${readerKey}/${id}`),
+          completed: new Set<string>(),
           invitations: new Map(
             [...this.invitations]
               .filter(([k]) => k.startsWith(`${readerKey}/${id}/`))
