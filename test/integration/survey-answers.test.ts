@@ -199,18 +199,18 @@ describe('surveys and screening answered in the LINE chat (real webhook, emulato
     const mailBefore = (await sesEmails(stack.endpoints.ses)).filter((m) => m.destination.to.includes(alertTo));
     await u.say('こころの健康チェック');
     await u.tap('同意して始める');
-    let last;
+    let lastEventId = '';
     for (let item = 1; item <= 9; item++) {
       expect(await u.lastBotText()).toMatch(new RegExp(`^（${item}/9）【仮の文言】PHQ-9 設問${item}`));
       // The fourth option scores 3 on every PHQ-9 item: 27, item 9 above 0.
-      last = await u.tap('【仮】選択肢4');
+      lastEventId = (await u.tap('【仮】選択肢4')).webhookEventId;
     }
     const done = await u.lastBotText();
     expect(done).toContain('ひとりで抱えなくて大丈夫です');
     expect(done).toContain(stack.tenants[0]!.consultation[0]!.name);
     expect(done).not.toContain('27');
     // The last tap delivered again: still one completion and one alert.
-    await stack.line.user(stack.channels.get(tenantId)!.channelId, u.userId).redeliver(last.webhookEventId);
+    await stack.line.user(stack.channels.get(tenantId)!.channelId, u.userId).redeliver(lastEventId);
 
     const mail = (await sesEmails(stack.endpoints.ses))
       .filter((m) => m.destination.to.includes(alertTo))
