@@ -10,6 +10,7 @@ import { InvalidTenantFileError, NoTenantFilesError } from '../lib/tenants';
 import { addEmailCommands } from './email';
 import { addLineCommands } from './line';
 import { addContentCommands } from './content';
+import { addSurveyCommands } from './surveys';
 import { addTenantCommands } from './tenants';
 
 const REPO_ROOT = join(__dirname, '..');
@@ -130,6 +131,11 @@ export function buildProgram(): Command {
     .action(async (o, cmd: Command) => report({ ...o, state: globals(cmd).state }));
 
   addTenantCommands(program, { tenantsDir: tenantsDirOption, repoRoot: REPO_ROOT });
+  addSurveyCommands(program, {
+    state: (cmd) => globals(cmd).state,
+    tenantsDir: tenantsDirOption,
+    repoRoot: REPO_ROOT,
+  });
   addLineCommands(program, {
     state: (cmd) => globals(cmd).state,
     tenantsDir: tenantsDirOption,
@@ -330,6 +336,7 @@ function expected(err: unknown): number | undefined {
       'LineCommandError',
       'EmailCommandError',
       'TenantCommandError',
+      'SurveyCommandError',
       'LocalStackNotRunningError',
       'AwsSetupError',
       'InvalidContentFileError',

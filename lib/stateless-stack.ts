@@ -177,6 +177,7 @@ export class StatelessStack extends Stack {
         [ENV.deliveryTable]: props.deliveryTable.tableName,
         [ENV.contentTable]: props.contentTable.tableName,
         [ENV.readerKeySecret]: props.readerKeySecret.secretArn,
+        SES_CONFIGURATION_SET: this.email.configurationSet.configurationSetName,
         ...(props.lineApiBaseUrl ? { [ENV.lineApiBaseUrl]: props.lineApiBaseUrl } : {}),
       },
     });

@@ -5,6 +5,7 @@ import { SingleBar, Presets } from 'cli-progress';
 import type { IsoDate } from '../schemas/common';
 import type { TenantConfig } from '../schemas/tenant';
 import { addDays } from '../lambdas/domain';
+import { answerDemoSurveys } from './demo-answers';
 import { startEmulators, type Emulators } from './emulators';
 import { makeClock, momentOn, nextMoment, schedulesOf, type ClockMode, type Schedule } from './local-clock';
 import { recordFile } from './line-emulator/record-file';
@@ -161,6 +162,15 @@ export async function startLocal(o: LocalRunOptions): Promise<LocalStack> {
     };
 
     const first = await deliver(o.date);
+    const answering = phase(out, 'demo readers answering surveys', tenants.length, 'tenants');
+    let answers = 0;
+    for (const tenant of tenants) {
+      answers += await answerDemoSurveys(stack.db, stack.tables.data, tenant, o.date, Date.now());
+      answering.tick(tenant.tenantId);
+    }
+    answering.done(
+      `${answers} demo readers answered surveys (see: npm run hagukumi -- surveys results --tenant ${tenants[0]?.tenantId ?? 'ID'} --survey reader-survey-2027)`,
+    );
     const result: LocalRunResult = { ...first, seeded: Object.fromEntries(seeded), days };
     out.write(`total ${((Date.now() - t0) / 1000).toFixed(1)} s including emulator start-up\n`);
     const stop = async () => {

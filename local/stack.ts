@@ -24,6 +24,8 @@ import { PlanRepository } from '../lambdas/adapters/plan-repository';
 import { addCounters, zeroCounters } from '../lambdas/services/deliver-shard';
 import { SubscriptionRepository } from '../lambdas/adapters/subscription-repository';
 import { buildLibraryIndex, groupByReader, isSuppressed, resolveReader } from '../lambdas/domain';
+import { SurveyRepository } from '../lambdas/adapters/survey-repository';
+import { invitationTexts, mayBeInvited } from '../lambdas/services/survey-invitations';
 import { readerKeys, type ReaderKeys } from '../lambdas/services/reader-keys';
 import { keyringFromSecret, TokenSecretSchema, type TokenKeyring } from '../lambdas/services/email-tokens';
 import { loadContentLibraryFile } from '../lib/content-file';
@@ -402,12 +404,23 @@ async function verify(
   if (!library) return { dueReaders: 0, problems: [`library ${tenant.library} is not loaded`] };
   const ctx = { tenant, library: buildLibraryIndex(library.items) };
   const repo = new SubscriptionRepository(p.db, p.tables.data);
+  const surveys = new SurveyRepository(p.db, p.tables.data);
   const due = new Map<string, { channel: string; address: string; texts: string[] }>();
   for (let shard = 0; shard < tenant.shardCount; shard++) {
     for (const subs of groupByReader((await repo.listShard(tenant.tenantId, shard, tenant.shardCount)).subscriptions)) {
       // A suppressed email reader (SES bounces, complaints) is due nothing: the pipeline skips and counts them.
       if (subs.some(isSuppressed)) continue;
-      const texts = resolveReader(subs, date, ctx);
+      // Survey invitations recorded for the date belong in the reader's one send (after a loss there are none).
+      const invitations = mayBeInvited(tenant, subs, date)
+        ? await invitationTexts(
+            tenant,
+            await repo.listReader(tenant.tenantId, subs[0]!.readerKey),
+            date,
+            surveys,
+            'check',
+          )
+        : [];
+      const texts = resolveReader(subs, date, ctx, invitations);
       if (texts.length) due.set(subs[0]!.readerKey, { channel: subs[0]!.channel, address: subs[0]!.address, texts });
     }
   }

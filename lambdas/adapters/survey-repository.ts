@@ -14,6 +14,7 @@ import type {
   SurveyInvitationStore,
 } from '../services/ports';
 import { mapLimit } from '../services/concurrency';
+import type { ResultItem } from '../domain/survey-results';
 import { dataKeys, surveyKeys } from './keys';
 import { queryAll } from './query-all';
 
@@ -241,3 +242,38 @@ export class SurveyRepository implements SurveyInvitationStore, SurveyAnswerStor
 
 /** The daily pipeline's name for the same repository (it uses the invitation part only). */
 export { SurveyRepository as SurveyInvitationRepository };
+
+/** Everything a survey partition holds for one tenant, as result items (for `hagukumi surveys results`). */
+export async function loadResultItems(
+  db: DynamoDBDocumentClient,
+  tableName: string,
+  tenantId: string,
+  surveyId: string,
+): Promise<ResultItem[]> {
+  const items = await queryAll(db, {
+    TableName: tableName,
+    KeyConditionExpression: 'pk = :pk',
+    ExpressionAttributeValues: { ':pk': surveyKeys.pk(tenantId, surveyId) },
+  });
+  return items.flatMap((i): ResultItem[] => {
+    const kind = i.kind;
+    if (kind !== 'invitation' && kind !== 'answer' && kind !== 'completion' && kind !== 'declined') return [];
+    const readerKey = String(i.sk).slice(2, String(i.sk).indexOf('#', 2));
+    return [
+      {
+        tenantId,
+        readerKey,
+        kind,
+        ...(typeof i.runId === 'string' && { runId: i.runId }),
+        ...(typeof i.questionId === 'string' && { questionId: i.questionId }),
+        ...(i.value !== undefined && { value: i.value as ResultItem['value'] }),
+        ...(typeof i.score === 'number' && { score: i.score }),
+        ...(typeof i.track === 'string' && { track: i.track }),
+        ...(typeof i.stageBand === 'string' && { stageBand: i.stageBand }),
+        ...(typeof i.audience === 'string' && { audience: i.audience }),
+        ...(typeof i.answeredAt === 'number' && { answeredAt: i.answeredAt }),
+        ...(i.screening !== undefined && { screening: i.screening as ResultItem['screening'] }),
+      },
+    ];
+  });
+}

@@ -11,7 +11,7 @@ import { SecretsManagerLineCredentials } from '../adapters/line-credentials';
 import { BotSdkLineReplierFactory } from '../adapters/line-replier';
 import { SecretsManagerReaderKeys } from '../adapters/reader-key-secret';
 import { ReaderRepository } from '../adapters/reader-repository';
-import { SesEmailSender } from '../adapters/email-sender';
+import { createSesClient, SesEmailSender } from '../adapters/email-sender';
 import { SurveyRepository } from '../adapters/survey-repository';
 import { handleLineWebhook, type LineWebhookDeps } from '../services/line-webhook';
 import { lazy, logger, metrics, readEnv, WebhookEnvSchema } from './runtime';
@@ -37,7 +37,7 @@ const deps = lazy((): LineWebhookDeps => {
     clock: { now: () => new Date() },
     surveys: {
       surveys: new SurveyRepository(db, env[ENV.dataTable]),
-      alertMail: new SesEmailSender(),
+      alertMail: new SesEmailSender(createSesClient(), env.SES_CONFIGURATION_SET),
       onAlertMailFailed: () => metrics.addMetric('ScreeningAlertMailFailures', MetricUnit.Count, 1),
     },
     onReplyFailed: () => metrics.addMetric('LineReplyFailures', MetricUnit.Count, 1),

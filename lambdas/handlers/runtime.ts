@@ -37,6 +37,8 @@ export const WebhookEnvSchema = z.object({
   [ENV.contentTable]: z.string().min(1),
   [ENV.readerKeySecret]: z.string().min(1),
   [ENV.lineApiBaseUrl]: z.url().optional(),
+  /** Screening alert mails go through the stage's configuration set like every other mail. */
+  SES_CONFIGURATION_SET: z.string().optional(),
 });
 
 export const EmailPagesEnvSchema = z.object({

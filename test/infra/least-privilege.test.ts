@@ -127,13 +127,16 @@ describe('least privilege, function by function', () => {
       Delivery: ['dynamodb:DeleteItem', 'dynamodb:PutItem'],
       'secret:reader-key': ['secretsmanager:GetSecretValue'],
       ...lineSecrets(['secretsmanager:GetSecretValue']),
-      // Screening alerts to the health staff, from the screening tenants' alert senders only.
+      // Screening alerts to the health staff, from the screening tenants' alert senders only, through the set.
       ...Object.fromEntries(
         tenants()
           .filter((t) => t.screening?.enabled)
           .flatMap((t) => [t.screening!.alertFrom, t.screening!.alertFrom.split('@')[1]!])
           .map((i) => [`ses-identity:${i}`, ['ses:SendEmail', 'ses:SendRawEmail']]),
       ),
+      ...(tenants().some((t) => t.screening?.enabled) && {
+        'ses-configuration-set': ['ses:SendEmail', 'ses:SendRawEmail'],
+      }),
     });
   });
 

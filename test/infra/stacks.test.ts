@@ -345,11 +345,15 @@ describe('permissions and secrets', () => {
 
   it("allows SES sends only from the tenants' sender identities", () => {
     const ses = statementsOf(built.statelessTemplate).filter((s) => actionsOf(s).some((a) => a.startsWith('ses:')));
-    // The shard worker, and the sign-up, confirm and preferences pages (their mails); not the unsubscribe page.
-    expect(ses).toHaveLength(4);
+    // The shard worker, and the sign-up, confirm and preferences pages (their mails); not the unsubscribe page;
+    // and the webhook, for screening alerts from the screening tenants' alertFrom only.
+    expect(ses).toHaveLength(5);
     const expected = loadTenants(REAL_TENANTS_DIR)
       .filter((t) => t.config.email?.enabled)
       .flatMap((t) => [t.config.email!.from, t.config.email!.from.split('@')[1]]);
+    const alertSenders = loadTenants(REAL_TENANTS_DIR)
+      .filter((t) => t.config.screening?.enabled)
+      .flatMap((t) => [t.config.screening!.alertFrom, t.config.screening!.alertFrom.split('@')[1]]);
     for (const statement of ses) {
       expect(actionsOf(statement)).toEqual(['ses:SendEmail', 'ses:SendRawEmail']);
       const resources = resourcesOfStatement(statement);
@@ -358,7 +362,7 @@ describe('permissions and secrets', () => {
       const identities = resources
         .filter((r) => !JSON.stringify(r).includes(':configuration-set/'))
         .map((r) => /:identity\/([^"]+)"/.exec(JSON.stringify(r))?.[1]);
-      expect(identities.sort()).toEqual([...new Set(expected)].sort());
+      expect([[...new Set(expected)].sort(), [...new Set(alertSenders)].sort()]).toContainEqual(identities.sort());
     }
   });
 
