@@ -54,7 +54,7 @@ export function addSurveyCommands(program: Command, ctx: SurveyCommandsContext):
       }
       for (const r of list)
         process.stdout.write(
-          `${r.id.padEnd(24)}${r.kind.padEnd(11)}${describeTrigger(r.trigger).padEnd(40)}${r.tenants.join(', ')}\n`,
+          `${r.id.padEnd(24)}${r.kind.padEnd(11)}${describeTrigger(r.trigger).padEnd(46)}${r.tenants.join(', ')}\n`,
         );
     });
 

@@ -123,7 +123,8 @@ export function surveyResults(
 
   const questions = survey.questions.map((q): QuestionResult => {
     const given = answers.filter((a) => a.questionId === q.id);
-    const n = new Set(given.map(readerOf)).size;
+    // Answers, not readers: a screening taken twice counts twice (one answer per reader, run and question).
+    const n = given.length;
     const base = { id: q.id, kind: q.kind, text: q.text, n: cell(n) };
     switch (q.kind) {
       case 'single':
@@ -227,7 +228,9 @@ export function formatResults(r: SurveyResults): string {
           .map(([k, v]) => `${k}: ${v}`)
           .join('  ')}`,
       );
-    for (const t of q.texts ?? []) lines.push(`  「${t.replace(/\s+/g, ' ')}」`);
+    const texts = q.texts ?? [];
+    for (const t of texts.slice(0, 10)) lines.push(`  「${t.replace(/\s+/g, ' ')}」`);
+    if (texts.length > 10) lines.push(`  … ${texts.length - 10} more (--csv or --json has them all)`);
   }
   if (r.kpi)
     lines.push(

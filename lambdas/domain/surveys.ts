@@ -4,7 +4,7 @@ import type { Subscription } from '../../schemas/subscription';
 import type { InstrumentId, SurveyAudience, SurveyQuestion, SurveyTrigger } from '../../schemas/survey';
 import type { TenantConfig } from '../../schemas/tenant';
 import { INSTRUMENTS, placeholderWording } from './screening';
-import { childAgeDays, gestationalDay } from './stage';
+import { childAgeDays, gestationalDay, isInChildcareRange, isInMaternityRange, trackEnded } from './stage';
 
 /** A question as asked: a survey question, or an instrument item whose options carry their scores. */
 export type AskedQuestion =
@@ -91,14 +91,19 @@ export interface Invitation {
 
 const afterLoss = (subs: readonly Subscription[]) => subs.some((s) => s.status === 'lost' || s.track === 'support');
 
-/** Subscriptions that would be delivered today (active, registered, not paused), support series excluded. */
+/**
+ * Subscriptions that would be delivered today (active, registered, not paused, their track not over), support
+ * series excluded. A track that ends today is marked ended by the planner: no invitation for it either.
+ */
 const deliverable = (subs: readonly Subscription[], today: IsoDate) =>
   subs.filter(
     (s) =>
       s.status === 'active' &&
       s.track !== 'support' &&
       s.registeredOn <= today &&
-      (s.pausedUntil === undefined || today >= s.pausedUntil),
+      (s.pausedUntil === undefined || today >= s.pausedUntil) &&
+      !trackEnded(s.track, s.anchorDate, today) &&
+      (s.track === 'maternity' ? isInMaternityRange(s.anchorDate, today) : isInChildcareRange(s.anchorDate, today)),
   );
 
 function stageDay(track: Track, anchorDate: IsoDate, today: IsoDate): number | undefined {

@@ -222,3 +222,13 @@ describe('invitationTexts (service)', () => {
     ).toEqual([]);
   });
 });
+
+describe('tracks that are over', () => {
+  it('a pregnancy past day 293 or a child past the 3rd birthday is not invited to a campaign', () => {
+    const date = '2027-04-10';
+    const partnerOf = (over: Partial<Subscription>) => sub({ audience: 'partner', ...over });
+    expect(dueInvitations([partnerOf({ anchorDate: dueForDay(293, date) })], date, surveys)).toHaveLength(1);
+    expect(dueInvitations([partnerOf({ anchorDate: dueForDay(294, date) })], date, surveys)).toEqual([]);
+    expect(dueInvitations([partnerOf({ track: 'childcare', anchorDate: '2024-04-09' })], date, surveys)).toEqual([]);
+  });
+});
