@@ -13,6 +13,7 @@ export interface LocalTables {
   data: string;
   delivery: string;
   content: string;
+  audit: string;
 }
 
 /** The CreateTable input for a shared definition; test/infra checks the CDK tables against the same definitions. */
@@ -64,8 +65,13 @@ export async function ensureTables(ddb: DynamoDBClient, prefix: string): Promise
     }
     await ddb.send(new DescribeTableCommand({ TableName: name }));
   }
-  const [data, delivery, content] = TABLES.map((d) => localTableName(prefix, d)) as [string, string, string];
-  return { data, delivery, content };
+  const [data, delivery, content, audit] = TABLES.map((d) => localTableName(prefix, d)) as [
+    string,
+    string,
+    string,
+    string,
+  ];
+  return { data, delivery, content, audit };
 }
 
 export interface LocalQueues {

@@ -41,7 +41,19 @@ export const CONTENT_TABLE: TableDefinition = {
   globalSecondaryIndexes: [],
 };
 
-export const TABLES = [DATA_TABLE, DELIVERY_TABLE, CONTENT_TABLE] as const;
+/**
+ * The staff console's audit trail: who viewed or changed which reader's data, and when. Its own table, apart from
+ * the application's data and logs, so that its grants are its own (the console functions may only add to it) and
+ * nothing that erases readers' data touches it. No TTL: the municipality's retention rules decide.
+ */
+export const AUDIT_TABLE: TableDefinition = {
+  id: 'Audit',
+  partitionKey: 'pk',
+  sortKey: 'sk',
+  globalSecondaryIndexes: [],
+};
+
+export const TABLES = [DATA_TABLE, DELIVERY_TABLE, CONTENT_TABLE, AUDIT_TABLE] as const;
 
 /** Environment variable names shared by the CDK stack (which sets them) and the handlers (which read them). */
 export const ENV = {
@@ -54,4 +66,7 @@ export const ENV = {
   readerKeySecret: 'READER_KEY_SECRET',
   /** Name (or ARN) of the secret with the signing keys of the email links' tokens. */
   emailTokenSecret: 'EMAIL_TOKEN_SECRET',
+  auditTable: 'AUDIT_TABLE',
+  /** Name (or ARN) of the secret that seals the staff console's session cookies. */
+  consoleSessionSecret: 'CONSOLE_SESSION_SECRET',
 } as const;

@@ -87,6 +87,15 @@ export const contentKeys = {
   liveSk: 'LIVE',
 };
 
+/**
+ * The audit trail (its own table): one partition per tenant, sorted by time, so an admin's page is one query.
+ * The random suffix keeps two entries of the same millisecond apart.
+ */
+export const auditKeys = {
+  pk: (tenantId: string) => `T#${tenantId}#AUDIT`,
+  sk: (at: number, id: string) => `${pad(at, 15)}#${id}`,
+};
+
 /** Epoch seconds `days` after a date, for DynamoDB TTL. */
 export const expiresAfter = (date: IsoDate, days: number): number =>
   Math.floor(Date.parse(`${date}T00:00:00Z`) / 1000) + days * 86_400;

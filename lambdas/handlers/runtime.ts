@@ -64,6 +64,23 @@ export const EmailEventsEnvSchema = z.object({
   TRANSIENT_BOUNCE_THRESHOLD: z.coerce.number().int().min(1).max(100).default(3),
 });
 
+export const ConsoleEnvSchema = z.object({
+  [ENV.dataTable]: z.string().min(1),
+  [ENV.deliveryTable]: z.string().min(1),
+  [ENV.auditTable]: z.string().min(1),
+  [ENV.consoleSessionSecret]: z.string().min(1),
+  /** The console's public base URL (its HTTP API's endpoint): the callback URL and the Origin check derive from it. */
+  CONSOLE_BASE_URL: z.url(),
+  CONSOLE_CLIENT_ID: z.string().min(1),
+  CONSOLE_AUTHORIZE_URL: z.url(),
+  CONSOLE_TOKEN_URL: z.url(),
+  CONSOLE_LOGOUT_URL: z.url(),
+  /** In AWS: the Cognito user pool. Locally: the OpenID Connect provider's issuer and JWKS instead. */
+  CONSOLE_USER_POOL_ID: z.string().min(1).optional(),
+  CONSOLE_ISSUER: z.url().optional(),
+  CONSOLE_JWKS_URI: z.url().optional(),
+});
+
 export const FanOutEnvSchema = z.object({
   [ENV.contentTable]: z.string().min(1),
   [ENV.deliveryTable]: z.string().min(1),

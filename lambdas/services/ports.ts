@@ -1,3 +1,4 @@
+import type { AuditEntry, FollowUpStatus, StaffAlert } from '../../schemas/console';
 import type { ContentItem } from '../../schemas/content';
 import type { IsoDate } from '../../schemas/common';
 import type { PlannedSend, ShardCounters, ShardTask, LineTextMessage } from '../../schemas/delivery';
@@ -293,6 +294,42 @@ export interface ReaderStore {
 /** The keys of the email links' signed tokens (cached by the implementation; rotated keys are picked up). */
 export interface EmailTokenKeySource {
   get(): Promise<TokenKeyring>;
+}
+
+/** The staff console's identity provider (Cognito's hosted UI in AWS, a local OpenID Connect provider locally). */
+export interface StaffIdentityProvider {
+  /** Where the browser goes to sign in (authorization code flow with PKCE). */
+  authorizeUrl(p: { redirectUri: string; state: string; nonce: string; codeChallenge: string }): string;
+  /** The ID token for an authorization code. */
+  exchangeCode(p: { code: string; codeVerifier: string; redirectUri: string }): Promise<string>;
+  logoutUrl(returnTo: string): string;
+  /** The claims of an ID token whose signature, issuer, audience and expiry check out; throws otherwise. */
+  verifyIdToken(idToken: string): Promise<Record<string, unknown>>;
+}
+
+/** What the console reads of a tenant's data. Every call names the tenant: nothing crosses tenants. */
+export interface ConsoleStore {
+  alerts(tenantId: string): Promise<StaffAlert[]>;
+  alert(tenantId: string, reference: string): Promise<StaffAlert | undefined>;
+  /** False when the alert does not exist (nothing written). */
+  recordFollowUp(
+    tenantId: string,
+    reference: string,
+    f: { by: string; at: number; followUp: FollowUpStatus },
+  ): Promise<boolean>;
+  /** The reader's subscriptions and whether they consented to share screening results; undefined when unknown. */
+  reader(
+    tenantId: string,
+    readerKey: string,
+  ): Promise<{ subscriptions: Subscription[]; screeningConsent: boolean } | undefined>;
+  counters(tenantId: string, date: IsoDate): Promise<ShardCounters[]>;
+}
+
+/** Kept apart from logs and application data; only ever added to. */
+export interface AuditTrail {
+  record(entry: AuditEntry): Promise<void>;
+  /** Newest first. */
+  list(tenantId: string, limit: number): Promise<AuditEntry[]>;
 }
 
 /** The deployment's reader key hash (cached by the implementation). */
