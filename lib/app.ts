@@ -21,6 +21,7 @@ try {
     lineApiBaseUrl: context('lineApiBaseUrl'),
     emailSendRate: context('emailSendRate'),
     transientBounceThreshold: context('transientBounceThreshold'),
+    consoleDomainPrefix: context('consoleDomainPrefix'),
   });
 } catch (error) {
   // An operator's mistake (a tenant file, a context value): the problems are the whole message, a stack trace is noise.

@@ -15,6 +15,11 @@ export const HagukumiAppOptionsSchema = z.object({
   emailSendRate: z.coerce.number().int().min(1).max(10_000).optional(),
   /** Distinct transient bounces after which an address is suppressed. */
   transientBounceThreshold: z.coerce.number().int().min(1).max(100).optional(),
+  /** The staff sign-in's Cognito domain prefix (unique in the region); `hagukumi-<stage>-staff` when absent. */
+  consoleDomainPrefix: z
+    .string()
+    .regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/, 'consoleDomainPrefix: lower-case letters, digits and hyphens')
+    .optional(),
 });
 export type HagukumiAppOptions = z.input<typeof HagukumiAppOptionsSchema>;
 
@@ -37,7 +42,8 @@ export function addHagukumiStacks(app: App, options: HagukumiAppOptions): Haguku
   if (!parsed.success) {
     throw new InvalidAppOptionsError(`Invalid app context:\n${z.prettifyError(parsed.error)}`, { cause: parsed.error });
   }
-  const { tenantsDir, stage, lineApiBaseUrl, emailSendRate, transientBounceThreshold } = parsed.data;
+  const { tenantsDir, stage, lineApiBaseUrl, emailSendRate, transientBounceThreshold, consoleDomainPrefix } =
+    parsed.data;
   const tenants = loadTenants(tenantsDir);
 
   // Strong (exports/imports): CloudFormation refuses to delete the tables' stack while the pipeline uses them.
@@ -47,6 +53,7 @@ export function addHagukumiStacks(app: App, options: HagukumiAppOptions): Haguku
   const stateful = new StatefulStack(app, `${prefix}-Stateful`, {
     description: 'hagukumi: tables and tenant configurations (retained on delete)',
     tenants,
+    consoleDomainPrefix: consoleDomainPrefix ?? `hagukumi-${stage}-staff`,
   });
   const stateless = new StatelessStack(app, `${prefix}-Stateless`, {
     description: 'hagukumi: delivery pipeline (scheduler, fan-out, shard queue, shard worker) and alarms',
@@ -56,6 +63,8 @@ export function addHagukumiStacks(app: App, options: HagukumiAppOptions): Haguku
     contentTable: stateful.contentTable,
     readerKeySecret: stateful.readerKeySecret,
     emailTokenSecret: stateful.emailTokenSecret,
+    auditTable: stateful.auditTable,
+    staffIdentity: stateful.staffIdentity,
     lineApiBaseUrl,
     emailSendRate,
     transientBounceThreshold,

@@ -10,12 +10,15 @@ import {
   type AwsSdkCall,
 } from 'aws-cdk-lib/custom-resources';
 import type { Construct } from 'constructs';
-import { CONTENT_TABLE, DATA_TABLE, DELIVERY_TABLE } from '../schemas/tables';
+import { AUDIT_TABLE, CONTENT_TABLE, DATA_TABLE, DELIVERY_TABLE } from '../schemas/tables';
+import { StaffIdentity } from './constructs/staff-identity';
 import { tableFromDefinition } from './constructs/table-from-definition';
 import type { LoadedTenant } from './tenants';
 
 export interface StatefulStackProps extends StackProps {
   readonly tenants: readonly LoadedTenant[];
+  /** The Cognito hosted domain's prefix (globally unique in the region). */
+  readonly consoleDomainPrefix: string;
 }
 
 /** Everything that holds data and must survive redeployments of the code: the tables and the tenant configs. */
@@ -27,6 +30,10 @@ export class StatefulStack extends Stack {
   readonly readerKeySecret: Secret;
   /** The signing keys of the email links' tokens (confirm, preferences, unsubscribe, survey). */
   readonly emailTokenSecret: Secret;
+  /** The staff console's audit trail (its own table: only the console adds to it). */
+  readonly auditTable: Table;
+  /** Staff identity: the Cognito user pool, its hosted domain and groups, and the console's session secret. */
+  readonly staffIdentity: StaffIdentity;
 
   constructor(scope: Construct, id: string, props: StatefulStackProps) {
     super(scope, id, props);
@@ -34,6 +41,11 @@ export class StatefulStack extends Stack {
     this.dataTable = tableFromDefinition(this, DATA_TABLE);
     this.deliveryTable = tableFromDefinition(this, DELIVERY_TABLE);
     this.contentTable = tableFromDefinition(this, CONTENT_TABLE);
+    this.auditTable = tableFromDefinition(this, AUDIT_TABLE);
+    this.staffIdentity = new StaffIdentity(this, 'StaffIdentity', {
+      tenantIds: props.tenants.map((t) => t.config.tenantId),
+      domainPrefix: props.consoleDomainPrefix,
+    });
 
     this.readerKeySecret = new Secret(this, 'ReaderKeySecret', {
       description: 'hagukumi: HMAC key of the reader keys (keyed hashes of LINE ids and email addresses)',
@@ -70,6 +82,11 @@ export class StatefulStack extends Stack {
     new CfnOutput(this, 'DataTableName', { value: this.dataTable.tableName });
     new CfnOutput(this, 'DeliveryTableName', { value: this.deliveryTable.tableName });
     new CfnOutput(this, 'ContentTableName', { value: this.contentTable.tableName });
+    new CfnOutput(this, 'AuditTableName', { value: this.auditTable.tableName });
+    new CfnOutput(this, 'StaffUserPoolId', {
+      value: this.staffIdentity.userPool.userPoolId,
+      description: 'Create staff users here (admin-create-user) and add each to its <tenantId>:staff or :admin group',
+    });
   }
 
   /**

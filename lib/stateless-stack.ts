@@ -17,6 +17,8 @@ import type { TenantConfig } from '../schemas/tenant';
 import { HagukumiFunction, handlerEntry } from './constructs/hagukumi-function';
 import { EmailPages } from './constructs/email-pages';
 import { EmailSending } from './constructs/email-sending';
+import { StaffConsole } from './constructs/staff-console';
+import type { StaffIdentity } from './constructs/staff-identity';
 import { LineWebhookApi } from './constructs/line-webhook-api';
 import { grantTableActions } from './constructs/table-from-definition';
 import { InvalidTenantFileError, type LoadedTenant } from './tenants';
@@ -34,6 +36,9 @@ export interface StatelessStackProps extends StackProps {
   readonly emailSendRate?: number;
   /** Distinct transient bounces after which an address is suppressed. @default 3 */
   readonly transientBounceThreshold?: number;
+  /** The staff console's audit trail and identity (stateful stack). */
+  readonly auditTable: ITable;
+  readonly staffIdentity: StaffIdentity;
   /** Points the worker at another LINE API (an emulator in a test account); LINE's production API when absent. */
   readonly lineApiBaseUrl?: string;
 }
@@ -71,6 +76,8 @@ export class StatelessStack extends Stack {
   readonly webhookApi: LineWebhookApi;
   /** The email pages (sign-up, confirm, preferences, unsubscribe) and their HTTP API. */
   readonly emailPages: EmailPages;
+  /** The staff console: its HTTP API, app client and functions. */
+  readonly staffConsole: StaffConsole;
   readonly schedules: Schedule[] = [];
 
   constructor(scope: Construct, id: string, props: StatelessStackProps) {
@@ -233,6 +240,16 @@ export class StatelessStack extends Stack {
       },
     });
 
+    this.staffConsole = new StaffConsole(this, 'StaffConsole', {
+      apiName: `${this.stackName}-staff-console`,
+      userPool: props.staffIdentity.userPool,
+      domain: props.staffIdentity.domain,
+      sessionSecret: props.staffIdentity.sessionSecret,
+      dataTable: props.dataTable,
+      deliveryTable: props.deliveryTable,
+      auditTable: props.auditTable,
+    });
+
     this.createSchedules(tenants, fanOutDlq);
     this.createAlarms(fanOutDlq);
     this.acknowledgeFunctionFindings();
@@ -249,6 +266,10 @@ export class StatelessStack extends Stack {
     new CfnOutput(this, 'EmailPagesApiEndpoint', {
       value: this.emailPages.api.apiEndpoint,
       description: "Map the tenants' public email address (email.unsubscribeBaseUrl) to this API",
+    });
+    new CfnOutput(this, 'StaffConsoleUrl', {
+      value: `${this.staffConsole.api.apiEndpoint}/console/inbox`,
+      description: 'The staff console (sign-in with the StaffUserPoolId users)',
     });
     for (const { config } of lineTenants) {
       new CfnOutput(this, webhookOutputIds.get(config.tenantId)!, {

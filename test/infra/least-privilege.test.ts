@@ -19,6 +19,7 @@ function label(resource: unknown): string {
     Data: built.stateful.dataTable,
     Content: built.stateful.contentTable,
     Delivery: built.stateful.deliveryTable,
+    Audit: built.stateful.auditTable,
   };
   for (const [name, table] of Object.entries(tables)) {
     if (text.includes(`ExportsOutputFnGetAtt${idOf('stateful', table)}Arn`)) {
@@ -30,6 +31,7 @@ function label(resource: unknown): string {
   if (text.includes(idOf('stateful', built.stateful.emailTokenSecret))) return 'secret:email-token';
   if (text.includes(':configuration-set/')) return 'ses-configuration-set';
   if (text.includes('EmailEventsDlq')) return 'EmailEventsDlq';
+  if (text.includes(idOf('stateful', built.stateful.staffIdentity.sessionSecret))) return 'secret:console-session';
   const secret = /:secret:([^"]+)-\?{6}/.exec(text);
   if (secret) return `secret:${secret[1]}`;
   const identity = /:identity\/([^"]+)"/.exec(text);
@@ -206,6 +208,31 @@ describe('least privilege, function by function', () => {
       'secret:reader-key': ['secretsmanager:GetSecretValue'],
       // Lambda's asynchronous-invocation DLQ.
       EmailEventsDlq: ['sqs:SendMessage'],
+    });
+  });
+
+  describe('staff console: each function its own reads, only viewing functions add to the audit trail', () => {
+    const common = { ...XRAY, ...LOGS, 'secret:console-session': ['secretsmanager:GetSecretValue'] };
+    it.each([
+      ['auth (sign-in and out): no table at all', 'StaffConsoleConsoleAuthRole', {}],
+      ['inbox: queries the alerts', 'StaffConsoleConsoleInboxRole', { Data: ['dynamodb:Query'] }],
+      [
+        'alerts: reads one, records its follow-up, adds audit entries',
+        'StaffConsoleConsoleAlertsRole',
+        { Data: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], Audit: ['dynamodb:PutItem'] },
+      ],
+      [
+        'readers: the subscriptions and consent, adds audit entries',
+        'StaffConsoleConsoleReadersRole',
+        { Data: ['dynamodb:GetItem', 'dynamodb:Query'], Audit: ['dynamodb:PutItem'] },
+      ],
+      [
+        'reports: delivery counters and the audit trail, read only',
+        'StaffConsoleConsoleReportsRole',
+        { Delivery: ['dynamodb:Query'], Audit: ['dynamodb:Query'] },
+      ],
+    ])('%s', (_label, role, tables) => {
+      expect(policyOf(role)).toEqual({ ...common, ...tables });
     });
   });
 

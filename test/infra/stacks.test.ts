@@ -5,6 +5,7 @@ import { FanOutEventSchema } from '../../schemas/delivery';
 import { ENV, TABLES } from '../../schemas/tables';
 import { SHARD_MAX_RECEIVE_COUNT, SHARD_QUEUE_VISIBILITY, SHARD_WORKER_TIMEOUT } from '../../lib/stateless-stack';
 import { loadTenants } from '../../lib/tenants';
+import { CONSOLE_FUNCTIONS } from '../../lib/constructs/staff-console';
 import { acknowledgements, buildApp, nagViolations, REAL_TENANTS_DIR, resourcesOfType, type BuiltApp } from './helpers';
 
 // Built once: bundling the two handlers with esbuild is the slow part.
@@ -162,6 +163,11 @@ describe('stateless stack: queue, functions, schedules', () => {
   it('runs every function on nodejs24.x arm64 with X-Ray and a log group that has a retention', () => {
     const functions = resourcesOfType(built.statelessTemplate, 'AWS::Lambda::Function');
     expect(functions.map(([, fn]) => fn.Properties.Environment.Variables.POWERTOOLS_SERVICE_NAME).sort()).toEqual([
+      'console-alerts',
+      'console-auth',
+      'console-inbox',
+      'console-readers',
+      'console-reports',
       'email-confirm',
       'email-events',
       'email-preferences',
@@ -340,6 +346,8 @@ describe('permissions and secrets', () => {
       'EmailPagesEmailUnsubscribeRole',
       'LineWebhookRole',
       'ShardWorkerRole',
+      // The console functions read the secret that seals their session cookies (least-privilege.test.ts).
+      ...['Alerts', 'Auth', 'Inbox', 'Readers', 'Reports'].map((f) => `StaffConsoleConsole${f}Role`),
     ]);
   });
 
@@ -384,13 +392,17 @@ describe('permissions and secrets', () => {
     }
     expect(Object.keys(built.statelessTemplate.findResources('AWS::SecretsManager::Secret'))).toEqual([]);
     const created = built.statefulTemplate.findResources('AWS::SecretsManager::Secret');
-    // The reader key secret, and the email token keys (a JSON keyring whose `current` key is generated).
+    // The reader key secret, the email token keys (a JSON keyring whose `current` key is generated), and the
+    // console's cookie sealing key.
     expect(
       Object.keys(created)
         .map((id) => id.replace(/[A-F0-9]{8}$/, ''))
         .sort(),
-    ).toEqual(['EmailTokenSecret', 'ReaderKeySecret']);
-    for (const secret of Object.values(created))
+    ).toEqual(['EmailTokenSecret', 'ReaderKeySecret', 'StaffIdentitySessionSecret']);
+    // The session secret may be replaced (staff sign in again); the other two hold what must outlive the stack.
+    for (const secret of Object.entries(created)
+      .filter(([id]) => !id.startsWith('StaffIdentity'))
+      .map(([, v]) => v))
       expect(secret).toMatchObject({
         Properties: { GenerateSecretString: { PasswordLength: 64 } },
         DeletionPolicy: 'Retain',
@@ -424,10 +436,13 @@ describe('cdk-nag (AwsSolutions)', () => {
     }
   });
 
-  it('acknowledges the missing API authorization on the webhook routes (LINE signs) and the email pages (signed tokens) only', () => {
+  it('acknowledges the missing API authorization on the webhook routes (LINE signs), the email pages (signed tokens) and the console (sessions checked in the function) only', () => {
     const whole = acknowledgements(built.app).filter(
       (ack) =>
-        !ack.id.endsWith(']') && !ack.path.endsWith('/ReaderKeySecret') && !ack.path.endsWith('/EmailTokenSecret'),
+        !ack.id.endsWith(']') &&
+        !ack.path.endsWith('/ReaderKeySecret') &&
+        !ack.path.endsWith('/EmailTokenSecret') &&
+        !ack.path.endsWith('/StaffIdentity/SessionSecret'),
     );
     const lineTenants = loadTenants(REAL_TENANTS_DIR).filter((t) => t.config.line.enabled);
     const emailTenants = loadTenants(REAL_TENANTS_DIR).filter((t) => t.config.email?.enabled);
@@ -436,7 +451,13 @@ describe('cdk-nag (AwsSolutions)', () => {
     expect(webhook).toHaveLength(lineTenants.length);
     // GET and POST of the four pages, per email tenant.
     expect(pages).toHaveLength(emailTenants.length * 4 * 2);
-    expect(webhook.length + pages.length).toBe(whole.length);
+    const console = whole.filter((ack) => ack.path.includes('/StaffConsole/Api/'));
+    expect(console).toHaveLength(Object.values(CONSOLE_FUNCTIONS).reduce((n, f) => n + f.routes.length, 0));
+    for (const ack of console) {
+      expect(ack.id).toMatch(/AwsSolutions-APIG4$/);
+      expect(ack.reason).toContain('aws-jwt-verify');
+    }
+    expect(webhook.length + pages.length + console.length).toBe(whole.length);
     for (const ack of webhook) {
       expect(ack.id).toMatch(/AwsSolutions-APIG4$/);
       expect(ack.path).toMatch(/\/LineWebhookApi\/Api\/POST--line--[a-z0-9-]+--webhook\/Resource$/);

@@ -1,0 +1,202 @@
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
+import { HttpApi, HttpMethod, HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import { OAuthScope, UserPoolClient, UserPoolClientIdentityProvider, type IUserPool } from 'aws-cdk-lib/aws-cognito';
+import type { UserPoolDomain } from 'aws-cdk-lib/aws-cognito';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import { ENV } from '../../schemas/tables';
+import { HagukumiFunction, handlerEntry } from './hagukumi-function';
+import { WEBHOOK_ACCESS_LOG_FIELDS } from './line-webhook-api';
+import { grantTableActions, type DynamoAction } from './table-from-definition';
+
+type Method = 'GET' | 'POST';
+
+/**
+ * The console's functions, one per concern, each with its routes and only its own grants (read off
+ * lambdas/adapters/console-repository.ts): sign-in touches no table; only the functions that show or change a
+ * reader's data may add to the audit trail, and none may change or delete an entry.
+ */
+export const CONSOLE_FUNCTIONS = {
+  auth: {
+    description: 'Staff console: sign-in (authorization code + PKCE), callback, sign-out',
+    routes: [
+      ['GET', '/console/signin'],
+      ['GET', '/console/callback'],
+      ['POST', '/console/signout'],
+    ],
+    data: [],
+    delivery: [],
+    audit: [],
+  },
+  inbox: {
+    description: 'Staff console: the inbox (screening alerts, urgent first)',
+    routes: [
+      ['GET', '/console'],
+      ['GET', '/console/inbox'],
+    ],
+    data: ['dynamodb:Query'],
+    delivery: [],
+    audit: [],
+  },
+  alerts: {
+    description: 'Staff console: a screening alert and its acknowledgement (audited)',
+    routes: [
+      ['GET', '/console/alerts/{reference}'],
+      ['POST', '/console/alerts/{reference}'],
+    ],
+    data: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+    delivery: [],
+    audit: ['dynamodb:PutItem'],
+  },
+  readers: {
+    description: "Staff console: a reader's channel, track, stage and consented screening history (audited)",
+    routes: [['GET', '/console/readers/{reference}']],
+    data: ['dynamodb:GetItem', 'dynamodb:Query'],
+    delivery: [],
+    audit: ['dynamodb:PutItem'],
+  },
+  reports: {
+    description: 'Staff console: delivery counters by day, and the audit trail for admins',
+    routes: [
+      ['GET', '/console/deliveries'],
+      ['GET', '/console/audit'],
+    ],
+    data: [],
+    delivery: ['dynamodb:Query'],
+    audit: ['dynamodb:Query'],
+  },
+} as const satisfies Record<
+  string,
+  {
+    description: string;
+    routes: readonly (readonly [Method, string])[];
+    data: readonly DynamoAction[];
+    delivery: readonly DynamoAction[];
+    audit: readonly DynamoAction[];
+  }
+>;
+export type ConsoleFunction = keyof typeof CONSOLE_FUNCTIONS;
+
+/** Staff click through pages; a flood is refused at the stage. */
+export const CONSOLE_THROTTLE_RATE = 20;
+export const CONSOLE_THROTTLE_BURST = 40;
+export const CONSOLE_TIMEOUT = Duration.seconds(10);
+
+export interface StaffConsoleProps {
+  readonly apiName: string;
+  readonly userPool: IUserPool;
+  readonly domain: UserPoolDomain;
+  readonly sessionSecret: ISecret;
+  readonly dataTable: ITable;
+  readonly deliveryTable: ITable;
+  readonly auditTable: ITable;
+}
+
+/**
+ * The staff console: its own HTTP API (apart from residents' pages and LINE's webhook: its own throttle and
+ * logs), the user pool's app client (authorization code with PKCE, a public client: no secret in a browser flow
+ * that never needs one), and one function per concern. No `$default` route.
+ */
+export class StaffConsole extends Construct {
+  readonly api: HttpApi;
+  readonly stage: HttpStage;
+  readonly client: UserPoolClient;
+  readonly functions = new Map<ConsoleFunction, HagukumiFunction>();
+
+  constructor(scope: Construct, id: string, props: StaffConsoleProps) {
+    super(scope, id);
+    this.api = new HttpApi(this, 'Api', {
+      apiName: props.apiName,
+      description: 'hagukumi staff console',
+      createDefaultStage: false,
+    });
+    const accessLogs = new LogGroup(this, 'AccessLogs', {
+      retention: RetentionDays.THREE_MONTHS,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.stage = new HttpStage(this, 'DefaultStage', {
+      httpApi: this.api,
+      stageName: '$default',
+      autoDeploy: true,
+      throttle: { rateLimit: CONSOLE_THROTTLE_RATE, burstLimit: CONSOLE_THROTTLE_BURST },
+      accessLogSettings: {
+        destination: new LogGroupLogDestination(accessLogs),
+        // The route key, not the path: paths carry alert and reader references.
+        format: AccessLogFormat.custom(JSON.stringify(WEBHOOK_ACCESS_LOG_FIELDS)),
+      },
+    });
+    const baseUrl = this.api.apiEndpoint;
+    this.client = new UserPoolClient(this, 'Client', {
+      userPool: props.userPool,
+      generateSecret: false,
+      authFlows: {},
+      oAuth: {
+        flows: { authorizationCodeGrant: true },
+        scopes: [OAuthScope.OPENID],
+        callbackUrls: [`${baseUrl}/console/callback`],
+        logoutUrls: [`${baseUrl}/console/signin`],
+      },
+      supportedIdentityProviders: [UserPoolClientIdentityProvider.COGNITO],
+      preventUserExistenceErrors: true,
+      idTokenValidity: Duration.hours(1),
+      accessTokenValidity: Duration.hours(1),
+      refreshTokenValidity: Duration.hours(8),
+      enableTokenRevocation: true,
+    });
+    const hosted = props.domain.baseUrl();
+    for (const [name, spec] of Object.entries(CONSOLE_FUNCTIONS) as [
+      ConsoleFunction,
+      (typeof CONSOLE_FUNCTIONS)[ConsoleFunction],
+    ][]) {
+      const fn = new HagukumiFunction(this, `Console${name[0]!.toUpperCase()}${name.slice(1)}`, {
+        entry: handlerEntry(`console-${name}`),
+        serviceName: `console-${name}`,
+        description: spec.description,
+        timeout: CONSOLE_TIMEOUT,
+        environment: {
+          [ENV.dataTable]: props.dataTable.tableName,
+          [ENV.deliveryTable]: props.deliveryTable.tableName,
+          [ENV.auditTable]: props.auditTable.tableName,
+          [ENV.consoleSessionSecret]: props.sessionSecret.secretArn,
+          CONSOLE_BASE_URL: baseUrl,
+          CONSOLE_CLIENT_ID: this.client.userPoolClientId,
+          CONSOLE_USER_POOL_ID: props.userPool.userPoolId,
+          CONSOLE_AUTHORIZE_URL: `${hosted}/oauth2/authorize`,
+          CONSOLE_TOKEN_URL: `${hosted}/oauth2/token`,
+          CONSOLE_LOGOUT_URL: `${hosted}/logout`,
+        },
+      });
+      this.functions.set(name, fn);
+      if (spec.data.length > 0) grantTableActions(props.dataTable, fn, [...spec.data]);
+      if (spec.delivery.length > 0) grantTableActions(props.deliveryTable, fn, [...spec.delivery]);
+      if (spec.audit.length > 0) grantTableActions(props.auditTable, fn, [...spec.audit]);
+      fn.role.addToPrincipalPolicy(
+        new PolicyStatement({
+          actions: ['secretsmanager:GetSecretValue'],
+          resources: [props.sessionSecret.secretFullArn ?? `${props.sessionSecret.secretArn}-??????`],
+        }),
+      );
+      Validations.of(fn.role).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason:
+          'xray:PutTraceSegments and xray:PutTelemetryRecords (Tracing.ACTIVE) support no resource-level permissions; every other statement of this role names its resources.',
+      });
+      const integration = new HttpLambdaIntegration(`console-${name}-integration`, fn.fn, {
+        scopePermissionToRoute: false,
+      });
+      for (const [method, path] of spec.routes) {
+        const [route] = this.api.addRoutes({ path, methods: [HttpMethod[method]], integration });
+        Validations.of(route!.node.defaultChild!).acknowledge({
+          id: 'AwsSolutions-APIG4',
+          reason:
+            "Authorised in the function, on every request: the sealed session cookie must hold a Cognito ID token that verifies (aws-jwt-verify: signature, issuer, audience, token_use, expiry) and names one tenant's staff group. An HTTP API JWT authorizer reads a header, not a cookie, and sign-in routes must be open.",
+        });
+      }
+    }
+  }
+}
