@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { loadHandler } from './handlers';
+import { loadHandler, type HandlerName } from './handlers';
 import { lambdaContext } from './lambda-context';
+import { CONSOLE_ROUTES } from '../schemas/console';
 
 export const EMAIL_PAGES = ['signup', 'confirm', 'preferences', 'unsubscribe'] as const;
 /** Local only (no such route is deployed): SES bounce and complaint events for the email-events handler. */
@@ -48,6 +49,16 @@ export async function startLocalApi(tenantIds: string[], opts: { port?: number }
     return { statusCode: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify(outcome) };
   };
   routes.set(`POST ${LOCAL_SES_EVENTS_PATH}`, { name: 'email-events', handler: sesRoute });
+  // The staff console: its functions and routes as in the CDK stack (lib/constructs/staff-console.ts).
+  const patterns: { method: string; path: RegExp; name: string; handler: Handler }[] = [];
+  for (const [fn, routeList] of Object.entries(CONSOLE_ROUTES)) {
+    const name = `console-${fn}` as HandlerName;
+    let loaded: Handler | undefined;
+    const handler: Handler = (event, context) =>
+      (loaded ??= loadHandler<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>(name))(event, context);
+    for (const [method, path] of routeList)
+      patterns.push({ method, path: new RegExp(`^${path.replace(/\{[a-z]+\}/g, '[^/]+')}$`), name, handler });
+  }
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -61,7 +72,7 @@ export async function startLocalApi(tenantIds: string[], opts: { port?: number }
         return;
       }
       const routeKey = `${req.method} ${url.pathname}`;
-      const route = routes.get(routeKey);
+      const route = routes.get(routeKey) ?? patterns.find((p) => p.method === req.method && p.path.test(url.pathname));
       if (!route) {
         res.writeHead(404, { 'content-type': 'application/json' }).end('{"message":"Not Found"}');
         return;
@@ -70,6 +81,8 @@ export async function startLocalApi(tenantIds: string[], opts: { port?: number }
       const headers = Object.fromEntries(
         Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : (v ?? '')]),
       );
+      // As API Gateway's payload 2.0 does: the Cookie header split into `cookies`.
+      const cookies = headers.cookie ? headers.cookie.split(';').map((c) => c.trim()) : undefined;
       const event: APIGatewayProxyEventV2 = {
         version: '2.0',
         routeKey,
@@ -96,6 +109,7 @@ export async function startLocalApi(tenantIds: string[], opts: { port?: number }
         },
         body: body.toString('base64'),
         isBase64Encoded: true,
+        ...(cookies && { cookies }),
       };
       const failed = (err: unknown) => {
         // The error's name only: a message may quote what the request carried (personal data never goes to logs).
@@ -106,11 +120,11 @@ export async function startLocalApi(tenantIds: string[], opts: { port?: number }
       };
       Promise.resolve()
         .then(() => route.handler(event, lambdaContext(route.name, 10_000)))
-        .then(
-          (out) =>
-            res.writeHead(out.statusCode ?? 200, (out.headers ?? {}) as Record<string, string>).end(out.body ?? ''),
-          failed,
-        );
+        .then((out) => {
+          // Payload 2.0 answers carry Set-Cookie values in `cookies`.
+          if (out.cookies?.length) res.setHeader('set-cookie', out.cookies);
+          res.writeHead(out.statusCode ?? 200, (out.headers ?? {}) as Record<string, string>).end(out.body ?? '');
+        }, failed);
     });
   });
   // Idle sockets are closed by the client (see the LINE emulator).

@@ -14,7 +14,12 @@ export type HandlerName =
   | 'email-confirm'
   | 'email-preferences'
   | 'email-unsubscribe'
-  | 'email-events';
+  | 'email-events'
+  | 'console-auth'
+  | 'console-inbox'
+  | 'console-alerts'
+  | 'console-readers'
+  | 'console-reports';
 
 const HANDLERS_DIR = join(__dirname, '..', 'lambdas', 'handlers');
 let outDir: string | undefined;

@@ -1,3 +1,4 @@
+import { seedDemoAlerts } from './seed-console';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -116,6 +117,7 @@ export async function startLocal(o: LocalRunOptions): Promise<LocalStack> {
         SHARD_WORKER_MAX_CONCURRENCY: '4',
       },
       webhook: true,
+      console: true,
       // Longer than a shard takes here, so a slow shard is not handed to a second worker while it runs; a
       // failed one comes back within a minute (AWS: 6 x the worker timeout).
       queue: { visibilityTimeoutSeconds: 60 },
@@ -135,6 +137,15 @@ export async function startLocal(o: LocalRunOptions): Promise<LocalStack> {
         ? `seeded ${seededTotal} demo subscriptions relative to ${o.date} in ${seeding.seconds()} s`
         : 'kept the existing subscribers (--reset starts over)',
     );
+
+    if (stack.console) {
+      for (const t of tenants) await seedDemoAlerts(stack.db, stack.tables.data, t.tenantId, Date.now());
+      out.write(
+        `staff console: ${stack.console.url}/inbox (sign-in at the local identity provider, ${stack.console.issuer})\n`,
+      );
+      for (const l of stack.console.logins)
+        out.write(`  ${l.tenantId} ${l.role.padEnd(5)}  user ${l.username}  password ${l.password}\n`);
+    }
 
     const days: DayResult[] = [];
     const deliver = async (date: IsoDate, schedules?: Schedule[]): Promise<DayResult> => {
@@ -178,6 +189,7 @@ export async function startLocal(o: LocalRunOptions): Promise<LocalStack> {
       if (o.recordLine) {
         writeFileSync(o.recordLine, recordFile(emulators.line.requests()));
       }
+      await stack.console?.close();
       await stack.api?.close();
       await emulators.stop();
     };

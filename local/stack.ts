@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -32,6 +32,7 @@ import { loadContentLibraryFile } from '../lib/content-file';
 import { loadTenants } from '../lib/tenants';
 import { awsEnvFor, type Endpoints } from './emulators';
 import { startLocalApi, type LocalApi } from './api-server';
+import { startIdentityProviderProcess } from './identity-provider';
 import { loadHandler } from './handlers';
 import { lambdaContext } from './lambda-context';
 import type { DeliveredMessage, LineEmulatorControl, RecordedRequest } from './line-emulator';
@@ -65,7 +66,27 @@ export interface ProvisionOptions {
   readerKeySecret?: string;
   /** The email token secret's JSON; a fresh key when absent (`npm start` keeps one, so mailed links keep working). */
   emailTokenSecret?: string;
+  /** Serve the staff console on the local API (needs `webhook`), with a local identity provider and demo staff. */
+  console?: boolean;
 }
+
+/** A demo staff login of the local identity provider. */
+export interface LocalStaffLogin {
+  tenantId: string;
+  role: 'staff' | 'admin';
+  username: string;
+  password: string;
+}
+
+export interface LocalConsole {
+  /** `http://localhost:<port>/console`: localhost, so that the browser keeps the console's Secure cookies. */
+  url: string;
+  issuer: string;
+  logins: LocalStaffLogin[];
+  close(): Promise<void>;
+}
+
+export const LOCAL_CONSOLE_CLIENT_ID = 'hagukumi-console-local';
 
 export interface LocalChannel {
   channelId: string;
@@ -89,6 +110,8 @@ export interface Provisioned {
   readerKeys: ReaderKeys;
   /** The email links' signing keys, as the handlers read them: tests sign their own (tampered, expired) tokens. */
   emailTokenKeys: TokenKeyring;
+  /** The staff console, when provisioned with `console: true`. */
+  console?: LocalConsole;
 }
 
 /**
@@ -143,6 +166,7 @@ export async function provision(o: ProvisionOptions): Promise<Provisioned> {
     [ENV.dataTable]: tables.data,
     [ENV.deliveryTable]: tables.delivery,
     [ENV.contentTable]: tables.content,
+    [ENV.auditTable]: tables.audit,
     [ENV.shardQueueUrl]: queues.shardQueueUrl,
     [ENV.lineApiBaseUrl]: o.line.url,
     [ENV.readerKeySecret]: readerKeySecretName,
@@ -183,6 +207,10 @@ export async function provision(o: ProvisionOptions): Promise<Provisioned> {
     for (const tenant of o.tenants)
       await o.line.setWebhookUrl(channels.get(tenant.tenantId)!.channelId, api.webhookUrl(tenant.tenantId));
   }
+  let staffConsole: LocalConsole | undefined;
+  if (o.console && api) {
+    staffConsole = await startLocalConsole(secrets, `${o.prefix}/console-session`, api.url, o.tenants);
+  }
   return {
     tables,
     queues,
@@ -193,10 +221,56 @@ export async function provision(o: ProvisionOptions): Promise<Provisioned> {
     line: o.line,
     endpoints: o.endpoints,
     api,
+    ...(staffConsole && { console: staffConsole }),
     libraries: o.libraries,
     readerKeys: readerKeys(readerKeySecret),
     emailTokenKeys: keyringFromSecret(TokenSecretSchema.parse(JSON.parse(emailTokenSecret))),
   };
+}
+
+/**
+ * The console's local identity: an OpenID Connect provider (its own process) with a staff and an admin user per
+ * tenant, fresh passwords every run (printed by `npm start`), and the console functions' environment pointing at it.
+ */
+async function startLocalConsole(
+  secrets: SecretsManagerClient,
+  sessionSecretName: string,
+  apiUrl: string,
+  tenants: TenantConfig[],
+): Promise<LocalConsole> {
+  const base = apiUrl.replace('127.0.0.1', 'localhost');
+  const logins: LocalStaffLogin[] = tenants.flatMap((t) =>
+    (['staff', 'admin'] as const).map((role) => ({
+      tenantId: t.tenantId,
+      role,
+      username: `${t.tenantId}-${role}`,
+      password: randomBytes(9).toString('base64url'),
+    })),
+  );
+  const idp = await startIdentityProviderProcess({
+    clientId: LOCAL_CONSOLE_CLIENT_ID,
+    redirectUris: [`${base}/console/callback`],
+    postLogoutRedirectUris: [`${base}/console/signin`],
+    users: logins.map((l) => ({
+      username: l.username,
+      password: l.password,
+      sub: randomUUID(),
+      groups: l.role === 'admin' ? [`${l.tenantId}:staff`, `${l.tenantId}:admin`] : [`${l.tenantId}:staff`],
+    })),
+  });
+  await putSecret(secrets, sessionSecretName, randomBytes(32).toString('base64url'));
+  Object.assign(process.env, {
+    [ENV.consoleSessionSecret]: sessionSecretName,
+    CONSOLE_BASE_URL: base,
+    CONSOLE_CLIENT_ID: LOCAL_CONSOLE_CLIENT_ID,
+    // oidc-provider's endpoints; Cognito's are /oauth2/authorize, /oauth2/token and /logout.
+    CONSOLE_AUTHORIZE_URL: `${idp.issuer}/auth`,
+    CONSOLE_TOKEN_URL: `${idp.issuer}/token`,
+    CONSOLE_LOGOUT_URL: `${idp.issuer}/session/end`,
+    CONSOLE_ISSUER: idp.issuer,
+    CONSOLE_JWKS_URI: `${idp.issuer}/jwks`,
+  });
+  return { url: `${base}/console`, issuer: idp.issuer, logins, close: () => idp.close() };
 }
 
 export async function seedDemo(

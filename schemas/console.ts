@@ -95,3 +95,28 @@ export const SignInStateSchema = z.object({
   expiresAt: z.number().int(),
 });
 export type SignInState = z.infer<typeof SignInStateSchema>;
+
+/**
+ * The console's functions and their routes (HTTP API route keys), as plain data: the CDK stack builds its
+ * routes from it and the local API serves the same.
+ */
+export const CONSOLE_ROUTES = {
+  auth: [
+    ['GET', '/console/signin'],
+    ['GET', '/console/callback'],
+    ['POST', '/console/signout'],
+  ],
+  inbox: [
+    ['GET', '/console'],
+    ['GET', '/console/inbox'],
+  ],
+  alerts: [
+    ['GET', '/console/alerts/{reference}'],
+    ['POST', '/console/alerts/{reference}'],
+  ],
+  readers: [['GET', '/console/readers/{reference}']],
+  reports: [
+    ['GET', '/console/deliveries'],
+    ['GET', '/console/audit'],
+  ],
+} as const satisfies Record<string, readonly (readonly ['GET' | 'POST', string])[]>;

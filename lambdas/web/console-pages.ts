@@ -39,6 +39,22 @@ const PROBLEMS: Record<string, { title: string; text: string }> = {
   'bad-request': { title: '入力内容をご確認ください', text: '対応状況を選んでください。' },
 };
 
+/** The screening side's staff-facing bands (lambdas/domain/screening.ts), in Japanese; unknown ones as stored. */
+const BAND_LABELS: [RegExp, string][] = [
+  [/^at or over cut-off \((\d+)\)$/, 'カットオフ値（$1点）以上'],
+  [/^below cut-off \((\d+)\)$/, 'カットオフ値（$1点）未満'],
+  [/^minimal$/, 'ごく軽度'],
+  [/^mild$/, '軽度'],
+  [/^moderate$/, '中等度'],
+  [/^moderately severe$/, '中等度〜重度'],
+  [/^severe$/, '重度'],
+  [/^incomplete$/, '未回答の項目あり'],
+];
+hbs.registerHelper('bandLabel', (s: unknown) => {
+  if (typeof s !== 'string') return '';
+  const hit = BAND_LABELS.find(([re]) => re.test(s));
+  return hit ? s.replace(hit[0], hit[1]) : s;
+});
 hbs.registerHelper('followUpLabel', (s: unknown) => (typeof s === 'string' ? (FOLLOW_UP_LABELS[s] ?? s) : '未対応'));
 hbs.registerHelper('actionLabel', (s: unknown) => (typeof s === 'string' ? (ACTION_LABELS[s] ?? s) : ''));
 hbs.registerHelper('channelLabel', (s: unknown) => (typeof s === 'string' ? (CHANNEL_LABELS[s] ?? s) : ''));
@@ -118,7 +134,7 @@ const PAGES: Record<ConsoleView['page'], (context: Record<string, unknown>) => s
 {{#each view.alerts}}
 <tr{{#unless acknowledgedAt}} class="open"{{/unless}}>
 <td>{{#if urgent}}<span class="urgent">至急</span>{{else}}スクリーニング{{/if}}</td>
-<td>{{instrument}}</td><td>{{band}}</td><td>{{age ageHours}}</td>
+<td>{{instrument}}</td><td>{{bandLabel band}}</td><td>{{age ageHours}}</td>
 <td>{{#if acknowledgedAt}}{{followUpLabel followUp}}{{else}}未確認{{/if}}</td>
 <td><a href="/console/alerts/{{reference}}">開く</a></td>
 </tr>
@@ -130,7 +146,7 @@ const PAGES: Record<ConsoleView['page'], (context: Record<string, unknown>) => s
 {{/if}}`),
   alert: compileHtml(`<h1>スクリーニングアラート</h1>
 <section>
-<p>{{#if view.alert.urgent}}<span class="urgent">至急</span> {{/if}}質問票：{{view.alert.instrument}} 結果：{{view.alert.band}}</p>
+<p>{{#if view.alert.urgent}}<span class="urgent">至急</span> {{/if}}質問票：{{view.alert.instrument}} 結果：{{bandLabel view.alert.band}}</p>
 <p>受信：{{when view.alert.at}}（{{age view.alert.ageHours}}）</p>
 <p>対応状況：{{#if view.alert.acknowledgedAt}}{{followUpLabel view.alert.followUp}}（確認：{{view.alert.acknowledgedBy}}、{{when view.alert.acknowledgedAt}}）{{else}}未確認{{/if}}</p>
 <p><a href="/console/readers/{{view.alert.readerKey}}">利用者の情報を見る</a></p>
@@ -157,7 +173,7 @@ const PAGES: Record<ConsoleView['page'], (context: Record<string, unknown>) => s
 </table>
 <h2>スクリーニング履歴</h2>
 {{#if view.screening}}
-<ul>{{#each view.screening}}<li>{{when at}} {{instrument}} {{band}} {{#if urgent}}<span class="urgent">至急</span>{{/if}} <a href="/console/alerts/{{reference}}">開く</a></li>{{/each}}</ul>
+<ul>{{#each view.screening}}<li>{{when at}} {{instrument}} {{bandLabel band}} {{#if urgent}}<span class="urgent">至急</span>{{/if}} <a href="/console/alerts/{{reference}}">開く</a></li>{{/each}}</ul>
 {{else}}
 <p>ご本人の同意がないため表示しません。</p>
 {{/if}}`),
@@ -184,6 +200,13 @@ const PAGES: Record<ConsoleView['page'], (context: Record<string, unknown>) => s
     `<h1>{{problem.title}}</h1><p>{{problem.text}}</p><p><a href="/console/inbox">受信箱へ</a> <a href="/console/signin">サインイン</a></p>`,
   ),
 };
+
+/**
+ * The pages' headers, but with `same-origin` referrers: with `no-referrer` the browser sends `Origin: null` on form
+ * posts, and the console checks the Origin. Console URLs hold opaque references, never a token, and the referrer
+ * never leaves the console's own origin.
+ */
+const CONSOLE_HEADERS: Record<string, string> = { ...PAGE_HEADERS, 'referrer-policy': 'same-origin' };
 
 const TITLES: Record<ConsoleView['page'], string> = {
   inbox: '受信箱',
@@ -212,5 +235,5 @@ export function renderConsole(result: ConsoleResult): APIGatewayProxyStructuredR
   };
   const layout = { ...context, title: TITLES[view.page] };
   const html = LAYOUT_START(layout) + PAGES[view.page](context) + LAYOUT_END(layout);
-  return { statusCode: result.status, headers: { ...PAGE_HEADERS }, body: html, ...cookies };
+  return { statusCode: result.status, headers: CONSOLE_HEADERS, body: html, ...cookies };
 }

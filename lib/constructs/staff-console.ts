@@ -9,6 +9,7 @@ import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { CONSOLE_ROUTES } from '../../schemas/console';
 import { ENV } from '../../schemas/tables';
 import { HagukumiFunction, handlerEntry } from './hagukumi-function';
 import { WEBHOOK_ACCESS_LOG_FIELDS } from './line-webhook-api';
@@ -24,48 +25,35 @@ type Method = 'GET' | 'POST';
 export const CONSOLE_FUNCTIONS = {
   auth: {
     description: 'Staff console: sign-in (authorization code + PKCE), callback, sign-out',
-    routes: [
-      ['GET', '/console/signin'],
-      ['GET', '/console/callback'],
-      ['POST', '/console/signout'],
-    ],
+    routes: CONSOLE_ROUTES.auth,
     data: [],
     delivery: [],
     audit: [],
   },
   inbox: {
     description: 'Staff console: the inbox (screening alerts, urgent first)',
-    routes: [
-      ['GET', '/console'],
-      ['GET', '/console/inbox'],
-    ],
+    routes: CONSOLE_ROUTES.inbox,
     data: ['dynamodb:Query'],
     delivery: [],
     audit: [],
   },
   alerts: {
     description: 'Staff console: a screening alert and its acknowledgement (audited)',
-    routes: [
-      ['GET', '/console/alerts/{reference}'],
-      ['POST', '/console/alerts/{reference}'],
-    ],
+    routes: CONSOLE_ROUTES.alerts,
     data: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
     delivery: [],
     audit: ['dynamodb:PutItem'],
   },
   readers: {
     description: "Staff console: a reader's channel, track, stage and consented screening history (audited)",
-    routes: [['GET', '/console/readers/{reference}']],
+    routes: CONSOLE_ROUTES.readers,
     data: ['dynamodb:GetItem', 'dynamodb:Query'],
     delivery: [],
     audit: ['dynamodb:PutItem'],
   },
   reports: {
     description: 'Staff console: delivery counters by day, and the audit trail for admins',
-    routes: [
-      ['GET', '/console/deliveries'],
-      ['GET', '/console/audit'],
-    ],
+    routes: CONSOLE_ROUTES.reports,
     data: [],
     delivery: ['dynamodb:Query'],
     audit: ['dynamodb:Query'],

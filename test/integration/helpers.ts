@@ -69,6 +69,7 @@ export async function startTestStack(
     tenants?: (prefix: string) => TenantConfig[];
     handlerEnv?: Record<string, string>;
     webhook?: boolean;
+    console?: boolean;
   } = {},
 ): Promise<TestStack> {
   const endpoints = testEndpoints();
@@ -88,7 +89,8 @@ export async function startTestStack(
       ...opts.handlerEnv,
     },
     queue: { visibilityTimeoutSeconds: 1 },
-    webhook: opts.webhook,
+    webhook: opts.webhook || opts.console,
+    console: opts.console,
   });
   return { ...p, line };
 }
