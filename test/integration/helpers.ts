@@ -89,7 +89,7 @@ export async function startTestStack(
       ...opts.handlerEnv,
     },
     queue: { visibilityTimeoutSeconds: 1 },
-    webhook: opts.webhook || opts.console,
+    webhook: opts.webhook === true || opts.console === true,
     console: opts.console,
   });
   return { ...p, line };
