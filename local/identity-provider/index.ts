@@ -14,9 +14,14 @@ export async function startIdentityProviderProcess(config: IdentityProviderConfi
     [join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(__dirname, 'main.ts')],
     {
       cwd: ROOT,
-      stdio: ['pipe', 'pipe', 'inherit'],
+      stdio: ['pipe', 'pipe', 'pipe'],
     },
   );
+  // oidc-provider warns on start that its in-memory store is for development, which is what this is: that line is
+  // dropped, anything else it says goes to our stderr.
+  createInterface({ input: child.stderr }).on('line', (l) => {
+    if (!l.includes('in-memory adapter is used')) process.stderr.write(`${l}\n`);
+  });
   child.stdin.end(JSON.stringify(config));
   const line = await new Promise<string>((resolve, reject) => {
     const rl = createInterface({ input: child.stdout });

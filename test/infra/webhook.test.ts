@@ -133,8 +133,8 @@ describe('LINE webhook function', () => {
 describe('LINE webhook HTTP API', () => {
   const routes = () => ofWebhookApi('AWS::ApiGatewayV2::Route').map(([, r]) => r.Properties);
 
-  it('is one HTTP API (the email pages have their own)', () => {
-    built.statelessTemplate.resourceCountIs('AWS::ApiGatewayV2::Api', 2);
+  it('is one HTTP API (the email pages and the staff console have their own)', () => {
+    built.statelessTemplate.resourceCountIs('AWS::ApiGatewayV2::Api', 3);
     built.statelessTemplate.hasResourceProperties('AWS::ApiGatewayV2::Api', { ProtocolType: 'HTTP' });
   });
 
