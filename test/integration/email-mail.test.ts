@@ -130,7 +130,11 @@ describe('the daily mail and its bounces, on the real emulators', () => {
       const since = Math.floor(Date.now() / 1000) - 1;
       const tenant = stack.tenants.find((t) => t.tenantId === tenantId)!;
       day2 = await runDelivery(stack, { date: DAY2, schedules: [tenant] });
-      day2Mail = (await sesEmails(stack.endpoints.ses, since)).filter((m) => m.from === from);
+      // `since` has one-second steps: day 1's mail, sent within the last second, is left out by content.
+      const day1 = new Set(day1Mail.map((m) => JSON.stringify(m)));
+      day2Mail = (await sesEmails(stack.endpoints.ses, since)).filter(
+        (m) => m.from === from && !day1.has(JSON.stringify(m)),
+      );
     });
 
     it('the handler suppresses the bounced and the complaining reader, and counts the transient bounce', () => {
