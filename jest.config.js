@@ -15,6 +15,11 @@ const common = {
 };
 /** @type {import('jest').Config} */
 module.exports = {
+  // On 2 cores jest runs every file in its own process (one worker means in band), and some libraries the
+  // integration tests load keep handles open after their last test (esbuild's service, oidc-provider's and
+  // undici's keep-alive timers), so jest would wait for ever once all tests passed. Every emulator and child
+  // process is still stopped by the global teardown, which runs before this exit.
+  forceExit: true,
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
     { ...common, displayName: 'infra', testMatch: ['<rootDir>/test/infra/**/*.test.ts'] },

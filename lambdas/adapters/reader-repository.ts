@@ -1,5 +1,5 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { IsoDate } from '../../schemas/common';
 import { WEBHOOK_DEDUPE_WINDOW_SECONDS } from '../../schemas/line-webhook';
 import { DialogSchema, InviteSchema, type Invite } from '../../schemas/dialog';
@@ -8,7 +8,8 @@ import { SubscriptionSchema, type Subscription } from '../../schemas/subscriptio
 import { bucketOf } from '../domain/shard';
 import { addDays } from '../domain/dates';
 import { ConcurrentChangeError, type ReaderState, type ReaderStore, type ReaderWrite } from '../services/ports';
-import { dataKeys, deliveryKeys, expiresAfter } from './keys';
+import { mapLimit } from '../services/concurrency';
+import { dataKeys, deliveryKeys, expiresAfter, surveyKeys } from './keys';
 import { queryAll } from './query-all';
 import { subscriptionItem, toSubscription } from './subscription-repository';
 
@@ -189,6 +190,7 @@ export class ReaderRepository implements ReaderStore {
 
     let inviteErasures: TransactItem[] = [];
     if (w.deleteReader) {
+      await this.eraseSurveyRecords(w);
       const erasure = await this.erasure(w, readerPk, metaCondition);
       items.push(...erasure.items);
       inviteErasures = erasure.invites;
@@ -354,6 +356,37 @@ export class ReaderRepository implements ReaderStore {
         throw new ConcurrentChangeError({ cause: err });
       throw err;
     }
+  }
+
+  /**
+   * The reader's survey records (invitations, answers, completions, declines) sit in the survey's partition and
+   * their screening alerts in the tenant's: deleted before the reader's own transaction, one by one (a reader
+   * has tens of them, more than a transaction holds). Idempotent: a retry after a conflict deletes nothing twice,
+   * and the erasure's own transaction runs only after all of these are gone.
+   */
+  private async eraseSurveyRecords(w: ReaderWrite): Promise<void> {
+    const T = this.tableName;
+    const keys: { pk: unknown; sk: unknown }[] = [];
+    for (const surveyId of w.surveyIds ?? [])
+      for (const item of await queryAll(this.db, {
+        TableName: T,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :r)',
+        ExpressionAttributeValues: {
+          ':pk': surveyKeys.pk(w.tenantId, surveyId),
+          ':r': surveyKeys.readerPrefix(w.readerKey),
+        },
+        ProjectionExpression: 'pk, sk',
+      }))
+        keys.push({ pk: item.pk, sk: item.sk });
+    for (const item of await queryAll(this.db, {
+      TableName: T,
+      KeyConditionExpression: 'pk = :pk',
+      FilterExpression: 'readerKey = :k',
+      ExpressionAttributeValues: { ':pk': surveyKeys.alertPk(w.tenantId), ':k': w.readerKey },
+      ProjectionExpression: 'pk, sk',
+    }))
+      keys.push({ pk: item.pk, sk: item.sk });
+    await mapLimit(keys, 8, (Key) => this.db.send(new DeleteCommand({ TableName: T, Key })));
   }
 
   /**

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { tenantSurveys } from './survey-invitations';
 import { backOff } from 'exponential-backoff';
 import { z } from 'zod';
 import type { IsoDate } from '../../schemas/common';
@@ -877,6 +878,7 @@ async function commit(
     ...(w.pendingSignup ? { pendingSignup: w.pendingSignup } : {}),
     dialog: undefined,
     deleteReader: deleting,
+    ...(deleting && { surveyIds: tenantSurveys(c.tenant).map((s) => s.id) }),
   });
 }
 

@@ -27,6 +27,7 @@ import {
   type TenantDirectory,
 } from './ports';
 import { handleSurveyChat, type SurveyChatDeps } from './survey-chat';
+import { tenantSurveys } from './survey-invitations';
 
 export interface LineWebhookDeps {
   tenants: TenantDirectory;
@@ -314,6 +315,7 @@ async function applyEvent(
     redeemedInvite: joined ? invite.code : undefined,
     dialog: deleting ? undefined : out.dialog,
     deleteReader: deleting,
+    ...(deleting && { surveyIds: tenantSurveys(tenant).map((s) => s.id) }),
   });
   return committed ? { replies: out.replies, notices } : undefined;
 }

@@ -266,6 +266,8 @@ export interface ReaderWrite {
    * claims of the last days) instead of storing changes.
    */
   deleteReader: boolean;
+  /** With `deleteReader`: the tenant's surveys, whose records of this reader (answers, invitations) go too. */
+  surveyIds?: readonly string[];
 }
 
 /** What was read changed before the write (a version, an invite, a code): load again and re-apply the event. */

@@ -1,4 +1,4 @@
-import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { surveyKeys } from '../../lambdas/adapters/keys';
 import { subscriptionItem } from '../../lambdas/adapters/subscription-repository';
 import { bucketOf } from '../../lambdas/domain/shard';
@@ -235,6 +235,26 @@ describe('surveys and screening answered in the LINE chat (real webhook, emulato
     ]);
     const answers = await answersOf(u, 'phq9');
     expect(answers.map((a) => a.score)).toEqual(Array(9).fill(3));
+  });
+
+  it('"delete my data" also erases their answers, invitations, consent and screening alerts', async () => {
+    const u = await reader();
+    const readerKey = stack.readerKeys.line(u.userId);
+    await u.say('こころの健康チェック');
+    await u.tap('同意して始める');
+    for (let item = 1; item <= 9; item++) await u.tap('【仮】選択肢4');
+    expect(await answersOf(u, 'phq9')).toHaveLength(9);
+    const mentions = async () => {
+      const res = await stack.db.send(new ScanCommand({ TableName: stack.tables.data, ConsistentRead: true }));
+      return (res.Items ?? []).filter((i) => JSON.stringify(i).includes(readerKey));
+    };
+    expect((await mentions()).some((i) => i.pk === surveyKeys.alertPk(tenantId))).toBe(true);
+
+    await u.say('配信停止');
+    await u.tap('停止してデータ削除');
+    await u.tap('削除する');
+    expect(await u.lastBotText()).toContain('削除しました');
+    expect(await mentions()).toEqual([]);
   });
 
   it('consent can be revoked; a new check then asks again', async () => {
