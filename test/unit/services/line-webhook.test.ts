@@ -742,6 +742,8 @@ describe("handleLineWebhook: the family and the reader's data", () => {
         invites: [],
         dialog: undefined,
         deleteReader: true,
+        // The test tenant asks no surveys: none of its records to erase.
+        surveyIds: [],
       },
     ]);
     expect(store.subscriptionsOf(PARENT)).toEqual([]);
