@@ -1,16 +1,14 @@
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
-import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
-import { HttpApi, HttpMethod, HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
+import { Duration, Validations } from 'aws-cdk-lib';
+import { HttpMethod, type HttpApi, type HttpStage } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { ENV } from '../../schemas/tables';
 import type { TenantConfig } from '../../schemas/tenant';
 import { HagukumiFunction, handlerEntry } from './hagukumi-function';
-import { WEBHOOK_ACCESS_LOG_FIELDS } from './line-webhook-api';
+import { throttledHttpApi } from './throttled-http-api';
 import { grantTableActions } from './table-from-definition';
 
 /** The pages and what each function may do: least privilege, read off lambdas/services/email-pages.ts. */
@@ -94,25 +92,12 @@ export class EmailPages extends Construct {
 
   constructor(scope: Construct, id: string, props: EmailPagesProps) {
     super(scope, id);
-    this.api = new HttpApi(this, 'Api', {
+    ({ api: this.api, stage: this.stage } = throttledHttpApi(this, {
       apiName: props.apiName,
       description: 'hagukumi email pages: sign-up, confirm, preferences, one-click unsubscribe',
-      createDefaultStage: false,
-    });
-    const accessLogs = new LogGroup(this, 'AccessLogs', {
-      retention: RetentionDays.THREE_MONTHS,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
-    this.stage = new HttpStage(this, 'DefaultStage', {
-      httpApi: this.api,
-      stageName: '$default',
-      autoDeploy: true,
-      throttle: { rateLimit: EMAIL_PAGES_THROTTLE_RATE, burstLimit: EMAIL_PAGES_THROTTLE_BURST },
-      accessLogSettings: {
-        destination: new LogGroupLogDestination(accessLogs),
-        format: AccessLogFormat.custom(JSON.stringify(WEBHOOK_ACCESS_LOG_FIELDS)),
-      },
-    });
+      rateLimit: EMAIL_PAGES_THROTTLE_RATE,
+      burstLimit: EMAIL_PAGES_THROTTLE_BURST,
+    }));
     for (const [page, spec] of Object.entries(EMAIL_PAGES) as [EmailPage, (typeof EMAIL_PAGES)[EmailPage]][]) {
       const name = `email-${page}`;
       const fn = new HagukumiFunction(this, `Email${page[0]!.toUpperCase()}${page.slice(1)}`, {

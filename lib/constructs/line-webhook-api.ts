@@ -1,18 +1,11 @@
-import { RemovalPolicy, Validations } from 'aws-cdk-lib';
-import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
-import {
-  CfnStage,
-  HttpApi,
-  HttpMethod,
-  HttpStage,
-  LogGroupLogDestination,
-  type HttpRoute,
-} from 'aws-cdk-lib/aws-apigatewayv2';
+import { Validations } from 'aws-cdk-lib';
+import { CfnStage, HttpApi, HttpMethod, HttpStage, type HttpRoute } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
-import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { webhookPath } from '../tenants';
+import { throttledHttpApi } from './throttled-http-api';
 
 /**
  * Stage default (requests/s, burst), for any route without its own settings. Every tenant route gets its own
@@ -36,19 +29,8 @@ export function webhookRouteKey(tenantId: string): string {
   return `POST ${webhookPath(tenantId)}`;
 }
 
-/**
- * One access log line per request, as JSON. Only API Gateway's own context: never the body (readers' messages)
- * nor the headers (the LINE signature).
- */
-export const WEBHOOK_ACCESS_LOG_FIELDS = {
-  requestId: '$context.requestId',
-  requestTime: '$context.requestTime',
-  ip: '$context.identity.sourceIp',
-  routeKey: '$context.routeKey',
-  status: '$context.status',
-  responseLength: '$context.responseLength',
-  integrationLatency: '$context.integrationLatency',
-} as const;
+/** The access log fields of every hagukumi HTTP API (the webhook's were the first). */
+export { ACCESS_LOG_FIELDS as WEBHOOK_ACCESS_LOG_FIELDS } from './throttled-http-api';
 
 // Defined with the tenant checks, which reject two tenants sharing one path before any construct exists.
 export { webhookPath } from '../tenants';
@@ -76,27 +58,16 @@ export class LineWebhookApi extends Construct {
   constructor(scope: Construct, id: string, props: LineWebhookApiProps) {
     super(scope, id);
 
-    this.api = new HttpApi(this, 'Api', {
+    ({
+      api: this.api,
+      stage: this.stage,
+      accessLogs: this.accessLogs,
+    } = throttledHttpApi(this, {
       apiName: props.apiName,
       description: 'LINE webhooks of the hagukumi tenants (one route per LINE channel)',
-      // The stage is ours below: HttpApi's own default stage takes no access log or throttling settings.
-      createDefaultStage: false,
-    });
-
-    this.accessLogs = new LogGroup(this, 'AccessLogs', {
-      retention: RetentionDays.THREE_MONTHS,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
-    this.stage = new HttpStage(this, 'DefaultStage', {
-      httpApi: this.api,
-      stageName: '$default',
-      autoDeploy: true,
-      throttle: { rateLimit: WEBHOOK_THROTTLE_RATE, burstLimit: WEBHOOK_THROTTLE_BURST },
-      accessLogSettings: {
-        destination: new LogGroupLogDestination(this.accessLogs),
-        format: AccessLogFormat.custom(JSON.stringify(WEBHOOK_ACCESS_LOG_FIELDS)),
-      },
-    });
+      rateLimit: WEBHOOK_THROTTLE_RATE,
+      burstLimit: WEBHOOK_THROTTLE_BURST,
+    }));
 
     const integration = new HttpLambdaIntegration('LineWebhook', props.handler, {
       // One invoke permission for the whole API instead of one per route: a function's resource policy is

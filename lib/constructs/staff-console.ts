@@ -1,18 +1,16 @@
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
-import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
-import { HttpApi, HttpMethod, HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
+import { Duration, Validations } from 'aws-cdk-lib';
+import { HttpMethod, type HttpApi, type HttpStage } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { OAuthScope, UserPoolClient, UserPoolClientIdentityProvider, type IUserPool } from 'aws-cdk-lib/aws-cognito';
 import type { UserPoolDomain } from 'aws-cdk-lib/aws-cognito';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { CONSOLE_ROUTES } from '../../schemas/console';
 import { ENV } from '../../schemas/tables';
 import { HagukumiFunction, handlerEntry } from './hagukumi-function';
-import { WEBHOOK_ACCESS_LOG_FIELDS } from './line-webhook-api';
+import { throttledHttpApi } from './throttled-http-api';
 import { grantTableActions, type DynamoAction } from './table-from-definition';
 
 type Method = 'GET' | 'POST';
@@ -98,26 +96,12 @@ export class StaffConsole extends Construct {
 
   constructor(scope: Construct, id: string, props: StaffConsoleProps) {
     super(scope, id);
-    this.api = new HttpApi(this, 'Api', {
+    ({ api: this.api, stage: this.stage } = throttledHttpApi(this, {
       apiName: props.apiName,
       description: 'hagukumi staff console',
-      createDefaultStage: false,
-    });
-    const accessLogs = new LogGroup(this, 'AccessLogs', {
-      retention: RetentionDays.THREE_MONTHS,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
-    this.stage = new HttpStage(this, 'DefaultStage', {
-      httpApi: this.api,
-      stageName: '$default',
-      autoDeploy: true,
-      throttle: { rateLimit: CONSOLE_THROTTLE_RATE, burstLimit: CONSOLE_THROTTLE_BURST },
-      accessLogSettings: {
-        destination: new LogGroupLogDestination(accessLogs),
-        // The route key, not the path: paths carry alert and reader references.
-        format: AccessLogFormat.custom(JSON.stringify(WEBHOOK_ACCESS_LOG_FIELDS)),
-      },
-    });
+      rateLimit: CONSOLE_THROTTLE_RATE,
+      burstLimit: CONSOLE_THROTTLE_BURST,
+    }));
     const baseUrl = this.api.apiEndpoint;
     this.client = new UserPoolClient(this, 'Client', {
       userPool: props.userPool,
