@@ -1,9 +1,5 @@
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import middy from '@middy/core';
-import httpErrorHandler from '@middy/http-error-handler';
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { ENV } from '../../schemas/tables';
 import { AuditRepository, ConsoleRepository } from '../adapters/console-repository';
 import { SecretsManagerConsoleSessionSecret } from '../adapters/console-session-secret';
@@ -11,7 +7,8 @@ import { createDocumentClient } from '../adapters/dynamo-client';
 import { OidcStaffIdentity } from '../adapters/staff-identity';
 import type { ConsoleDeps, ConsoleRequest, ConsoleResult } from '../services/console';
 import { renderConsole } from '../web/console-pages';
-import { ConsoleEnvSchema, lazy, logger, metrics, readEnv } from './runtime';
+import { ConsoleEnvSchema, lazy, logger, metrics, readEnv, onCorruptStoredItem } from './runtime';
+import { eventBody, httpFunction } from './http-function';
 
 /** What every console function shares: its dependencies, the request parsing and the rendering. */
 export const consoleDeps = lazy((): ConsoleDeps => {
@@ -28,10 +25,7 @@ export const consoleDeps = lazy((): ConsoleDeps => {
       ...(env.CONSOLE_ISSUER && { issuer: env.CONSOLE_ISSUER }),
       ...(env.CONSOLE_JWKS_URI && { jwksUri: env.CONSOLE_JWKS_URI }),
     }),
-    store: new ConsoleRepository(db, env[ENV.dataTable], env[ENV.deliveryTable], (kind) => {
-      logger.warn('stored item failed its schema', { kind });
-      metrics.addMetric('CorruptStoredItems', MetricUnit.Count, 1);
-    }),
+    store: new ConsoleRepository(db, env[ENV.dataTable], env[ENV.deliveryTable], onCorruptStoredItem),
     audit: new AuditRepository(db, env[ENV.auditTable]),
     sessionSecret: () => secret.get(),
     clock: { now: () => new Date() },
@@ -43,12 +37,7 @@ export const consoleDeps = lazy((): ConsoleDeps => {
 export const MAX_CONSOLE_FORM_BYTES = 8 * 1024;
 
 export function parseConsoleRequest(event: APIGatewayProxyEventV2): ConsoleRequest {
-  const raw =
-    event.body === undefined
-      ? ''
-      : event.isBase64Encoded
-        ? Buffer.from(event.body, 'base64').toString('utf8')
-        : event.body;
+  const raw = eventBody(event);
   const cookies: Record<string, string> = {};
   // HTTP API payload 2.0 splits the Cookie header into `cookies`; the first of a repeated name wins.
   for (const c of event.cookies ?? []) {
@@ -73,32 +62,22 @@ export type ConsoleRoute = (req: ConsoleRequest, deps: ConsoleDeps) => Promise<C
  * method it does not take 405.
  */
 export function consoleHandler(name: string, routes: { pattern: RegExp; GET?: ConsoleRoute; POST?: ConsoleRoute }[]) {
-  return middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
-    .use(injectLambdaContext(logger))
-    .use(logMetrics(metrics))
-    .use(
-      httpErrorHandler({
-        fallbackMessage: 'internal error',
-        logger: (error: unknown) =>
-          logger.error('console request failed', { error: error instanceof Error ? error.name : 'unknown' }),
-      }),
-    )
-    .handler(async (event) => {
-      const req = parseConsoleRequest(event);
-      const match = routes.find((r) => r.pattern.test(req.path));
-      if (!match) return renderConsole({ status: 404, view: { page: 'problem', problem: 'not-found' } });
-      const route = match[req.method as 'GET' | 'POST'];
-      if (!route) return { statusCode: 405, headers: { 'content-type': 'text/plain' }, body: '' };
-      const result = await route(req, consoleDeps());
-      // The function, the method, the outcome and the tenant: never a path (it holds references), token or form.
-      logger.info('console', {
-        fn: name,
-        method: req.method,
-        status: result.status,
-        tenantId: result.staff?.tenantId,
-        view: result.view?.page,
-      });
-      metrics.addMetric(`Console-${name}-${result.status}`, MetricUnit.Count, 1);
-      return renderConsole(result);
+  return httpFunction('console request failed', async (event) => {
+    const req = parseConsoleRequest(event);
+    const match = routes.find((r) => r.pattern.test(req.path));
+    if (!match) return renderConsole({ status: 404, view: { page: 'problem', problem: 'not-found' } });
+    const route = match[req.method as 'GET' | 'POST'];
+    if (!route) return { statusCode: 405, headers: { 'content-type': 'text/plain' }, body: '' };
+    const result = await route(req, consoleDeps());
+    // The function, the method, the outcome and the tenant: never a path (it holds references), token or form.
+    logger.info('console', {
+      fn: name,
+      method: req.method,
+      status: result.status,
+      tenantId: result.staff?.tenantId,
+      view: result.view?.page,
     });
+    metrics.addMetric(`Console-${name}-${result.status}`, MetricUnit.Count, 1);
+    return renderConsole(result);
+  });
 }

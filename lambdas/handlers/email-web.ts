@@ -1,9 +1,5 @@
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import middy from '@middy/core';
-import httpErrorHandler from '@middy/http-error-handler';
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { ENV } from '../../schemas/tables';
 import { ContentRepository } from '../adapters/content-repository';
 import { createDocumentClient } from '../adapters/dynamo-client';
@@ -16,7 +12,8 @@ import { ReaderRepository } from '../adapters/reader-repository';
 import { SuppressionRepository } from '../adapters/suppression-repository';
 import { MAX_FORM_BYTES, type EmailPagesDeps, type PageRequest, type PageResult } from '../services/email-pages';
 import { renderPage } from '../web/pages';
-import { EmailPagesEnvSchema, lazy, logger, metrics, readEnv } from './runtime';
+import { EmailPagesEnvSchema, lazy, logger, metrics, readEnv, onCorruptStoredItem } from './runtime';
+import { eventBody, httpFunction } from './http-function';
 
 /**
  * What the four email page functions share: their dependencies, the request parsing (HTTP API payload 2.0) and
@@ -31,10 +28,7 @@ export const emailPagesDeps = lazy((): EmailPagesDeps => {
     tenants: content,
     content,
     readers: new ReaderRepository(db, env[ENV.dataTable], env[ENV.deliveryTable], {
-      onCorruptItem: (kind) => {
-        logger.warn('stored item failed its schema', { kind });
-        metrics.addMetric('CorruptStoredItems', MetricUnit.Count, 1);
-      },
+      onCorruptItem: onCorruptStoredItem,
     }),
     readerKeys: new SecretsManagerReaderKeys(env[ENV.readerKeySecret]),
     tokenKeys: new SecretsManagerEmailTokenKeys(env[ENV.emailTokenSecret]),
@@ -65,12 +59,7 @@ export function parsePageRequest(event: APIGatewayProxyEventV2): {
   req: PageRequest;
 } {
   const m = PATH.exec(event.rawPath);
-  const raw =
-    event.body === undefined
-      ? ''
-      : event.isBase64Encoded
-        ? Buffer.from(event.body, 'base64').toString('utf8')
-        : event.body;
+  const raw = eventBody(event);
   const query = new URLSearchParams(event.rawQueryString);
   // The confirm page's button also carries the token in its body; the query wins when both are there.
   const bodyToken = raw.length <= MAX_FORM_BYTES ? new URLSearchParams(raw).get('token') : null;
@@ -84,31 +73,21 @@ export function parsePageRequest(event: APIGatewayProxyEventV2): {
 
 /** A handler for one page: GET and POST go to their use cases; anything else is 405. */
 export function pageHandler(name: string, routes: { GET?: PageRoute; POST?: PageRoute }) {
-  return middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
-    .use(injectLambdaContext(logger))
-    .use(logMetrics(metrics))
-    .use(
-      httpErrorHandler({
-        fallbackMessage: 'internal error',
-        logger: (error: unknown) =>
-          logger.error('email page failed', { error: error instanceof Error ? error.name : 'unknown' }),
-      }),
-    )
-    .handler(async (event) => {
-      const { page, method, req } = parsePageRequest(event);
-      const route = page === name ? routes[method as 'GET' | 'POST'] : undefined;
-      if (!route) return { statusCode: page === name ? 405 : 404, headers: { 'content-type': 'text/plain' }, body: '' };
-      const result = await route(req, emailPagesDeps());
-      // The tenant, the page and the outcome only: never a token, an address or a form value.
-      logger.info('email page', {
-        tenantId: result.status === 404 ? undefined : result.tenantId,
-        page,
-        method,
-        status: result.status,
-        view: result.view.page,
-        ...(result.view.page === 'problem' ? { reason: result.view.reason } : {}),
-      });
-      metrics.addMetric(`EmailPage-${page}-${result.status}`, MetricUnit.Count, 1);
-      return renderPage(result);
+  return httpFunction('email page failed', async (event) => {
+    const { page, method, req } = parsePageRequest(event);
+    const route = page === name ? routes[method as 'GET' | 'POST'] : undefined;
+    if (!route) return { statusCode: page === name ? 405 : 404, headers: { 'content-type': 'text/plain' }, body: '' };
+    const result = await route(req, emailPagesDeps());
+    // The tenant, the page and the outcome only: never a token, an address or a form value.
+    logger.info('email page', {
+      tenantId: result.status === 404 ? undefined : result.tenantId,
+      page,
+      method,
+      status: result.status,
+      view: result.view.page,
+      ...(result.view.page === 'problem' ? { reason: result.view.reason } : {}),
     });
+    metrics.addMetric(`EmailPage-${page}-${result.status}`, MetricUnit.Count, 1);
+    return renderPage(result);
+  });
 }

@@ -1,9 +1,4 @@
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import middy from '@middy/core';
-import httpErrorHandler from '@middy/http-error-handler';
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { ENV } from '../../schemas/tables';
 import { ContentRepository } from '../adapters/content-repository';
 import { createDocumentClient } from '../adapters/dynamo-client';
@@ -14,7 +9,8 @@ import { ReaderRepository } from '../adapters/reader-repository';
 import { createSesClient, SesEmailSender } from '../adapters/email-sender';
 import { SurveyRepository } from '../adapters/survey-repository';
 import { handleLineWebhook, type LineWebhookDeps } from '../services/line-webhook';
-import { lazy, logger, metrics, readEnv, WebhookEnvSchema } from './runtime';
+import { lazy, logger, metrics, readEnv, onCorruptStoredItem, WebhookEnvSchema } from './runtime';
+import { eventBody, httpFunction } from './http-function';
 
 const deps = lazy((): LineWebhookDeps => {
   const env = readEnv(WebhookEnvSchema);
@@ -27,10 +23,7 @@ const deps = lazy((): LineWebhookDeps => {
     credentials,
     readers: new ReaderRepository(db, env[ENV.dataTable], env[ENV.deliveryTable], {
       // By kind only: a stored dialog or invite that fails its schema is treated as absent.
-      onCorruptItem: (kind) => {
-        logger.warn('stored item failed its schema', { kind });
-        metrics.addMetric('CorruptStoredItems', MetricUnit.Count, 1);
-      },
+      onCorruptItem: onCorruptStoredItem,
     }),
     readerKeys: new SecretsManagerReaderKeys(env[ENV.readerKeySecret]),
     replies: new BotSdkLineReplierFactory(credentials, env[ENV.lineApiBaseUrl]),
@@ -48,38 +41,21 @@ const deps = lazy((): LineWebhookDeps => {
 /** `/line/<tenantId>/webhook`: one route per tenant, so the tenant comes from the path. */
 const PATH = /^\/line\/([^/]+)\/webhook\/?$/;
 
-export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
-  .use(injectLambdaContext(logger))
-  .use(logMetrics(metrics))
-  // Anything unexpected becomes a bare 500: a server error never shows its message to the caller.
-  // Logged by name only: an SDK error's message could quote a key, and keys hold LINE user ids.
-  .use(
-    httpErrorHandler({
-      fallbackMessage: 'internal error',
-      logger: (error: unknown) =>
-        logger.error('webhook failed', { error: error instanceof Error ? error.name : 'unknown' }),
-    }),
-  )
-  .handler(async (event) => {
-    metrics.addMetric('WebhookRequests', MetricUnit.Count, 1);
-    const tenantId = PATH.exec(event.rawPath)?.[1] ?? '';
-    const rawBody =
-      event.body === undefined
-        ? ''
-        : event.isBase64Encoded
-          ? Buffer.from(event.body, 'base64').toString('utf8')
-          : event.body;
-    const res = await handleLineWebhook({ tenantId, rawBody, signature: event.headers['x-line-signature'] }, deps());
-    // Identifiers and counts only: no user ids, no message text.
-    logger.info('webhook', {
-      tenantId: res.status === 404 ? undefined : tenantId,
-      status: res.status,
-      handled: res.handled,
-    });
-    metrics.addMetric('WebhookEventsHandled', MetricUnit.Count, res.handled);
-    return {
-      statusCode: res.status,
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ message: res.message }),
-    };
+export const handler = httpFunction('webhook failed', async (event) => {
+  metrics.addMetric('WebhookRequests', MetricUnit.Count, 1);
+  const tenantId = PATH.exec(event.rawPath)?.[1] ?? '';
+  const rawBody = eventBody(event);
+  const res = await handleLineWebhook({ tenantId, rawBody, signature: event.headers['x-line-signature'] }, deps());
+  // Identifiers and counts only: no user ids, no message text.
+  logger.info('webhook', {
+    tenantId: res.status === 404 ? undefined : tenantId,
+    status: res.status,
+    handled: res.handled,
   });
+  metrics.addMetric('WebhookEventsHandled', MetricUnit.Count, res.handled);
+  return {
+    statusCode: res.status,
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ message: res.message }),
+  };
+});

@@ -1,5 +1,5 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { z } from 'zod';
 import { ENV } from '../../schemas/tables';
 
@@ -108,3 +108,9 @@ export function lazy<T>(build: () => T): () => T {
 
 export const logger = new Logger({ serviceName: 'hagukumi' });
 export const metrics = new Metrics({ namespace: 'Hagukumi', serviceName: 'hagukumi' });
+
+/** A stored item that fails its schema is skipped by the adapters; this logs its kind (never its key) and counts it. */
+export function onCorruptStoredItem(kind: string): void {
+  logger.warn('stored item failed its schema', { kind });
+  metrics.addMetric('CorruptStoredItems', MetricUnit.Count, 1);
+}
