@@ -184,6 +184,7 @@ export class StatelessStack extends Stack {
         [ENV.deliveryTable]: props.deliveryTable.tableName,
         [ENV.contentTable]: props.contentTable.tableName,
         [ENV.readerKeySecret]: props.readerKeySecret.secretArn,
+        [ENV.emailTokenSecret]: props.emailTokenSecret.secretArn,
         SES_CONFIGURATION_SET: this.email.configurationSet.configurationSetName,
         ...(props.lineApiBaseUrl ? { [ENV.lineApiBaseUrl]: props.lineApiBaseUrl } : {}),
       },
@@ -200,8 +201,9 @@ export class StatelessStack extends Stack {
     grantTableActions(props.deliveryTable, this.lineWebhook, ['dynamodb:PutItem', 'dynamodb:DeleteItem']);
     // Secrets are only ever read by value (Powertools getSecret); DescribeSecret is never called.
     readSecret(props.readerKeySecret, this.lineWebhook);
-    // The daily mail's signed preferences and unsubscribe links.
+    // The daily mail's signed preferences and unsubscribe links; the webhook's for a notice to an email family member.
     readSecret(props.emailTokenSecret, this.shardWorker);
+    readSecret(props.emailTokenSecret, this.lineWebhook);
     const lineSecrets = this.lineSecrets(tenants);
     for (const secret of lineSecrets) {
       readSecret(secret, this.shardWorker);
@@ -301,25 +303,25 @@ export class StatelessStack extends Stack {
       .map((identity) => this.formatArn({ service: 'ses', resource: 'identity', resourceName: identity }));
   }
 
-  /** The shard worker sends email only from the identities of email-enabled tenants; the webhook only alerts. */
+  /**
+   * The shard worker sends email only from the identities of email-enabled tenants. The webhook sends screening
+   * alerts from the screening tenants' alert senders, and notices to an email family member of a LINE reader from
+   * the senders of tenants with both channels.
+   */
   private grantEmailIdentities(tenants: readonly TenantConfig[]): void {
-    const identities = new Set<string>();
-    for (const tenant of tenants) {
-      if (!tenant.email?.enabled) continue;
-      // SES authorises a send against the address identity or, when only the domain is verified, the domain's.
-      identities.add(tenant.email.from);
-      identities.add(tenant.email.from.slice(tenant.email.from.lastIndexOf('@') + 1));
-    }
-    this.grantSend(this.shardWorker, identities);
-
-    // Screening alerts go to the health staff from the webhook, only from the screening tenants' alert senders.
-    const alertIdentities = new Set<string>();
-    for (const tenant of tenants) {
-      if (!tenant.screening?.enabled) continue;
-      alertIdentities.add(tenant.screening.alertFrom);
-      alertIdentities.add(tenant.screening.alertFrom.slice(tenant.screening.alertFrom.lastIndexOf('@') + 1));
-    }
-    this.grantSend(this.lineWebhook, alertIdentities);
+    // SES authorises a send against the address identity or, when only the domain is verified, the domain's.
+    const identitiesOf = (addresses: string[]) =>
+      new Set(addresses.flatMap((a) => [a, a.slice(a.lastIndexOf('@') + 1)]));
+    this.grantSend(this.shardWorker, identitiesOf(tenants.flatMap((t) => (t.email?.enabled ? [t.email.from] : []))));
+    this.grantSend(
+      this.lineWebhook,
+      identitiesOf(
+        tenants.flatMap((t) => [
+          ...(t.screening?.enabled ? [t.screening.alertFrom] : []),
+          ...(t.email?.enabled && t.line.enabled ? [t.email.from] : []),
+        ]),
+      ),
+    );
   }
 
   private grantSend(fn: HagukumiFunction, identities: ReadonlySet<string>): void {

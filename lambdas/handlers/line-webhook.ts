@@ -8,12 +8,17 @@ import { SecretsManagerReaderKeys } from '../adapters/reader-key-secret';
 import { ReaderRepository } from '../adapters/reader-repository';
 import { createSesClient, SesEmailSender } from '../adapters/email-sender';
 import { SurveyRepository } from '../adapters/survey-repository';
+import { SecretsManagerEmailTokenKeys } from '../adapters/email-token-secret';
+import { SignedEmailLinks } from '../services/email-links';
 import { handleLineWebhook, type LineWebhookDeps } from '../services/line-webhook';
 import { lazy, logger, metrics, readEnv, onCorruptStoredItem, WebhookEnvSchema } from './runtime';
 import { eventBody, httpFunction } from './http-function';
 
 const deps = lazy((): LineWebhookDeps => {
   const env = readEnv(WebhookEnvSchema);
+  const clock = { now: () => new Date() };
+  const mail = new SesEmailSender(createSesClient(), env.SES_CONFIGURATION_SET);
+  const tokenSecret = env[ENV.emailTokenSecret];
   const db = createDocumentClient();
   const content = new ContentRepository(db, env[ENV.contentTable]);
   const credentials = new SecretsManagerLineCredentials();
@@ -27,12 +32,15 @@ const deps = lazy((): LineWebhookDeps => {
     }),
     readerKeys: new SecretsManagerReaderKeys(env[ENV.readerKeySecret]),
     replies: new BotSdkLineReplierFactory(credentials, env[ENV.lineApiBaseUrl]),
-    clock: { now: () => new Date() },
+    clock,
     surveys: {
       surveys: new SurveyRepository(db, env[ENV.dataTable]),
-      alertMail: new SesEmailSender(createSesClient(), env.SES_CONFIGURATION_SET),
+      alertMail: mail,
       onAlertMailFailed: () => metrics.addMetric('ScreeningAlertMailFailures', MetricUnit.Count, 1),
     },
+    ...(tokenSecret && {
+      familyMail: { mail, links: new SignedEmailLinks(new SecretsManagerEmailTokenKeys(tokenSecret), clock) },
+    }),
     onReplyFailed: () => metrics.addMetric('LineReplyFailures', MetricUnit.Count, 1),
     onConcurrentChange: () => metrics.addMetric('WebhookConcurrentChanges', MetricUnit.Count, 1),
   };

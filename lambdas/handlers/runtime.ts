@@ -39,6 +39,8 @@ export const WebhookEnvSchema = z.object({
   [ENV.lineApiBaseUrl]: z.url().optional(),
   /** Screening alert mails go through the stage's configuration set like every other mail. */
   SES_CONFIGURATION_SET: z.string().optional(),
+  /** Signs the links in a notice to an email family member; without it they are not told by mail. */
+  [ENV.emailTokenSecret]: z.string().min(1).optional(),
 });
 
 export const EmailPagesEnvSchema = z.object({

@@ -1,3 +1,4 @@
+import { FAMILY_NOTICE_SUBJECT } from './family-mail';
 import { randomUUID } from 'node:crypto';
 import { tenantSurveys } from './survey-invitations';
 import { backOff } from 'exponential-backoff';
@@ -188,7 +189,6 @@ export const PAGE_WORDS = {
     'このメールアドレスは、すでに登録されています。登録内容の確認・変更は次のリンクからどうぞ。\n\n{url}\n\nお心当たりのない場合は、このメールを破棄してください。',
   todaySubject: '【{tenantName}】今日のメッセージ',
   linksSubject: '【{tenantName}】登録内容の確認・変更のリンク',
-  noticeSubject: '【{tenantName}】ご家族からのお知らせ',
   linksBody: '新しいリンクです。これまでのメールのリンクは使えなくなりました。\n\n登録内容の確認・変更：{url}',
 } as const;
 
@@ -848,7 +848,13 @@ async function tellFamily(c: Context, notices: { to: Subscription; text: string 
           uuidv5(`${c.tenant.tenantId}|${eventId}|${n}`, NOTICE_KEY_NAMESPACE),
         );
       } else if (to.tokenVersion) {
-        await sendMail(c, to.address, PAGE_WORDS.noticeSubject, text, linksFor(c, keys, to.readerKey, to.tokenVersion));
+        await sendMail(
+          c,
+          to.address,
+          FAMILY_NOTICE_SUBJECT(c.tenant.name),
+          text,
+          linksFor(c, keys, to.readerKey, to.tokenVersion),
+        );
       }
     } catch (err) {
       c.deps.onMailFailed?.(err);

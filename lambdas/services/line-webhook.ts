@@ -1,3 +1,4 @@
+import { mailFamilyNotice, type FamilyMailDeps } from './family-mail';
 import { randomInt, randomUUID } from 'node:crypto';
 import { validateSignature } from '@line/bot-sdk';
 import { backOff } from 'exponential-backoff';
@@ -41,6 +42,8 @@ export interface LineWebhookDeps {
   newInviteCode?: () => string;
   /** Surveys and screening answered in the chat; without it survey commands fall through to the dialog. */
   surveys?: SurveyChatDeps;
+  /** Email family members hear of a birth, a new date or a loss by mail; without it they are not told. */
+  familyMail?: FamilyMailDeps;
   /** Counts only, never content: called when a reply, or a notice to a family member, could not be sent. */
   onReplyFailed?: (err: unknown) => void;
   /** Counts only: an event was applied again from a fresh load after a concurrent change. */
@@ -160,9 +163,12 @@ async function handleEvent(tenant: TenantConfig, event: LineEvent, deps: LineWeb
   if (applied.notices.length > 0) {
     const line = await deps.replies.forTenant(tenant);
     for (const [n, { to, message }] of applied.notices.entries()) {
-      // Email family members are told by the email channel (issue 8); LINE ones by a push.
-      if (to.channel !== 'line') continue;
       try {
+        if (to.channel === 'email') {
+          // Sent only when the event was stored just now: a redelivered event is not applied, so not mailed again.
+          if (deps.familyMail) await mailFamilyNotice(deps.familyMail, tenant, to, message.text);
+          continue;
+        }
         // The key follows from the event, so a retried push within 24 h is not shown twice.
         await line.push(
           to.address,

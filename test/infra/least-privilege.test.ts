@@ -128,15 +128,21 @@ describe('least privilege, function by function', () => {
       Content: ['dynamodb:GetItem', 'dynamodb:Query'],
       Delivery: ['dynamodb:DeleteItem', 'dynamodb:PutItem'],
       'secret:reader-key': ['secretsmanager:GetSecretValue'],
+      // Signs the links of a notice mailed to an email family member.
+      'secret:email-token': ['secretsmanager:GetSecretValue'],
       ...lineSecrets(['secretsmanager:GetSecretValue']),
-      // Screening alerts to the health staff, from the screening tenants' alert senders only, through the set.
+      // Screening alerts to the health staff, from the screening tenants' alert senders only, and family notices
+      // from the senders of tenants with both channels, through the set.
       ...Object.fromEntries(
         tenants()
-          .filter((t) => t.screening?.enabled)
-          .flatMap((t) => [t.screening!.alertFrom, t.screening!.alertFrom.split('@')[1]!])
+          .flatMap((t) => [
+            ...(t.screening?.enabled ? [t.screening.alertFrom] : []),
+            ...(t.email?.enabled && t.line.enabled ? [t.email.from] : []),
+          ])
+          .flatMap((a) => [a, a.split('@')[1]!])
           .map((i) => [`ses-identity:${i}`, ['ses:SendEmail', 'ses:SendRawEmail']]),
       ),
-      ...(tenants().some((t) => t.screening?.enabled) && {
+      ...(tenants().some((t) => t.screening?.enabled === true || (t.email?.enabled === true && t.line.enabled)) && {
         'ses-configuration-set': ['ses:SendEmail', 'ses:SendRawEmail'],
       }),
     });

@@ -354,6 +354,13 @@ describe('email pages', () => {
     await parent.say('出産のご報告');
     await parent.tap('日付を選ぶ', born);
     expect((await subscriptionsOf(partner))[0]).toMatchObject({ track: 'childcare', anchorDate: born });
+    // ...and the partner is told by mail, once, with their own links (the webhook's notice to an email member).
+    const [y, m, d] = born.split('-').map(Number);
+    const notices = await mailTo(partner, 'ご家族からのお知らせ');
+    expect(notices).toHaveLength(1);
+    expect(notices[0]!.body.text).toContain('ご出産のお知らせ');
+    expect(notices[0]!.body.text).toContain(`${y}年${m}月${d}日`);
+    expect(notices[0]!.body.text).toMatch(/\/email\/demo-minato\/preferences\?token=/);
 
     // The email partner reports a loss on the preferences page: the LINE parent's subscription stops too.
     const path = pathOf(linksOf((await subscriptionsOf(partner))[0]!).preferencesUrl);
