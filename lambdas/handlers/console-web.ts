@@ -5,13 +5,17 @@ import { AuditRepository, ConsoleRepository } from '../adapters/console-reposito
 import { SecretsManagerConsoleSessionSecret } from '../adapters/console-session-secret';
 import { createDocumentClient } from '../adapters/dynamo-client';
 import { OidcStaffIdentity } from '../adapters/staff-identity';
-import type { ConsoleDeps, ConsoleRequest, ConsoleResult } from '../services/console';
+import type { ConsoleAccessDeps, ConsoleRequest, ConsoleResult } from '../services/console-access';
+import type { ConsoleDeps } from '../services/console';
 import { renderConsole } from '../web/console-pages';
 import { ConsoleEnvSchema, lazy, logger, metrics, readEnv, onCorruptStoredItem } from './runtime';
 import { eventBody, httpFunction } from './http-function';
 
-/** What every console function shares: its dependencies, the request parsing and the rendering. */
-export const consoleDeps = lazy((): ConsoleDeps => {
+/**
+ * What every console function shares: sign-in, the session, the audit trail (built once per container). A
+ * function with more dependencies spreads these into its own (see `consoleDeps`).
+ */
+export const consoleAccessDeps = lazy((): ConsoleAccessDeps => {
   const env = readEnv(ConsoleEnvSchema);
   const db = createDocumentClient();
   const secret = new SecretsManagerConsoleSessionSecret(env[ENV.consoleSessionSecret]);
@@ -25,11 +29,24 @@ export const consoleDeps = lazy((): ConsoleDeps => {
       ...(env.CONSOLE_ISSUER && { issuer: env.CONSOLE_ISSUER }),
       ...(env.CONSOLE_JWKS_URI && { jwksUri: env.CONSOLE_JWKS_URI }),
     }),
-    store: new ConsoleRepository(db, env[ENV.dataTable], env[ENV.deliveryTable], onCorruptStoredItem),
     audit: new AuditRepository(db, env[ENV.auditTable]),
     sessionSecret: () => secret.get(),
     clock: { now: () => new Date() },
     baseUrl: env.CONSOLE_BASE_URL.replace(/\/$/, ''),
+  };
+});
+
+/** The core pages' dependencies: the shared ones and the console's reads of the Data and Delivery tables. */
+export const consoleDeps = lazy((): ConsoleDeps => {
+  const env = readEnv(ConsoleEnvSchema);
+  return {
+    ...consoleAccessDeps(),
+    store: new ConsoleRepository(
+      createDocumentClient(),
+      env[ENV.dataTable],
+      env[ENV.deliveryTable],
+      onCorruptStoredItem,
+    ),
   };
 });
 
@@ -55,20 +72,24 @@ export function parseConsoleRequest(event: APIGatewayProxyEventV2): ConsoleReque
   };
 }
 
-export type ConsoleRoute = (req: ConsoleRequest, deps: ConsoleDeps) => Promise<ConsoleResult>;
+export type ConsoleRoute<D extends ConsoleAccessDeps> = (req: ConsoleRequest, deps: D) => Promise<ConsoleResult>;
 
 /**
- * A console function: `routes` maps `METHOD /path-pattern` to use cases; a path it does not serve is 404, a
- * method it does not take 405.
+ * A console function: `routes` maps `METHOD /path-pattern` to use cases, which get the dependencies `deps`
+ * builds (once per container); a path it does not serve is 404, a method it does not take 405.
  */
-export function consoleHandler(name: string, routes: { pattern: RegExp; GET?: ConsoleRoute; POST?: ConsoleRoute }[]) {
+export function consoleHandler<D extends ConsoleAccessDeps>(
+  name: string,
+  deps: () => D,
+  routes: { pattern: RegExp; GET?: ConsoleRoute<D>; POST?: ConsoleRoute<D> }[],
+) {
   return httpFunction('console request failed', async (event) => {
     const req = parseConsoleRequest(event);
     const match = routes.find((r) => r.pattern.test(req.path));
     if (!match) return renderConsole({ status: 404, view: { page: 'problem', problem: 'not-found' } });
     const route = match[req.method as 'GET' | 'POST'];
     if (!route) return { statusCode: 405, headers: { 'content-type': 'text/plain' }, body: '' };
-    const result = await route(req, consoleDeps());
+    const result = await route(req, deps());
     // The function, the method, the outcome and the tenant: never a path (it holds references), token or form.
     logger.info('console', {
       fn: name,

@@ -2,17 +2,8 @@ import { createPrivateKey, generateKeyPairSync, randomBytes, sign, type KeyObjec
 import { JwtVerifier } from 'aws-jwt-verify';
 import type { AuditEntry, FollowUpStatus, StaffAlert } from '../../../schemas/console';
 import type { Subscription } from '../../../schemas/subscription';
-import {
-  alertPage,
-  auditPage,
-  callback,
-  inbox,
-  readerPage,
-  signIn,
-  type ConsoleDeps,
-  type ConsoleRequest,
-  type ConsoleResult,
-} from '../../../lambdas/services/console';
+import { alertPage, auditPage, inbox, readerPage, type ConsoleDeps } from '../../../lambdas/services/console';
+import { callback, signIn, type ConsoleRequest, type ConsoleResult } from '../../../lambdas/services/console-access';
 import { SESSION_COOKIE, SIGN_IN_COOKIE, seal } from '../../../lambdas/services/console-session';
 import type { AuditTrail, ConsoleStore, StaffIdentityProvider } from '../../../lambdas/services/ports';
 import { renderConsole } from '../../../lambdas/web/console-pages';
