@@ -249,6 +249,7 @@ export class StatelessStack extends Stack {
       sessionSecret: props.staffIdentity.sessionSecret,
       dataTable: props.dataTable,
       deliveryTable: props.deliveryTable,
+      contentTable: props.contentTable,
       auditTable: props.auditTable,
     });
 

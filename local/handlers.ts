@@ -19,7 +19,8 @@ export type HandlerName =
   | 'console-inbox'
   | 'console-alerts'
   | 'console-readers'
-  | 'console-reports';
+  | 'console-reports'
+  | 'console-results';
 
 const HANDLERS_DIR = join(__dirname, '..', 'lambdas', 'handlers');
 let outDir: string | undefined;

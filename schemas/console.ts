@@ -115,6 +115,10 @@ export const CONSOLE_ROUTES = {
     ['POST', '/console/alerts/{reference}'],
   ],
   readers: [['GET', '/console/readers/{reference}']],
+  results: [
+    ['GET', '/console/surveys'],
+    ['GET', '/console/surveys/{surveyId}'],
+  ],
   reports: [
     ['GET', '/console/deliveries'],
     ['GET', '/console/audit'],

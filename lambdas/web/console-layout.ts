@@ -16,6 +16,7 @@ export interface ConsolePage {
 /** The menu in the header; a page for admins only has `admin: true`. Add a line for a new top-level page. */
 export const CONSOLE_MENU: { href: string; label: string; admin?: boolean }[] = [
   { href: '/console/inbox', label: '受信箱' },
+  { href: '/console/surveys', label: 'アンケート結果' },
   { href: '/console/deliveries', label: '配信状況' },
   { href: '/console/audit', label: '監査ログ', admin: true },
 ];

@@ -10,6 +10,7 @@ import {
   type ConsolePage,
 } from './console-layout';
 import { CORE_PAGES } from './console-core-pages';
+import { RESULTS_PAGES } from './console-results-pages';
 
 /**
  * Every console page by its view's name. A new page: its template in a file of its own, one line here (the type
@@ -17,6 +18,7 @@ import { CORE_PAGES } from './console-core-pages';
  */
 const PAGES: Record<ConsoleView['page'], ConsolePage> = {
   ...CORE_PAGES,
+  ...RESULTS_PAGES,
   problem: PROBLEM_PAGE,
 };
 

@@ -26,6 +26,7 @@ export const CONSOLE_FUNCTIONS = {
     routes: CONSOLE_ROUTES.auth,
     data: [],
     delivery: [],
+    content: [],
     audit: [],
   },
   inbox: {
@@ -33,6 +34,7 @@ export const CONSOLE_FUNCTIONS = {
     routes: CONSOLE_ROUTES.inbox,
     data: ['dynamodb:Query'],
     delivery: [],
+    content: [],
     audit: [],
   },
   alerts: {
@@ -40,6 +42,7 @@ export const CONSOLE_FUNCTIONS = {
     routes: CONSOLE_ROUTES.alerts,
     data: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
     delivery: [],
+    content: [],
     audit: ['dynamodb:PutItem'],
   },
   readers: {
@@ -47,13 +50,23 @@ export const CONSOLE_FUNCTIONS = {
     routes: CONSOLE_ROUTES.readers,
     data: ['dynamodb:GetItem', 'dynamodb:Query'],
     delivery: [],
+    content: [],
     audit: ['dynamodb:PutItem'],
+  },
+  results: {
+    description: 'Staff console: survey results of the tenant (aggregates, cells under 5 suppressed)',
+    routes: CONSOLE_ROUTES.results,
+    data: ['dynamodb:Query'],
+    delivery: [],
+    content: ['dynamodb:GetItem', 'dynamodb:Query'],
+    audit: [],
   },
   reports: {
     description: 'Staff console: delivery counters by day, and the audit trail for admins',
     routes: CONSOLE_ROUTES.reports,
     data: [],
     delivery: ['dynamodb:Query'],
+    content: [],
     audit: ['dynamodb:Query'],
   },
 } as const satisfies Record<
@@ -63,6 +76,8 @@ export const CONSOLE_FUNCTIONS = {
     routes: readonly (readonly [Method, string])[];
     data: readonly DynamoAction[];
     delivery: readonly DynamoAction[];
+    /** The Content table: tenant configurations (a tenant's surveys). */
+    content: readonly DynamoAction[];
     audit: readonly DynamoAction[];
   }
 >;
@@ -80,6 +95,7 @@ export interface StaffConsoleProps {
   readonly sessionSecret: ISecret;
   readonly dataTable: ITable;
   readonly deliveryTable: ITable;
+  readonly contentTable: ITable;
   readonly auditTable: ITable;
 }
 
@@ -134,6 +150,7 @@ export class StaffConsole extends Construct {
           [ENV.dataTable]: props.dataTable.tableName,
           [ENV.deliveryTable]: props.deliveryTable.tableName,
           [ENV.auditTable]: props.auditTable.tableName,
+          ...(spec.content.length > 0 && { [ENV.contentTable]: props.contentTable.tableName }),
           [ENV.consoleSessionSecret]: props.sessionSecret.secretArn,
           CONSOLE_BASE_URL: baseUrl,
           CONSOLE_CLIENT_ID: this.client.userPoolClientId,
@@ -146,6 +163,7 @@ export class StaffConsole extends Construct {
       this.functions.set(name, fn);
       if (spec.data.length > 0) grantTableActions(props.dataTable, fn, [...spec.data]);
       if (spec.delivery.length > 0) grantTableActions(props.deliveryTable, fn, [...spec.delivery]);
+      if (spec.content.length > 0) grantTableActions(props.contentTable, fn, [...spec.content]);
       if (spec.audit.length > 0) grantTableActions(props.auditTable, fn, [...spec.audit]);
       fn.role.addToPrincipalPolicy(
         new PolicyStatement({

@@ -233,6 +233,11 @@ describe('least privilege, function by function', () => {
         { Data: ['dynamodb:GetItem', 'dynamodb:Query'], Audit: ['dynamodb:PutItem'] },
       ],
       [
+        "results: the tenant's surveys (its configuration) and the survey partitions, nothing audited",
+        'StaffConsoleConsoleResultsRole',
+        { Data: ['dynamodb:Query'], Content: ['dynamodb:GetItem', 'dynamodb:Query'] },
+      ],
+      [
         'reports: delivery counters and the audit trail, read only',
         'StaffConsoleConsoleReportsRole',
         { Delivery: ['dynamodb:Query'], Audit: ['dynamodb:Query'] },

@@ -168,6 +168,7 @@ describe('stateless stack: queue, functions, schedules', () => {
       'console-inbox',
       'console-readers',
       'console-reports',
+      'console-results',
       'email-confirm',
       'email-events',
       'email-preferences',
@@ -347,7 +348,7 @@ describe('permissions and secrets', () => {
       'LineWebhookRole',
       'ShardWorkerRole',
       // The console functions read the secret that seals their session cookies (least-privilege.test.ts).
-      ...['Alerts', 'Auth', 'Inbox', 'Readers', 'Reports'].map((f) => `StaffConsoleConsole${f}Role`),
+      ...['Alerts', 'Auth', 'Inbox', 'Readers', 'Reports', 'Results'].map((f) => `StaffConsoleConsole${f}Role`),
     ]);
   });
 
