@@ -48,7 +48,14 @@ export const StaffAlertSchema = z.object({
 });
 export type StaffAlert = z.infer<typeof StaffAlertSchema>;
 
-export const AUDIT_ACTIONS = ['view-alert', 'acknowledge-alert', 'view-reader'] as const;
+export const AUDIT_ACTIONS = [
+  'view-alert',
+  'acknowledge-alert',
+  'view-reader',
+  'view-inquiry',
+  'reply-inquiry',
+  'close-inquiry',
+] as const;
 export const AuditActionSchema = z.enum(AUDIT_ACTIONS);
 export type AuditAction = z.infer<typeof AuditActionSchema>;
 
@@ -117,7 +124,7 @@ export const CONSOLE_ROUTES = {
   readers: [['GET', '/console/readers/{reference}']],
   results: [
     ['GET', '/console/surveys'],
-    ['GET', '/console/surveys/{surveyId}'],
+    ['GET', '/console/surveys/{survey}'],
   ],
   reports: [
     ['GET', '/console/deliveries'],

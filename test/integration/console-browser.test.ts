@@ -6,12 +6,17 @@ import { auditKeys, surveyKeys } from '../../lambdas/adapters/keys';
 import { localDate } from '../../lambdas/domain';
 import { seedDemo } from '../../local/stack';
 import { seedDemoAlerts } from '../../local/seed-console';
-import { startTestStack, type TestStack } from './helpers';
+import { SurveyRepository } from '../../lambdas/adapters/survey-repository';
+import { TenantConfigSchema } from '../../schemas/tenant';
+import { startTestStack, testTenants, type TestStack } from './helpers';
 
 jest.setTimeout(240_000);
 
 const SHOTS = join(__dirname, '..', '..', 'test-output', 'console');
 const TENANT = 'demo-minato';
+const SURVEY_TRIGGER = { kind: 'campaign', from: '2026-11-01', to: '2027-03-31' } as const;
+/** Six readers answered the survey's satisfaction question: four with 4, two with 5. */
+const SATISFACTION = [4, 4, 4, 4, 5, 5];
 
 /**
  * The staff console in headless Chromium (Debian's, driven by playwright-core) through the local stack: the local
@@ -26,11 +31,36 @@ describe('staff console in a browser', () => {
   let other: string;
 
   beforeAll(async () => {
-    stack = await startTestStack('console', { console: true });
+    stack = await startTestStack('console', {
+      console: true,
+      tenants: (px) =>
+        testTenants(px).map((t) =>
+          t.tenantId === TENANT
+            ? TenantConfigSchema.parse({
+                ...t,
+                sharedSurveys: [{ shared: 'reader-survey-2027', trigger: SURVEY_TRIGGER }],
+              })
+            : t,
+        ),
+    });
     const today = localDate(new Date(), 'Asia/Tokyo');
     await seedDemo(stack, 40, today);
     references = await seedDemoAlerts(stack.db, stack.tables.data, TENANT, Date.now());
     other = stack.tenants.find((t) => t.tenantId !== TENANT)!.tenantId;
+    const surveys = new SurveyRepository(stack.db, stack.tables.data);
+    for (const [i, value] of SATISFACTION.entries()) {
+      const readerKey = `line:survey-reader-${i}`;
+      const facts = { track: 'childcare', stageBand: 'childcare-0-100d', audience: 'parent', channel: 'line' };
+      await surveys.recordInvitation(TENANT, readerKey, 'reader-survey-2027', 'c', today, facts);
+      await surveys.putAnswer(
+        TENANT,
+        'reader-survey-2027',
+        readerKey,
+        'c',
+        { questionId: 'satisfaction', value },
+        { ...facts, answeredAt: 1 },
+      );
+    }
     mkdirSync(SHOTS, { recursive: true });
     browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
   });
@@ -136,6 +166,30 @@ describe('staff console in a browser', () => {
     await page.goto(`${stack.console!.url}/audit`);
     expect(await page.locator('tbody tr').count()).toBe(3);
     await page.screenshot({ path: join(SHOTS, '5-audit.png'), fullPage: true });
+    await context.close();
+  });
+
+  it("shows the tenant's survey results, small cells as <5", async () => {
+    const context = await browser.newContext({ javaScriptEnabled: false, locale: 'ja-JP' });
+    const page = await context.newPage();
+    await signIn(page, TENANT);
+    await page.click('header nav >> text=アンケート結果');
+    await page.click('a[href="/console/surveys/reader-survey-2027"]');
+    await page.waitForURL(/\/console\/surveys\/reader-survey-2027$/);
+    const text = await page.locator('main').innerText();
+    const mean = Math.round((SATISFACTION.reduce((a, b) => a + b, 0) / SATISFACTION.length) * 10) / 10;
+    expect(text).toContain(`依頼した人数：${SATISFACTION.length}、回答者数：${SATISFACTION.length}、回答率：100%`);
+    expect(text).toContain(`平均：${mean}`);
+    // Four 4s and two 5s: both cells are under 5.
+    const satisfaction = page.locator('section', { hasText: 'メッセージの内容に満足していますか？' });
+    expect(await satisfaction.locator('tbody tr').allInnerTexts()).toEqual([
+      '1（まったく満足していない）\t<5',
+      '2\t<5',
+      '3\t<5',
+      '4\t<5',
+      '5（とても満足している）\t<5',
+    ]);
+    await page.screenshot({ path: join(SHOTS, '6-survey-results.png'), fullPage: true });
     await context.close();
   });
 });
