@@ -253,6 +253,9 @@ export class StatelessStack extends Stack {
       auditTable: props.auditTable,
     });
 
+    // Inquiry notifications link into the console (the link is all they carry).
+    this.lineWebhook.fn.addEnvironment('CONSOLE_BASE_URL', this.staffConsole.api.apiEndpoint);
+
     this.createSchedules(tenants, fanOutDlq);
     this.createAlarms(fanOutDlq);
     this.acknowledgeFunctionFindings();
@@ -320,6 +323,8 @@ export class StatelessStack extends Stack {
         tenants.flatMap((t) => [
           ...(t.screening?.enabled ? [t.screening.alertFrom] : []),
           ...(t.email?.enabled && t.line.enabled ? [t.email.from] : []),
+          // Inquiry notifications to the staff, from the inquiry tenants' notification senders.
+          ...(t.inquiries?.enabled ? [t.inquiries.notifyFrom] : []),
         ]),
       ),
     );

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { FaqSchema } from './faq';
+import { InquiryConfigSchema } from './inquiry';
 import {
   AudienceSchema,
   checkPlaceholders,
@@ -131,6 +132,8 @@ export const TenantConfigSchema = z
     consultation: z.array(ConsultationContactSchema).default([]),
     /** Frequent questions and the municipality's answers, offered before an inquiry goes to staff (schemas/faq.ts). */
     faq: FaqSchema.default([]),
+    /** Readers' questions to staff (schemas/inquiry.ts): answer time told to readers, staff notification mail. */
+    inquiries: InquiryConfigSchema.optional(),
     /** Overrides of the conversation's default Japanese wording (schemas/wording.ts). */
     wording: WordingSchema.default({}),
     /** The tenant's own surveys (schemas/survey.ts). */

@@ -72,6 +72,29 @@ export const surveyKeys = {
   alertSk: (reference: string) => `ALERT#${reference}`,
 };
 
+/**
+ * Inquiries (issue 10). A thread's partition holds its header and messages; the tenant's index partition holds
+ * one entry per thread sorted by status and last message time (the console's inbox); the reader's own partition
+ * holds a reference per thread (and the LINE draft), so erasure finds them. Inquiry ids are opaque; a source
+ * marker (a LINE webhookEventId or a form's submission id) makes a retried submission a no-op.
+ */
+export const inquiryKeys = {
+  threadPk: (tenantId: string, inquiryId: string) => `T#${tenantId}#INQ#${inquiryId}`,
+  headSk: 'HEAD',
+  messagePrefix: 'MSG#',
+  messageSk: (seq: number) => `MSG#${pad(seq, 4)}`,
+  indexPk: (tenantId: string) => `T#${tenantId}#INQS`,
+  indexPrefix: (status: string) => `${status}#`,
+  indexSk: (h: { status: string; lastMessageAt: number; inquiryId: string }) =>
+    `${h.status}#${pad(h.lastMessageAt, 15)}#${h.inquiryId}`,
+  /** In the reader's partition. */
+  readerRefPrefix: 'INQ#',
+  readerRefSk: (inquiryId: string) => `INQ#${inquiryId}`,
+  draftSk: 'INQDRAFT',
+  sourcePk: (tenantId: string, sourceId: string) => `T#${tenantId}#INQSRC#${sourceId}`,
+  sourceSk: 'SRC',
+};
+
 export const contentKeys = {
   tenantPk: 'TENANT',
   libraryPk: (libraryId: string) => `LIB#${libraryId}`,

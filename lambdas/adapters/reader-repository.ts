@@ -10,6 +10,7 @@ import { addDays } from '../domain/dates';
 import { ConcurrentChangeError, type ReaderState, type ReaderStore, type ReaderWrite } from '../services/ports';
 import { mapLimit } from '../services/concurrency';
 import { dataKeys, deliveryKeys, expiresAfter, surveyKeys } from './keys';
+import { eraseReaderInquiries } from './inquiry-repository';
 import { queryAll } from './query-all';
 import { subscriptionItem, toSubscription } from './subscription-repository';
 
@@ -191,6 +192,7 @@ export class ReaderRepository implements ReaderStore {
     let inviteErasures: TransactItem[] = [];
     if (w.deleteReader) {
       await this.eraseSurveyRecords(w);
+      await eraseReaderInquiries(this.db, T, w.tenantId, w.readerKey);
       const erasure = await this.erasure(w, readerPk, metaCondition);
       items.push(...erasure.items);
       inviteErasures = erasure.invites;

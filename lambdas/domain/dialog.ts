@@ -67,6 +67,18 @@ const TEXT_COMMANDS: Record<string, MenuAction> = {
   赤ちゃんを亡くされた方へ: 'loss',
 };
 
+/** A typed menu command (the rich menu's labels): the registration dialog answers it, not the inquiry chat. */
+export const isTextCommand = (text: string) => Object.hasOwn(TEXT_COMMANDS, text.trim());
+
+/** A step of the dialog that waits for typed text (a nickname, an invite code, a typed date). */
+export const dialogTakesText = (d: Dialog | undefined) =>
+  d?.step === 'nickname' ||
+  d?.step === 'change-nickname' ||
+  d?.step === 'invite-code' ||
+  d?.step === 'date' ||
+  d?.step === 'change-date' ||
+  d?.step === 'birth-date';
+
 export function converse(input: ConversationInput): ConversationOutput {
   const c = new Conversation(input);
   return c.handle();
@@ -356,6 +368,8 @@ class Conversation {
           ...(this.i.tenant.screening?.enabled
             ? [this.p.postbackItem('こころの健康チェック', postbackData('sv-screen'))]
             : []),
+          // Inquiries are handled in services/inquiry-chat.ts.
+          ...(this.i.tenant.inquiries?.enabled ? [this.p.postbackItem('お問い合わせ', postbackData('inq-start'))] : []),
         ]);
       default:
         return this.help();

@@ -7,6 +7,7 @@ import { BotSdkLineReplierFactory } from '../adapters/line-replier';
 import { SecretsManagerReaderKeys } from '../adapters/reader-key-secret';
 import { ReaderRepository } from '../adapters/reader-repository';
 import { createSesClient, SesEmailSender } from '../adapters/email-sender';
+import { InquiryRepository } from '../adapters/inquiry-repository';
 import { SurveyRepository } from '../adapters/survey-repository';
 import { SecretsManagerEmailTokenKeys } from '../adapters/email-token-secret';
 import { SignedEmailLinks } from '../services/email-links';
@@ -41,6 +42,13 @@ const deps = lazy((): LineWebhookDeps => {
     ...(tokenSecret && {
       familyMail: { mail, links: new SignedEmailLinks(new SecretsManagerEmailTokenKeys(tokenSecret), clock) },
     }),
+    inquiries: {
+      store: new InquiryRepository(db, env[ENV.dataTable]),
+      clock,
+      notifyMail: mail,
+      ...(env.CONSOLE_BASE_URL ? { consoleBaseUrl: env.CONSOLE_BASE_URL } : {}),
+      onNotifyFailed: () => metrics.addMetric('InquiryNotificationFailures', MetricUnit.Count, 1),
+    },
     onReplyFailed: () => metrics.addMetric('LineReplyFailures', MetricUnit.Count, 1),
     onConcurrentChange: () => metrics.addMetric('WebhookConcurrentChanges', MetricUnit.Count, 1),
   };

@@ -41,6 +41,8 @@ export const WebhookEnvSchema = z.object({
   SES_CONFIGURATION_SET: z.string().optional(),
   /** Signs the links in a notice to an email family member; without it they are not told by mail. */
   [ENV.emailTokenSecret]: z.string().min(1).optional(),
+  /** The staff console's base URL: inquiry notifications link into it (none are sent without it). */
+  CONSOLE_BASE_URL: z.url().optional(),
 });
 
 export const EmailPagesEnvSchema = z.object({
@@ -52,6 +54,8 @@ export const EmailPagesEnvSchema = z.object({
   /** The pages' public base URL when it is not the tenant's `email.unsubscribeBaseUrl` (the local stack). */
   EMAIL_PAGES_BASE_URL: z.url().optional(),
   SES_CONFIGURATION_SET: z.string().optional(),
+  /** The staff console's base URL: inquiry notifications (preferences page form) link into it. */
+  CONSOLE_BASE_URL: z.url().optional(),
   /** Set on the preferences function only: it tells LINE family members (and may read the LINE secrets). */
   EMAIL_PAGES_LINE_NOTICES: z.enum(['true', 'false']).optional(),
   [ENV.lineApiBaseUrl]: z.url().optional(),

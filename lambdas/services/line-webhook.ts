@@ -14,7 +14,7 @@ import {
 import type { Subscription } from '../../schemas/subscription';
 import type { TenantConfig } from '../../schemas/tenant';
 import { addDays, libraryIndexFor, localDate } from '../domain';
-import { converse, type Change } from '../domain/dialog';
+import { converse, dialogTakesText, isTextCommand, type Change } from '../domain/dialog';
 import type { BotMessage } from '../domain/replies';
 import {
   ConcurrentChangeError,
@@ -27,6 +27,8 @@ import {
   type SubscriptionPut,
   type TenantDirectory,
 } from './ports';
+import type { InquiryDeps } from './inquiries';
+import { handleInquiryChat } from './inquiry-chat';
 import { handleSurveyChat, type SurveyChatDeps } from './survey-chat';
 import { tenantSurveys } from './survey-invitations';
 
@@ -44,6 +46,8 @@ export interface LineWebhookDeps {
   surveys?: SurveyChatDeps;
   /** Email family members hear of a birth, a new date or a loss by mail; without it they are not told. */
   familyMail?: FamilyMailDeps;
+  /** Inquiries to staff (FAQ first, then consent); without it free text gets the help reply. */
+  inquiries?: InquiryDeps;
   /** Counts only, never content: called when a reply, or a notice to a family member, could not be sent. */
   onReplyFailed?: (err: unknown) => void;
   /** Counts only: an event was applied again from a fresh load after a concurrent change. */
@@ -264,6 +268,33 @@ async function applyEvent(
         deleteReader: false,
       });
       return committed ? { replies: surveyReplies, notices: [] } : undefined;
+    }
+  }
+
+  if (deps.inquiries) {
+    const inquiry = await handleInquiryChat(
+      {
+        tenant,
+        readerKey,
+        userId,
+        action,
+        freeText: action.kind === 'text' && !isTextCommand(action.text) && !dialogTakesText(state.dialog),
+        webhookEventId: event.webhookEventId,
+        now,
+      },
+      deps.inquiries,
+    );
+    if (inquiry) {
+      // The inquiry's own writes are idempotent (the event id is its source); the event is recorded like any other.
+      const committed = await deps.readers.commit({
+        ...write,
+        eventAt: event.timestamp,
+        puts: [],
+        invites: [],
+        dialog: inquiry.endDialog ? null : undefined,
+        deleteReader: false,
+      });
+      return committed ? { replies: inquiry.replies, notices: [] } : undefined;
     }
   }
 

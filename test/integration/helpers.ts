@@ -52,6 +52,8 @@ export function testTenants(prefix: string, library = 'test-lib'): TenantConfig[
     surveys: [],
     sharedSurveys: [],
     screening: undefined,
+    // Free text would go to the inquiry flow instead of the help reply; the inquiry tests add their own.
+    inquiries: undefined,
   }));
 }
 
