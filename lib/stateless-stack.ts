@@ -253,8 +253,20 @@ export class StatelessStack extends Stack {
       auditTable: props.auditTable,
     });
 
-    // Inquiry notifications link into the console (the link is all they carry).
+    // Inquiry notifications link into the console (the link is all they carry); they come from the webhook
+    // (LINE) and from the preferences page (email), each from the inquiry tenants' notification senders only.
     this.lineWebhook.fn.addEnvironment('CONSOLE_BASE_URL', this.staffConsole.api.apiEndpoint);
+    const preferences = this.emailPages.functions.get('preferences');
+    if (preferences) {
+      preferences.fn.addEnvironment('CONSOLE_BASE_URL', this.staffConsole.api.apiEndpoint);
+      const notifyFrom = new Set<string>();
+      for (const t of emailTenants)
+        if (t.inquiries?.enabled) {
+          notifyFrom.add(t.inquiries.notifyFrom);
+          notifyFrom.add(t.inquiries.notifyFrom.slice(t.inquiries.notifyFrom.lastIndexOf('@') + 1));
+        }
+      this.grantSend(preferences, notifyFrom);
+    }
 
     this.createSchedules(tenants, fanOutDlq);
     this.createAlarms(fanOutDlq);

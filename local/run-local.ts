@@ -1,4 +1,5 @@
 import { seedDemoAlerts } from './seed-console';
+import { seedDemoInquiries } from './seed-inquiries';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -140,6 +141,8 @@ export async function startLocal(o: LocalRunOptions): Promise<LocalStack> {
 
     if (stack.console) {
       for (const t of tenants) await seedDemoAlerts(stack.db, stack.tables.data, t.tenantId, Date.now());
+      for (const t of tenants)
+        if (t.inquiries?.enabled) await seedDemoInquiries(stack.db, stack.tables.data, t.tenantId, Date.now());
       out.write(
         `staff console: ${stack.console.url}/inbox (sign-in at the local identity provider, ${stack.console.issuer})\n`,
       );

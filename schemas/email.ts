@@ -54,6 +54,9 @@ export const PREFERENCE_ACTIONS = [
   'stop',
   'delete',
   'revoke',
+  /** The inquiry form: show the FAQ answers for the text, then send it to staff (services/inquiry-pages.ts). */
+  'inquiry-faq',
+  'inquiry-send',
 ] as const;
 export type PreferenceAction = (typeof PREFERENCE_ACTIONS)[number];
 
@@ -67,6 +70,9 @@ export const PreferencesFormSchema = z.object({
   /** The two confirmations of a deletion, and the confirmation of a loss. */
   confirm: field(10),
   confirmAgain: field(10),
+  /** An inquiry (at most 2,000 characters; longer is refused with a message, not cut). */
+  text: field(4000),
+  submissionId: field(64),
 });
 export type PreferencesForm = z.infer<typeof PreferencesFormSchema>;
 

@@ -8,6 +8,7 @@ import { SecretsManagerEmailTokenKeys } from '../adapters/email-token-secret';
 import { SecretsManagerLineCredentials } from '../adapters/line-credentials';
 import { BotSdkLineReplierFactory } from '../adapters/line-replier';
 import { SecretsManagerReaderKeys } from '../adapters/reader-key-secret';
+import { InquiryRepository } from '../adapters/inquiry-repository';
 import { ReaderRepository } from '../adapters/reader-repository';
 import { SuppressionRepository } from '../adapters/suppression-repository';
 import { MAX_FORM_BYTES, type EmailPagesDeps, type PageRequest, type PageResult } from '../services/email-pages';
@@ -24,6 +25,8 @@ export const emailPagesDeps = lazy((): EmailPagesDeps => {
   const env = readEnv(EmailPagesEnvSchema);
   const db = createDocumentClient();
   const content = new ContentRepository(db, env[ENV.contentTable]);
+  const mail = new SesEmailSender(createSesClient(), env.SES_CONFIGURATION_SET);
+  const clock = { now: () => new Date() };
   return {
     tenants: content,
     content,
@@ -32,13 +35,21 @@ export const emailPagesDeps = lazy((): EmailPagesDeps => {
     }),
     readerKeys: new SecretsManagerReaderKeys(env[ENV.readerKeySecret]),
     tokenKeys: new SecretsManagerEmailTokenKeys(env[ENV.emailTokenSecret]),
-    mail: new SesEmailSender(createSesClient(), env.SES_CONFIGURATION_SET),
+    mail,
     // Only the preferences function may read the LINE secrets (a birth, a date, a loss told to a LINE partner).
     ...(env.EMAIL_PAGES_LINE_NOTICES === 'true'
       ? { line: new BotSdkLineReplierFactory(new SecretsManagerLineCredentials(), env[ENV.lineApiBaseUrl]) }
       : {}),
     suppressions: new SuppressionRepository(db, env[ENV.dataTable], env[ENV.deliveryTable]),
-    clock: { now: () => new Date() },
+    clock,
+    // The inquiry form (preferences page); the staff are mailed a console link when the console's URL is known.
+    inquiries: {
+      store: new InquiryRepository(db, env[ENV.dataTable]),
+      clock,
+      notifyMail: mail,
+      ...(env.CONSOLE_BASE_URL ? { consoleBaseUrl: env.CONSOLE_BASE_URL } : {}),
+      onNotifyFailed: () => metrics.addMetric('InquiryNotificationFailures', MetricUnit.Count, 1),
+    },
     ...(env.EMAIL_PAGES_BASE_URL ? { baseUrl: env.EMAIL_PAGES_BASE_URL } : {}),
     onMailFailed: (err) => {
       // By name only: an SES error's message may quote the address.

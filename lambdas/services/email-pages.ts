@@ -39,6 +39,15 @@ import {
 } from './email-tokens';
 import { v5 as uuidv5 } from 'uuid';
 import { renderMail } from './email-render';
+import type { InquiryDeps } from './inquiries';
+import {
+  INQUIRY_PAGE_WORDS,
+  inquiriesEnabled,
+  inquiryFaq,
+  sendInquiryFromPage,
+  shownThreads,
+  type ShownThread,
+} from './inquiry-pages';
 import { currentInvite, familiesOf, familyPuts, newInviteCode, noticeRecipients, withRetention } from './line-webhook';
 import {
   ConcurrentChangeError,
@@ -80,6 +89,8 @@ export interface EmailPagesDeps {
   baseUrl?: string;
   newId?: () => string;
   newInviteCode?: () => string;
+  /** The inquiry form on the preferences page (services/inquiry-pages.ts); none without it. */
+  inquiries?: InquiryDeps;
   /** Counts only: a mail (confirmation, today's message) could not be handed to SES. */
   onMailFailed?: (err: unknown) => void;
   maxAttempts?: number;
@@ -120,6 +131,8 @@ export type View =
       contacts?: string;
       invite?: { code: string; expiresOn: IsoDate; signupUrl: string };
       friendUrl?: string;
+      /** The inquiry form is offered; the reader's threads with the answers. */
+      inquiries?: { threads: ShownThread[] };
       ranges: { dueDate: DateRange; birthday: DateRange; birthDate: DateRange };
     }
   | {
@@ -131,7 +144,14 @@ export type View =
       yes: string;
       no: string;
     }
-  | { page: 'done'; message: string; contacts?: string; token?: string; supportOffer?: boolean }
+  | { page: 'done'; message: string; contacts?: string; token?: string; supportOffer?: boolean; title?: string }
+  | {
+      page: 'inquiry-faq';
+      token: string;
+      text: string;
+      answers: { question: string; answer: string }[];
+      submissionId: string;
+    }
   | { page: 'unsubscribe'; token: string }
   | { page: 'unsubscribed' };
 
@@ -158,7 +178,8 @@ export interface PageRequest {
 }
 
 /** Far above any form of ours; a larger body is refused before it is parsed. */
-export const MAX_FORM_BYTES = 16 * 1024;
+/** Room for an inquiry of 2,000 Japanese characters, percent-encoded (9 bytes each) and sent back once more. */
+export const MAX_FORM_BYTES = 64 * 1024;
 /** Double opt-in: an unconfirmed sign-up is forgotten after this. */
 export const PENDING_SIGNUP_SECONDS = 48 * 3600;
 /** At most one confirmation mail per address in this window. */
@@ -461,7 +482,10 @@ async function todaysTexts(c: Context, sub: Subscription): Promise<string[]> {
 export async function showPreferences(req: PageRequest, deps: EmailPagesDeps): Promise<PageResult> {
   const a = await authorise(req, 'preferences', deps);
   if (!('claims' in a)) return a;
-  return a.c.result(200, preferencesView(a, req.token!, {}));
+  const inquiries = inquiriesEnabled(a.c.tenant, deps)
+    ? { inquiries: { threads: await shownThreads(a.c.tenant, a.claims.readerKey, deps.inquiries!) } }
+    : {};
+  return a.c.result(200, preferencesView(a, req.token!, inquiries));
 }
 
 function preferencesView(
@@ -701,6 +725,32 @@ export async function submitPreferences(req: PageRequest, deps: EmailPagesDeps):
           });
         await save(lifecycle.deleteReader(), { deleteReader: true });
         return c.result(200, { page: 'done', message: w.deleted });
+      }
+      case 'inquiry-faq':
+      case 'inquiry-send': {
+        if (!inquiriesEnabled(c.tenant, deps) || !address)
+          return c.result(404, { page: 'problem', reason: 'not-found' });
+        const out =
+          f.action === 'inquiry-faq'
+            ? inquiryFaq(c.tenant, f.text)
+            : await sendInquiryFromPage(
+                c.tenant,
+                { readerKey: claims.readerKey, address },
+                { text: f.text, submissionId: f.submissionId },
+                deps.inquiries!,
+              );
+        if (out.kind === 'invalid')
+          return c.result(
+            400,
+            preferencesView(a, token, {
+              errors: { 'inquiry-text': out.error },
+              form: f,
+              inquiries: { threads: await shownThreads(c.tenant, claims.readerKey, deps.inquiries!) },
+            }),
+          );
+        if (out.kind === 'faq') return c.result(200, { page: 'inquiry-faq', token, ...out });
+        await sendMail(c, address, INQUIRY_PAGE_WORDS.ackSubject, out.message);
+        return c.result(200, { page: 'done', title: 'お問い合わせを受け付けました', message: out.message, token });
       }
       case 'revoke': {
         const fresh = newTokenVersion();

@@ -25,7 +25,7 @@ section{background:#fff;border-radius:8px;padding:12px 16px;margin:0 0 16px}
 label,legend{display:block;font-weight:bold;margin:12px 0 4px}
 fieldset{border:none;padding:0;margin:0}
 .choice{display:flex;align-items:center;gap:8px;font-weight:normal;margin:6px 0;min-height:44px}
-input[type=email],input[type=text],input[type=date]{box-sizing:border-box;width:100%;font-size:16px;padding:10px;border:1px solid #888;border-radius:6px}
+input[type=email],input[type=text],input[type=date],textarea{box-sizing:border-box;width:100%;font-size:16px;padding:10px;border:1px solid #888;border-radius:6px}
 input[type=radio],input[type=checkbox]{width:22px;height:22px}
 button{font-size:16px;padding:12px 20px;min-height:44px;border:none;border-radius:6px;background:#2f6f4f;color:#fff;margin:12px 8px 0 0}
 button.secondary{background:#ddd;color:#222}
@@ -36,6 +36,9 @@ button.danger{background:#a33}
 .alert{border:2px solid #a00;background:#fff5f5;padding:8px 12px;border-radius:6px}
 .notice{border-left:4px solid #2f6f4f;background:#fff;padding:8px 12px}
 .code{font-size:28px;letter-spacing:4px;font-weight:bold}
+.msg-staff{border-left:4px solid #2f6f4f;padding-left:8px}
+.msg-reader{border-left:4px solid #bbb;padding-left:8px}
+blockquote{margin:8px 0;padding:8px 12px;background:#f6f4ef;border-radius:6px}
 </style>
 </head>
 <body>
@@ -219,12 +222,31 @@ ${fieldError('add-nickname')}
 ${fieldError('period')}
 <button type="submit">お休みする</button></form></section>{{/if}}
 {{#if view.canResume}}<section><h2>再開</h2><form method="post" action="?token={{view.token}}"><input type="hidden" name="action" value="resume"><button type="submit">再開する</button></form></section>{{/if}}
+{{#if view.inquiries}}<section aria-labelledby="inquiry-title"><h2 id="inquiry-title">お問い合わせ</h2>
+{{#each view.inquiries.threads}}<div class="thread"><p class="hint">{{#if (eq status "answered")}}お返事しました{{else}}{{#if (eq status "closed")}}終了しました{{else}}お返事をお待ちください{{/if}}{{/if}}</p>
+{{#each messages}}<div class="{{#if fromStaff}}msg-staff{{else}}msg-reader{{/if}}"><p class="hint">{{#if fromStaff}}{{@root.tenantName}}から{{else}}あなた{{/if}}・{{at}}</p><p>{{#each (lines text)}}{{this}}<br>{{/each}}</p></div>{{/each}}</div>{{/each}}
+<p class="hint">ご質問を送る前に、よくあるご質問の答えをお見せします。急ぎのご相談には向いていません。</p>
+<form method="post" action="?token={{view.token}}"><input type="hidden" name="action" value="inquiry-faq">
+<label for="inquiry-text">ご質問（2,000文字まで）</label>
+<textarea id="inquiry-text" name="text" rows="6" maxlength="2000"${invalidAttrs('inquiry-text')}>{{#if (eq view.form.action "inquiry-faq")}}{{view.form.text}}{{/if}}</textarea>
+${fieldError('inquiry-text')}
+<button type="submit">よくあるご質問を見る</button></form></section>{{/if}}
 <section aria-labelledby="stop-title"><h2 id="stop-title">配信停止・データ削除</h2>
 <form method="post" action="?token={{view.token}}"><input type="hidden" name="action" value="stop"><button type="submit" class="secondary">配信を停止する</button></form>
 <form method="post" action="?token={{view.token}}"><input type="hidden" name="action" value="delete"><button type="submit" class="danger">データをすべて削除する</button></form>
 <form method="post" action="?token={{view.token}}"><input type="hidden" name="action" value="revoke"><button type="submit" class="secondary">これまでのメールのリンクを無効にする</button></form>
 </section>
 ${fieldError('subscriptionId')}`;
+
+const INQUIRY_FAQ = `<h1>よくあるご質問</h1>
+{{#if view.answers.length}}<p>お書きの内容に近い、よくあるご質問の答えです。</p>
+{{#each view.answers}}<section><h2>{{question}}</h2><p>{{#each (lines answer)}}{{this}}<br>{{/each}}</p></section>{{/each}}
+{{else}}<p>よくあるご質問には、お答えが見つかりませんでした。</p>{{/if}}
+<section aria-labelledby="send-title"><h2 id="send-title">解決しないときは</h2>
+<p>次の内容を{{tenantName}}の職員に送りますか？</p>
+<blockquote><p>{{#each (lines view.text)}}{{this}}<br>{{/each}}</p></blockquote>
+<form method="post" action="?token={{view.token}}"><input type="hidden" name="action" value="inquiry-send"><input type="hidden" name="text" value="{{view.text}}"><input type="hidden" name="submissionId" value="{{view.submissionId}}"><button type="submit">職員に送る</button></form>
+<form method="get"><input type="hidden" name="token" value="{{view.token}}"><button type="submit" class="secondary">解決しました（送らない）</button></form></section>`;
 
 const UNSUBSCRIBE = `<h1>配信停止</h1>
 <p>下のボタンを押すと、メールでのお届けをすべて停止します。</p>
@@ -244,6 +266,7 @@ const TITLES: Record<View['page'], string> = {
   done: '承りました',
   unsubscribe: '配信停止',
   unsubscribed: '配信を停止しました',
+  'inquiry-faq': 'よくあるご質問',
 };
 
 const page = (body: string) => compileHtml(LAYOUT_START + body + LAYOUT_END);
@@ -258,6 +281,7 @@ const TEMPLATES: Record<View['page'], (c: Record<string, unknown>) => string> = 
   done: page(DONE),
   unsubscribe: page(UNSUBSCRIBE),
   unsubscribed: page(UNSUBSCRIBED),
+  'inquiry-faq': page(INQUIRY_FAQ),
 };
 
 export interface HtmlResponse {

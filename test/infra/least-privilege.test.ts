@@ -131,18 +131,25 @@ describe('least privilege, function by function', () => {
       // Signs the links of a notice mailed to an email family member.
       'secret:email-token': ['secretsmanager:GetSecretValue'],
       ...lineSecrets(['secretsmanager:GetSecretValue']),
-      // Screening alerts to the health staff, from the screening tenants' alert senders only, and family notices
-      // from the senders of tenants with both channels, through the set.
+      // Screening alerts to the health staff, from the screening tenants' alert senders only, family notices
+      // from the senders of tenants with both channels, and inquiry notifications from the inquiry tenants'
+      // notification senders, through the set.
       ...Object.fromEntries(
         tenants()
           .flatMap((t) => [
             ...(t.screening?.enabled ? [t.screening.alertFrom] : []),
             ...(t.email?.enabled && t.line.enabled ? [t.email.from] : []),
+            ...(t.inquiries?.enabled ? [t.inquiries.notifyFrom] : []),
           ])
           .flatMap((a) => [a, a.split('@')[1]!])
           .map((i) => [`ses-identity:${i}`, ['ses:SendEmail', 'ses:SendRawEmail']]),
       ),
-      ...(tenants().some((t) => t.screening?.enabled === true || (t.email?.enabled === true && t.line.enabled)) && {
+      ...(tenants().some(
+        (t) =>
+          t.screening?.enabled === true ||
+          (t.email?.enabled === true && t.line.enabled) ||
+          t.inquiries?.enabled === true,
+      ) && {
         'ses-configuration-set': ['ses:SendEmail', 'ses:SendRawEmail'],
       }),
     });

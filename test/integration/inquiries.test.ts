@@ -1,4 +1,8 @@
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { subscriptionItem, SubscriptionRepository } from '../../lambdas/adapters/subscription-repository';
+import { bucketOf } from '../../lambdas/domain/shard';
+import { emailLinks } from '../../lambdas/services/email-tokens';
+import { SignedEmailLinks } from '../../lambdas/services/email-links';
 import { SesEmailSender } from '../../lambdas/adapters/email-sender';
 import { InquiryRepository } from '../../lambdas/adapters/inquiry-repository';
 import { dataKeys, inquiryKeys } from '../../lambdas/adapters/keys';
@@ -150,6 +154,108 @@ describe('inquiries through the real webhook, DynamoDB Local, the LINE and SES e
     expect(await closeInquiry(yamabe, id!, 'demo-yamabe-staff', deps)).toEqual({ outcome: 'not-found' });
     expect(await snapshot(stack, stack.tables.data)).toBe(before);
     expect((await u.chat()).length).toBe(chatBefore);
+  });
+
+  it('email: the form on the preferences page shows FAQ answers, then sends once; reply mailed with the link; thread on the page', async () => {
+    const address = `parent-${Date.now().toString(36)}@example.com`;
+    const readerKey = stack.readerKeys.email(address);
+    const today = new Intl.DateTimeFormat('sv-SE', { timeZone: 'Asia/Tokyo' }).format(new Date());
+    await stack.db.send(
+      new PutCommand({
+        TableName: stack.tables.data,
+        Item: subscriptionItem({
+          tenantId: minato.tenantId,
+          readerKey,
+          subscriptionId: 'mail-1',
+          channel: 'email',
+          address,
+          track: 'childcare',
+          anchorDate: today,
+          audience: 'parent',
+          status: 'active',
+          registeredOn: today,
+          familyId: 'fam-mail-1',
+          bucket: bucketOf(readerKey),
+          version: 1,
+          tokenVersion: 'tv-1',
+        }),
+      }),
+    );
+    const api = stack.api!.url;
+    const prefs = new URL(
+      emailLinks(stack.emailTokenKeys, {
+        baseUrl: api,
+        tenantId: minato.tenantId,
+        readerKey,
+        tokenVersion: 'tv-1',
+        now: Math.floor(Date.now() / 1000),
+      }).preferencesUrl,
+    );
+    const path = prefs.pathname + prefs.search;
+    const post = (fields: Record<string, string>) =>
+      fetch(`${api}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams(fields).toString(),
+      });
+    const page = await (await fetch(`${api}${path}`)).text();
+    expect(page).toContain('<textarea id="inquiry-text" name="text"');
+
+    // Too long: the form again with the error at the field, nothing stored.
+    const long = await post({ action: 'inquiry-faq', text: 'あ'.repeat(2001) });
+    expect(long.status).toBe(400);
+    expect(await long.text()).toContain('2,000文字まで');
+
+    const question = '出生届はどこに出せばいいですか。子どもの名前は「ひなた」です。';
+    const faq = await post({ action: 'inquiry-faq', text: question });
+    expect(faq.status).toBe(200);
+    const faqHtml = await faq.text();
+    const entry = minato.faq.find((e) => e.id === 'shussei-todoke')!;
+    expect(faqHtml).toContain(entry.question);
+    expect(await deps.store.byReader(minato.tenantId, readerKey)).toEqual([]);
+    const submissionId = /name="submissionId" value="([^"]+)"/.exec(faqHtml)![1]!;
+    const text = /name="text" value="([^"]*)"/
+      .exec(faqHtml)![1]!
+      .replace(/&quot;/g, '"')
+      .replace(/&#x3D;/g, '=');
+    expect(text).toBe(question);
+    const mailBefore = (await staffMail()).length;
+    for (let i = 0; i < 2; i++) {
+      // A reload of the result page posts the same form again: stored once.
+      const sent = await post({ action: 'inquiry-send', text, submissionId });
+      expect(sent.status).toBe(200);
+      expect(await sent.text()).toContain('3営業日以内');
+    }
+    const refs = await deps.store.byReader(minato.tenantId, readerKey);
+    expect(refs).toHaveLength(1);
+    const id = refs[0]!.inquiryId;
+    expect((await deps.store.get(minato.tenantId, id))?.messages.map((m) => m.text)).toEqual([question]);
+    const notes = (await staffMail()).slice(mailBefore);
+    expect(notes).toHaveLength(1);
+    expect(notes[0]!.body.text).toContain(`/console/inquiries/${id}`);
+    for (const leak of ['ひなた', '出生届', address]) expect(JSON.stringify(notes[0])).not.toContain(leak);
+    const acks = (await sesEmails(stack.endpoints.ses)).filter(
+      (m) => m.destination.to.includes(address) && m.subject.includes('お問い合わせを受け付けました'),
+    );
+    expect(acks).toHaveLength(2);
+    expect(acks[0]!.body.text).toContain(minato.consultation[0]!.name);
+
+    const emailDeps = {
+      ...deps,
+      links: new SignedEmailLinks({ get: () => Promise.resolve(stack.emailTokenKeys) }, { now: () => new Date() }),
+      subscriptions: new SubscriptionRepository(stack.db, stack.tables.data),
+    };
+    const r = await replyToInquiry(minato, id, 'demo-minato-staff', '市役所1階の市民課で受け付けています。', emailDeps);
+    expect(r).toMatchObject({ outcome: 'answered', delivered: true });
+    const reply = (await sesEmails(stack.endpoints.ses)).filter(
+      (m) => m.destination.to.includes(address) && m.subject.includes('お問い合わせへのお返事'),
+    );
+    expect(reply).toHaveLength(1);
+    expect(reply[0]!.body.text).toContain('市役所1階の市民課で受け付けています。');
+    expect(reply[0]!.body.text).toContain(`/email/${minato.tenantId}/preferences?token=`);
+    const after = await (await fetch(`${api}${path}`)).text();
+    expect(after).toContain('市役所1階の市民課で受け付けています。');
+    expect(after).toContain('お返事しました');
   });
 
   it('deleting my data deletes my inquiries', async () => {
