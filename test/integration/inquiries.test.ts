@@ -8,7 +8,10 @@ import { InquiryRepository } from '../../lambdas/adapters/inquiry-repository';
 import { dataKeys, inquiryKeys } from '../../lambdas/adapters/keys';
 import { BotSdkLineReplierFactory } from '../../lambdas/adapters/line-replier';
 import { closeInquiry, listInquiries, replyToInquiry, type InquiryDeps } from '../../lambdas/services/inquiries';
+import { seedDemoInquiries } from '../../local/seed-inquiries';
 import { sesEmails } from '../../local/stack';
+import { startInquiry, addStaffReply } from '../../lambdas/domain/inquiries';
+import { ConcurrentChangeError } from '../../lambdas/services/ports';
 import { TenantConfigSchema, type TenantConfig } from '../../schemas/tenant';
 import { ChatUser, newUserId, snapshot } from './chat';
 import { startTestStack, testTenants, type TestStack } from './helpers';
@@ -276,5 +279,50 @@ describe('inquiries through the real webhook, DynamoDB Local, the LINE and SES e
     expect(await deps.store.get(minato.tenantId, id!)).toBeUndefined();
     const all = await snapshot(stack, stack.tables.data);
     expect(all).not.toContain(id);
+  });
+
+  it('the DynamoDB store: a source saved twice is stored once, a stale version is refused, the inbox moves with the status', async () => {
+    const store = new InquiryRepository(stack.db, stack.tables.data);
+    const at = Date.now();
+    const first = startInquiry({
+      inquiryId: `repo-${at.toString(36)}`,
+      tenantId: minato.tenantId,
+      readerKey: 'line:repo-test-reader',
+      channel: 'line',
+      address: 'U-repo',
+      text: '質問です',
+      at,
+    });
+    expect(await store.save({ ...first, readVersion: undefined, sourceId: `src-${at}` })).toBe('saved');
+    const before = await snapshot(stack, stack.tables.data);
+    expect(await store.save({ ...first, readVersion: undefined, sourceId: `src-${at}` })).toBe('duplicate');
+    await expect(store.save({ ...first, readVersion: undefined })).rejects.toBeInstanceOf(ConcurrentChangeError);
+    expect(await snapshot(stack, stack.tables.data)).toBe(before);
+
+    const reply = addStaffReply(first.header, 'nurse', '答えです', at + 1000);
+    expect(await store.save({ ...reply, readVersion: 0, previous: first.header })).toBe('saved');
+    // A second writer that read version 0 as well loses, and changes nothing.
+    const late = await snapshot(stack, stack.tables.data);
+    await expect(
+      store.save({
+        ...addStaffReply(first.header, 'nurse2', '別の答え', at + 2000),
+        readVersion: 0,
+        previous: first.header,
+      }),
+    ).rejects.toBeInstanceOf(ConcurrentChangeError);
+    expect(await snapshot(stack, stack.tables.data)).toBe(late);
+    const id = first.header.inquiryId;
+    const answered = await store.list(minato.tenantId, { statuses: ['answered'], order: 'newest', limit: 50 });
+    expect(answered.find((i) => i.inquiryId === id)).toMatchObject({ status: 'answered', version: 1, messageCount: 2 });
+    const waiting = await store.list(minato.tenantId, { statuses: ['new', 'open'], order: 'oldest', limit: 50 });
+    expect(waiting.map((i) => i.inquiryId)).not.toContain(id);
+    expect(await store.get(yamabe.tenantId, id)).toBeUndefined();
+  });
+
+  it('npm start seeds a new, an answered and a written-again inquiry per tenant, once', async () => {
+    const now = Date.now();
+    const seeded = await seedDemoInquiries(stack.db, stack.tables.data, minato.tenantId, now);
+    expect(seeded).toBeGreaterThan(0);
+    expect(await seedDemoInquiries(stack.db, stack.tables.data, minato.tenantId, now)).toBe(0);
   });
 });
