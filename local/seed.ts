@@ -6,7 +6,7 @@ import type { TenantConfig } from '../schemas/tenant';
 import { batchPut } from '../lambdas/adapters/batch-write';
 import { subscriptionItem } from '../lambdas/adapters/subscription-repository';
 import { addDays } from '../lambdas/domain';
-import { bucketOfAnchor } from '../lambdas/domain/shard';
+import { bucketOfAnchor, readerBucket } from '../lambdas/domain/shard';
 import type { ReaderKeys } from '../lambdas/services/reader-keys';
 
 /** Deterministic pseudo-random numbers (mulberry32), so a seed gives the same demo population every time. */
@@ -93,15 +93,19 @@ export function demoSubscriptions(
         familyId: `demo-family-${family++}`,
       });
     } else if (extra < 0.06 && out.length < count && !maternity) {
-      // A toddler and a new pregnancy.
-      out.push({
+      // A toddler and a new pregnancy. Both sit with the readers of the due date, where the shard worker moves
+      // a reader after their first day (domain/shard.ts readerBucket): the population as it stands from then on.
+      const next: Subscription = {
         ...base,
         subscriptionId: `demo-${i}-next`,
         track: 'maternity',
         anchorDate: addDays(date, 280 - (28 + Math.floor(rnd() * 200))),
         nickname: undefined,
         familyId: `demo-family-${family++}`,
-      });
+      };
+      const bucket = readerBucket([base, next]) ?? base.bucket;
+      out[out.length - 1] = { ...base, bucket };
+      out.push({ ...next, bucket });
     } else if (extra < 0.16 && out.length < count && !email) {
       // The partner, on LINE, following the same pregnancy or child.
       const partnerId = demoLineUserId(tenant.tenantId, 1_000_000 + i);

@@ -29,8 +29,14 @@ export const SubscriptionSchema = z.object({
   pausedUntil: IsoDateSchema.optional(),
   /** Shared by the parent's and the partner's subscriptions to the same pregnancy or child. */
   familyId: z.string().min(1),
-  /** Fixed for life (the reader's, from the anchor date of their first subscription: domain/shard.ts); the day's layout groups buckets into shards. */
+  /** The reader's (all their subscriptions share it: domain/shard.ts); the day's layout groups buckets into shards. */
   bucket: z.number().int().min(0).max(255),
+  /**
+   * A move to `bucket` (to the readers of the reader's latest anchor date, domain/shard.ts): through this date the
+   * reader is still delivered from `previousBucket`, so no shard sends twice on the day of the move.
+   */
+  movedThrough: IsoDateSchema.optional(),
+  previousBucket: z.number().int().min(0).max(255).optional(),
   /** Optimistic lock: every write is conditional on the version it read, and increments it. */
   version: z.number().int().min(0),
   /** Why a `stopped` subscription stopped: an unfollow is undone by following again, a reader's own stop is not. */

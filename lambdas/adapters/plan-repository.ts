@@ -6,6 +6,7 @@ import {
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { brotliCompressSync, brotliDecompressSync, constants as zlib } from 'node:zlib';
 import { z } from 'zod';
 import type { IsoDate } from '../../schemas/common';
 import {
@@ -22,11 +23,28 @@ import { batchPut } from './batch-write';
 import { queryAll } from './query-all';
 import { deliveryKeys, expiresAfter } from './keys';
 
-/**
- * Plans hold addresses only while the shard may still be retried (a stale task is refused after 20 hours and
- * a completed shard deletes its batches); this TTL catches whatever a dead-lettered shard leaves behind.
- */
+/** Plan headers and email claims: a redelivered task of the date finds its shard done. */
 const PLAN_RETENTION_DAYS = 3;
+/**
+ * Batches (the addresses of a plan) are removed by TTL at the end of the day after the date (UTC): nothing reads
+ * them once the shard completed, a plan older than 23 hours is never resumed, and a TTL deletion costs no write
+ * units where a delete costs the whole item's size again. Tied to the date, not a clock, like the other TTLs.
+ */
+const BATCH_RETENTION_DAYS = 2;
+/**
+ * Batches are stored brotli-compressed (node:zlib, no format of our own): LINE ids and reader keys are random
+ * hex and base64, so the JSON shrinks to about half, and DynamoDB bills writes per kilobyte. Quality 5 keeps the
+ * worker's CPU small next to its waits.
+ */
+const BROTLI = { params: { [zlib.BROTLI_PARAM_QUALITY]: 5, [zlib.BROTLI_PARAM_MODE]: zlib.BROTLI_MODE_TEXT } };
+const packSends = (sends: PlannedSend[]) => brotliCompressSync(Buffer.from(JSON.stringify(sends)), BROTLI);
+const unpackSends = (item: Record<string, unknown>): unknown =>
+  item.packed instanceof Uint8Array
+    ? JSON.parse(brotliDecompressSync(item.packed).toString('utf8'))
+    : // Batches written before compression.
+      JSON.parse(String(item.sends));
+/** A batch's outcome is an item of its own: an update of the batch would be billed at the whole batch's size. */
+const OUTCOME_SUFFIX = '#OUT';
 /** Counters feed yearly KPI reports; they hold no personal data. */
 const COUNTERS_RETENTION_DAYS = 400;
 
@@ -89,6 +107,7 @@ export class PlanRepository implements PlanStore {
   ): Promise<StoredPlan> {
     const pk = deliveryKeys.pk(task.tenantId, task.date);
     const expiresAt = expiresAfter(task.date, PLAN_RETENTION_DAYS);
+    const batchExpiresAt = expiresAfter(task.date, BATCH_RETENTION_DAYS);
     // Batches first, header last: the header is the commit point, so a plan is never seen half-written.
     await batchPut(
       this.db,
@@ -96,11 +115,11 @@ export class PlanRepository implements PlanStore {
       batches.map((sends, batchNo) => ({
         pk,
         sk: deliveryKeys.batchSk(task, meta.planId, batchNo),
-        sends: JSON.stringify(sends),
-        expiresAt,
+        packed: packSends(sends),
+        expiresAt: batchExpiresAt,
       })),
     );
-    await this.db
+    const ours = await this.db
       .send(
         new PutCommand({
           TableName: this.tableName,
@@ -108,8 +127,14 @@ export class PlanRepository implements PlanStore {
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
       )
+      .then(() => true)
       // Another invocation of the same task committed first: its plan wins, ours is left to expire.
-      .catch(ignoreConditionFailure);
+      .catch((err: unknown) => {
+        ignoreConditionFailure(err);
+        return false;
+      });
+    // Ours is the plan just written: no need to read it back (reads are billed too).
+    if (ours) return { ...meta, batches: batches.map((sends, batchNo) => ({ batchNo, sends })) };
     const committed = await this.load(task);
     if (!committed) throw new IncompletePlanError('plan header vanished after commit');
     return committed;
@@ -118,12 +143,15 @@ export class PlanRepository implements PlanStore {
   async markBatchDone(task: ShardTask, planId: string, batchNo: number, outcome: BatchOutcome): Promise<void> {
     await this.db
       .send(
-        new UpdateCommand({
+        new PutCommand({
           TableName: this.tableName,
-          Key: { pk: deliveryKeys.pk(task.tenantId, task.date), sk: deliveryKeys.batchSk(task, planId, batchNo) },
-          UpdateExpression: 'SET outcome = :o',
-          ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(outcome)',
-          ExpressionAttributeValues: { ':o': outcome },
+          Item: {
+            pk: deliveryKeys.pk(task.tenantId, task.date),
+            sk: deliveryKeys.batchSk(task, planId, batchNo) + OUTCOME_SUFFIX,
+            outcome,
+            expiresAt: expiresAfter(task.date, PLAN_RETENTION_DAYS),
+          },
+          ConditionExpression: 'attribute_not_exists(pk)',
         }),
       )
       // A concurrent duplicate finished the same batch first; its outcome stands.
@@ -157,7 +185,7 @@ export class PlanRepository implements PlanStore {
         }),
       )
       .catch(ignoreConditionFailure);
-    await this.deleteBatches(task, plan);
+    // The batches go by their TTL (BATCH_RETENTION_DAYS): a completed plan is never read again.
   }
 
   async refuseStale(task: ShardTask, plan: StoredPlan | undefined, reason: string): Promise<void> {
@@ -264,12 +292,26 @@ export class PlanRepository implements PlanStore {
       deliveryKeys.pk(task.tenantId, task.date),
       deliveryKeys.batchPrefix(task, planId),
     );
-    return items.map((i, batchNo) => {
-      const sends = SendsSchema.safeParse(JSON.parse(String(i.sends)));
-      if (!sends.success) throw new CorruptItemError('plan batch', { cause: sends.error });
-      const outcome = i.outcome === undefined ? undefined : OutcomeSchema.parse(i.outcome);
-      return { batchNo, sends: sends.data, ...(outcome && { outcome }) };
-    });
+    // Sorted by key: each batch, then its outcome if it is done (`…#B#00003`, `…#B#00003#OUT`).
+    const outcomes = new Map<string, unknown>();
+    for (const i of items)
+      if (String(i.sk).endsWith(OUTCOME_SUFFIX)) outcomes.set(String(i.sk).slice(0, -OUTCOME_SUFFIX.length), i.outcome);
+    return items
+      .filter((i) => !String(i.sk).endsWith(OUTCOME_SUFFIX))
+      .map((i, batchNo) => {
+        let unpacked: unknown;
+        try {
+          unpacked = unpackSends(i);
+        } catch (err) {
+          throw new CorruptItemError('plan batch', { cause: err });
+        }
+        const sends = SendsSchema.safeParse(unpacked);
+        if (!sends.success) throw new CorruptItemError('plan batch', { cause: sends.error });
+        // Batches written before outcome items carry their outcome themselves.
+        const raw = outcomes.get(String(i.sk)) ?? i.outcome;
+        const outcome = raw === undefined ? undefined : OutcomeSchema.parse(raw);
+        return { batchNo, sends: sends.data, ...(outcome && { outcome }) };
+      });
   }
 }
 

@@ -5,7 +5,7 @@ import { WEBHOOK_DEDUPE_WINDOW_SECONDS } from '../../schemas/line-webhook';
 import { DialogSchema, InviteSchema, type Invite } from '../../schemas/dialog';
 import { PendingSignupSchema } from '../../schemas/email';
 import { SubscriptionSchema, type Subscription } from '../../schemas/subscription';
-import { bucketOf } from '../domain/shard';
+import { bucketOf, bucketsOfReader } from '../domain/shard';
 import { addDays } from '../domain/dates';
 import { ConcurrentChangeError, type ReaderState, type ReaderStore, type ReaderWrite } from '../services/ports';
 import { mapLimit } from '../services/concurrency';
@@ -215,7 +215,7 @@ export class ReaderRepository implements ReaderStore {
 
     for (const { subscription, isNew } of w.deleteReader ? [] : w.puts) {
       const s = SubscriptionSchema.parse({ ...subscription, version: isNew ? 0 : subscription.version + 1 });
-      changed(s.readerKey, [s.bucket]);
+      changed(s.readerKey, bucketsOfReader([s]));
       const item = subscriptionItem(s);
       items.push({
         Put: {
@@ -420,6 +420,8 @@ export class ReaderRepository implements ReaderStore {
       }
       items.push(remove);
       if (sk.startsWith('SUB#') && typeof item.bucket === 'number') buckets.push(item.bucket);
+      // A reader moved today is still delivered from the old bucket's shard: it must see the erasure too.
+      if (sk.startsWith('SUB#') && typeof item.previousBucket === 'number') buckets.push(item.previousBucket);
       // Not parsed: erasure must also remove a subscription that no longer fits its schema.
       if (sk.startsWith('SUB#') && typeof item.familyId === 'string' && typeof item.subscriptionId === 'string') {
         items.push({

@@ -1,7 +1,7 @@
-import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { queryAll } from './query-all';
 import { SubscriptionSchema, type Subscription } from '../../schemas/subscription';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import type { IsoDate } from '../../schemas/common';
 import { CorruptItemError } from '../services/delivery-errors';
 import type { ShardListing, SubscriptionReader, SubscriptionWriter } from '../services/ports';
@@ -99,6 +99,40 @@ export class SubscriptionRepository implements SubscriptionReader, SubscriptionW
         // Changed since it was read (a birth report, a stop): the next day's run looks again.
         if (!(err instanceof ConditionalCheckFailedException)) throw err;
       });
+  }
+
+  async moveReader(subs: readonly Subscription[], bucket: number, through: IsoDate): Promise<boolean> {
+    // DynamoDB takes at most 100 items in one transaction; a reader holds a handful of subscriptions.
+    if (subs.length === 0 || subs.length > 100) return false;
+    const previousBucket = subs[0]!.bucket;
+    try {
+      await this.db.send(
+        new TransactWriteCommand({
+          TransactItems: subs.map((s) => ({
+            Put: {
+              TableName: this.tableName,
+              Item: subscriptionItem(
+                SubscriptionSchema.parse({
+                  ...s,
+                  bucket,
+                  previousBucket,
+                  movedThrough: through,
+                  version: s.version + 1,
+                }),
+              ),
+              ConditionExpression: '#v = :v',
+              ExpressionAttributeNames: { '#v': 'version' },
+              ExpressionAttributeValues: { ':v': s.version },
+            },
+          })),
+        }),
+      );
+      return true;
+    } catch (err) {
+      // Changed since it was read (a new child, a stop): a later day looks again.
+      if (err instanceof TransactionCanceledException) return false;
+      throw err;
+    }
   }
 
   async put(s: Subscription): Promise<void> {

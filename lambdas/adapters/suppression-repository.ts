@@ -2,6 +2,7 @@ import { ConditionalCheckFailedException, TransactionCanceledException } from '@
 import { PutCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { IsoDate } from '../../schemas/common';
 import type { Subscription } from '../../schemas/subscription';
+import { bucketsOfReader } from '../domain/shard';
 import { clearSuppression } from '../domain/suppression';
 import type { SuppressionStore } from '../services/ports';
 import { dataKeys, deliveryKeys, expiresAfter } from './keys';
@@ -71,7 +72,7 @@ export class SuppressionRepository implements SuppressionStore {
                     this.changeMarker(
                       tenantId,
                       readerKey,
-                      [...new Set(subs.map((sub) => sub.bucket))],
+                      bucketsOfReader(subs),
                       s.changedOn,
                       s.at,
                     ),

@@ -2,7 +2,7 @@ import type { Channel, IsoDate, Track } from '../../schemas/common';
 import type { Invite } from '../../schemas/dialog';
 import type { Subscription } from '../../schemas/subscription';
 import { addDays, parseIsoDate } from './dates';
-import { bucketForNewSubscription } from './shard';
+import { bucketFieldsForNewSubscription } from './shard';
 
 /**
  * The subscription lifecycle as pure functions: register, join a family, change a date or nickname, add a child,
@@ -118,7 +118,7 @@ export function newSubscription(
     address: r.address,
     status: 'active',
     registeredOn: addDays(r.today, 1),
-    bucket: bucketForNewSubscription(r.subscriptions, fields.anchorDate),
+    ...bucketFieldsForNewSubscription(r.subscriptions, fields.anchorDate),
     version: 0,
     ...fields,
     familyId: fields.familyId ?? r.newId(),

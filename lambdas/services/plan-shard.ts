@@ -13,6 +13,7 @@ import {
   type ReaderDelivery,
 } from '../domain';
 import type { ResolveContext } from '../domain/resolve';
+import { bucketInShard, effectiveBucket, readerBucket } from '../domain/shard';
 import { mapLimit } from './concurrency';
 import { channelEnabled, deliveryOf, isReaderDataError } from './send-time-check';
 import type { PlanStore, StoredPlan, SubscriptionReader, SubscriptionWriter, SurveyInvitationStore } from './ports';
@@ -49,7 +50,11 @@ export async function planShard(
   planned.corrupt = listing.corruptReaders.length;
   const corrupt = new Set(listing.corruptReaders);
   const readers: ReaderDelivery[] = [];
-  const groups = groupByReader(listing.subscriptions);
+  // A reader moved here today is still delivered by the shard they came from (domain/shard.ts).
+  const groups = groupByReader(listing.subscriptions).filter((g) => {
+    const bucket = effectiveBucket(g, task.date);
+    return bucket === undefined || bucketInShard(bucket, task.shard, task.shardCount);
+  });
   const invitations = await plannedInvitations(task, tenant, groups, corrupt, deps);
   for (const group of groups) {
     const first = group[0];
@@ -79,7 +84,40 @@ export async function planShard(
 
   const sends = planSends(readers, { emailSubject: emailSubject(tenant, task.date) });
   const meta = { planId: randomUUID(), committedAt: now.getTime(), planned };
-  return deps.plans.commit(task, contentVersion ? { ...meta, contentVersion } : meta, chunkSends(sends));
+  const plan = await deps.plans.commit(task, contentVersion ? { ...meta, contentVersion } : meta, chunkSends(sends));
+  // Only once the plan is fixed: this shard no longer reads the index for the date, and it still delivers them.
+  await moveReaders(task, groups, deps);
+  return plan;
+}
+
+/**
+ * Readers who do not sit with the readers of their latest anchor date (a new pregnancy beside a toddler, a
+ * birth report) are moved there, dated today: today they are still this shard's, from tomorrow the multicast of
+ * their date reaches them with the others. Read again strongly consistent first; a reader already mid-move waits.
+ */
+async function moveReaders(task: ShardTask, groups: readonly Subscription[][], deps: PlanShardDeps) {
+  const move = deps.subscriptions.moveReader?.bind(deps.subscriptions);
+  if (!move) return;
+  const misplaced = (subs: readonly Subscription[]) => {
+    const target = readerBucket(subs);
+    const first = subs[0];
+    if (target === undefined || !first || target === first.bucket) return undefined;
+    if (subs.some((s) => s.bucket !== first.bucket || (s.movedThrough !== undefined && s.movedThrough >= task.date)))
+      return undefined;
+    return target;
+  };
+  const candidates = groups.filter((g) => misplaced(g) !== undefined);
+  await mapLimit(candidates, 4, async (group) => {
+    let all: Subscription[];
+    try {
+      all = await deps.subscriptions.listReader(task.tenantId, group[0]!.readerKey);
+    } catch (err) {
+      if (!isReaderDataError(err)) throw err;
+      return;
+    }
+    const target = misplaced(all);
+    if (target !== undefined) await move(all, target, task.date);
+  });
 }
 
 /**

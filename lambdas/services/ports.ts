@@ -52,6 +52,12 @@ export interface SubscriptionWriter {
    * condition that nobody changed it since it was read; a lost race is left to the next day.
    */
   markEnded(sub: Subscription, eraseOn: IsoDate): Promise<void>;
+  /**
+   * Moves a reader (all these subscriptions, read strongly consistent) to `bucket`, still delivered from their
+   * present bucket through `through`; all or nothing, on condition that nobody changed them since they were read
+   * (a lost race is left to a later day). Returns whether it moved them.
+   */
+  moveReader?(subs: readonly Subscription[], bucket: number, through: IsoDate): Promise<boolean>;
 }
 
 /** The change markers written with every reader change (see `deliveryKeys.changeSk`). */

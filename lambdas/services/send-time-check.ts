@@ -2,7 +2,7 @@ import type { IsoDate } from '../../schemas/common';
 import type { ShardTask } from '../../schemas/delivery';
 import type { TenantConfig } from '../../schemas/tenant';
 import { addDays, isSuppressed, localDate, resolveReader, type FreshDeliveries, type ReaderDelivery } from '../domain';
-import { bucketsOfShard } from '../domain/shard';
+import { bucketInShard, bucketsOfShard, effectiveBucket } from '../domain/shard';
 import type { ResolveContext } from '../domain/resolve';
 import { mapLimit } from './concurrency';
 import type { ChangeFeed, SubscriptionReader, SurveyInvitationStore } from './ports';
@@ -64,6 +64,9 @@ export async function freshDeliveries(
       return [readerKey, null];
     }
     const first = subs[0];
+    // Moved today: delivered by the shard of the bucket they were in (domain/shard.ts), never by two.
+    const bucket = effectiveBucket(subs, task.date);
+    if (bucket !== undefined && !bucketInShard(bucket, task.shard, task.shardCount)) return [readerKey, null];
     if (!first || texts.length === 0 || !channelEnabled(ctx.tenant, first.channel) || subs.some(isSuppressed))
       return [readerKey, null];
     return [readerKey, deliveryOf(first, texts)];

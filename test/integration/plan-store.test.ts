@@ -46,17 +46,32 @@ describe('PlanRepository', () => {
     );
   });
 
-  it('on completion keeps the counters and deletes every batch (the addresses in them)', async () => {
+  it('records outcomes beside the batches, and on completion keeps the counters and lets the batches expire the next day', async () => {
     const plans = new PlanRepository(stack.db, stack.tables.delivery);
     const plan = await plans.commit(task(1), meta('plan-c'), [[push(10)], [push(11)]]);
+    const outcome = { ...zeroCounters(), recipients: 1, pushRequests: 1 };
+    await plans.markBatchDone(task(1), plan.planId, 0, outcome);
+    // A duplicate's outcome for the same batch does not replace the first.
+    await plans.markBatchDone(task(1), plan.planId, 0, { ...outcome, recipients: 9 });
+    const resumed = await plans.load(task(1));
+    expect(resumed?.batches.map((b) => [b.sends, b.outcome])).toEqual([
+      [[push(10)], expect.objectContaining({ recipients: 1 })],
+      [[push(11)], undefined],
+    ]);
     const counters = { ...zeroCounters(), recipients: 2, pushRequests: 2 };
     await plans.complete(task(1), plan, counters);
     const done = await plans.load(task(1));
     expect(done).toMatchObject({ completedAt: expect.any(Number), counters, batches: [] });
     const items = await stack.db.send(new ScanCommand({ TableName: stack.tables.delivery }));
-    const text = JSON.stringify(items.Items);
-    expect(text).not.toContain('U10');
-    expect(text).not.toContain('U11');
+    const batches = (items.Items ?? []).filter((i) =>
+      String(i.sk).startsWith(deliveryKeys.batchPrefix(task(1), plan.planId)),
+    );
+    expect(batches).toHaveLength(3); // two batches and one outcome
+    // The sends (addresses) expire at the end of the next day (UTC); the outcome holds counters only.
+    for (const b of batches.filter((i) => !String(i.sk).endsWith('#OUT')))
+      expect(b.expiresAt).toBe(Date.parse('2026-12-12T00:00:00Z') / 1000);
+    // The addresses are not stored as text.
+    expect(JSON.stringify(batches)).not.toContain('U10');
     expect((await plans.listCounters('demo-minato', '2026-12-10')).find((c) => c.shard === 1)).toMatchObject(counters);
   });
 

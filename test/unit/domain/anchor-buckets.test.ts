@@ -6,7 +6,16 @@ import {
   addDays,
   type ReaderDelivery,
 } from '../../../lambdas/domain';
-import { bucketForNewSubscription, bucketOf, bucketOfAnchor, bucketsOfShard } from '../../../lambdas/domain/shard';
+import {
+  bucketFieldsForNewSubscription,
+  bucketForNewSubscription,
+  bucketOf,
+  bucketOfAnchor,
+  bucketsOfReader,
+  bucketsOfShard,
+  effectiveBucket,
+  readerBucket,
+} from '../../../lambdas/domain/shard';
 import { LINE_MULTICAST_MAX_RECIPIENTS, type IsoDate } from '../../../schemas/common';
 import type { Subscription } from '../../../schemas/subscription';
 import { loadRepoTenants, loadSampleLibrary } from '../../../local/stack';
@@ -158,5 +167,58 @@ describe('anchor-date buckets', () => {
   it('would not be met by buckets from a hash of the reader key (the test can tell)', () => {
     const subs = population(50_000, byReaderKey, { births: 0, secondChild: 0 });
     expect(shardSends(subs, 16) / floor(subs)).toBeGreaterThan(1.05);
+  });
+
+  it('sends within 1.05x of the floor once each such reader sits with the readers of their latest anchor date', () => {
+    // What the shard worker leaves after a reader's first day: every reader moved to the bucket of the latest
+    // anchor date among their subscriptions (the due date of a new pregnancy, the birthday after a birth).
+    const subs = population(50_000, byAnchor, { births: 0.3, secondChild: 0.02 });
+    const latest = new Map<string, IsoDate>();
+    for (const s of subs) if ((latest.get(s.readerKey) ?? '') < s.anchorDate) latest.set(s.readerKey, s.anchorDate);
+    const target = new Map(groupByReader(subs).map((g) => [g[0]!.readerKey, readerBucket(g)!]));
+    const moved = subs.map((s) => ({ ...s, bucket: target.get(s.readerKey)! }));
+    for (const s of moved) expect(s.bucket).toBe(bucketOfAnchor(latest.get(s.readerKey)!));
+    const f = floor(moved);
+    const sends = shardSends(moved, 16);
+    expect(sends).toBeGreaterThanOrEqual(f);
+    expect(sends / f).toBeLessThanOrEqual(1.05);
+  });
+
+  it.each([
+    { label: 'never moved', subs: [{ bucket: 9 }], date: '2026-12-01', expected: 9 },
+    {
+      label: 'on the day of the move: still the old bucket',
+      subs: [{ bucket: 9, previousBucket: 200, movedThrough: '2026-12-01' }],
+      date: '2026-12-01',
+      expected: 200,
+    },
+    {
+      label: 'the day after: the new bucket',
+      subs: [{ bucket: 9, previousBucket: 200, movedThrough: '2026-12-01' }],
+      date: '2026-12-02',
+      expected: 9,
+    },
+    {
+      label: 'a subscription added after the move counts with the others',
+      subs: [{ bucket: 9 }, { bucket: 9, previousBucket: 200, movedThrough: '2026-12-01' }],
+      date: '2026-12-01',
+      expected: 200,
+    },
+  ])('delivers a moved reader from one bucket on each date: $label', ({ subs, date, expected }) => {
+    expect(effectiveBucket(subs, date)).toBe(expected);
+  });
+
+  it('marks changes for both buckets of a moved reader, and gives a new subscription the move of its reader', () => {
+    const moved = { bucket: 9, previousBucket: 200, movedThrough: '2026-12-01' };
+    expect(bucketsOfReader([moved]).sort((a, b) => a - b)).toEqual([9, 200]);
+    expect(bucketFieldsForNewSubscription([moved], '2027-01-01')).toEqual(moved);
+    expect(bucketFieldsForNewSubscription([], '2026-05-01')).toEqual({ bucket: bucketOfAnchor('2026-05-01') });
+    expect(
+      readerBucket([
+        { anchorDate: '2024-01-01', status: 'active' },
+        { anchorDate: '2027-03-01', status: 'active' },
+      ]),
+    ).toBe(bucketOfAnchor('2027-03-01'));
+    expect(readerBucket([{ anchorDate: '2027-03-01', status: 'stopped' }])).toBeUndefined();
   });
 });

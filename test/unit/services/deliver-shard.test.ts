@@ -16,7 +16,7 @@ import type {
   SubscriptionReader,
   SubscriptionWriter,
 } from '../../../lambdas/services/ports';
-import { bucketOf, bucketsOfShard, BUCKETS, shardOfBucket } from '../../../lambdas/domain/shard';
+import { bucketOf, bucketOfAnchor, bucketsOfShard, BUCKETS, shardOfBucket } from '../../../lambdas/domain/shard';
 import type { IsoDate } from '../../../schemas/common';
 import type { ContentItem } from '../../../schemas/content';
 import type { LineTextMessage, PlannedSend, ShardCounters, ShardTask } from '../../../schemas/delivery';
@@ -105,6 +105,12 @@ class MemorySubscriptions implements SubscriptionReader, SubscriptionWriter {
   async markEnded(s: Subscription, eraseOn: IsoDate) {
     this.ended.push({ id: s.subscriptionId, eraseOn });
     this.put({ ...s, status: 'ended', eraseOn });
+  }
+  async moveReader(subs: readonly Subscription[], bucket: number, through: IsoDate) {
+    if (subs.some((s) => this.table.get(s.subscriptionId)?.version !== s.version)) return false;
+    for (const s of subs)
+      this.put({ ...s, bucket, previousBucket: s.bucket, movedThrough: through, version: s.version + 1 });
+    return true;
   }
 }
 
@@ -619,6 +625,46 @@ describe('deliverShard: bookkeeping', () => {
     const res = await deliverShard(task(), w.deps());
     expect(res.status).toBe('already-done');
     expect(w.line.requests).toBe(1);
+  });
+});
+
+describe('deliverShard: a reader joins the readers of their latest anchor date', () => {
+  // A pregnancy on its last day (293) beside a new one: from tomorrow only the new one sends, and its
+  // readers' multicast should carry this reader too. Two shards; the two due dates in different ones.
+  const ending = -13;
+  const shardOf = (daysLeft: number) => shardOfBucket(bucketOfAnchor(dueIn(daysLeft)), 2);
+  const newer = [100, 101, 102, 103].find((d) => shardOf(d) !== shardOf(ending))!;
+  const nick = tenant.defaultNickname;
+
+  it.each([
+    ['the old shard first', [shardOf(ending), shardOf(newer)]],
+    ['the new shard first', [shardOf(newer), shardOf(ending)]],
+  ])('sends them once on the day of the move (%s) and with the others from the next day', async (_l, order) => {
+    const old = reader('line', ending, { nickname: undefined, bucket: bucketOfAnchor(dueIn(ending)) });
+    const added = reader('line', newer, {
+      readerKey: old.readerKey,
+      address: old.address,
+      nickname: undefined,
+      bucket: old.bucket,
+    });
+    const peer = reader('line', newer, { nickname: undefined, bucket: bucketOfAnchor(dueIn(newer)) });
+    const w = world([old, added, peer]);
+    // The memory plan store holds one shard's plan: one store per shard and date.
+    const run = (shard: number, date: IsoDate) =>
+      deliverShard(task({ shard, shardCount: 2, date }), w.deps({ plans: new MemoryPlans() }));
+    for (const shard of order) await run(shard, DATE);
+    // Day one: the reader's two pregnancies in one send, once; the peer alone.
+    expect(w.line.received().get(old.address)).toEqual([[`M293 ${nick}`, `M${280 - newer} ${nick}`]]);
+    expect(w.line.received().get(peer.address)).toEqual([[`M${280 - newer} ${nick}`]]);
+
+    w.line.accepted = [];
+    const next = addDaysUtc(DATE, 1);
+    for (const shard of order) await run(shard, next);
+    // Day two: only the new pregnancy sends, one request to both.
+    const toOld = w.line.accepted.filter((r) => r.to.includes(old.address));
+    expect(toOld).toHaveLength(1);
+    expect(toOld[0]!.to.sort()).toEqual([old.address, peer.address].sort());
+    expect(toOld[0]!.texts).toEqual([`M${281 - newer} ${nick}`]);
   });
 });
 
