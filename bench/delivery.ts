@@ -275,6 +275,8 @@ export interface BaselineFigures {
   deliveries: number;
   sends: number;
   timeFloorSeconds: number;
+  /** This process's CPU over the baseline's day (the in-process LINE emulator included). */
+  processCpuMs: number;
   counts: Counts;
 }
 
@@ -290,6 +292,7 @@ export async function baselineDay(
   const before = snapshot(opts.counts);
   const subscriptions = new SubscriptionRepository(db, stack.tables.data);
   const credentials = new SecretsManagerLineCredentials();
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   let deliveries = 0;
   let slowest = 0;
@@ -327,8 +330,10 @@ export async function baselineDay(
     deliveries += pushes;
     slowest = Math.max(slowest, pushes / LINE_CHANNEL_LIMITS.pushPerSecond);
   }
+  const cpu = process.cpuUsage(cpu0);
   return {
     wallSeconds: (performance.now() - t0) / 1000,
+    processCpuMs: (cpu.user + cpu.system) / 1000,
     deliveries,
     sends: deliveries,
     timeFloorSeconds: slowest,

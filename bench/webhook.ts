@@ -19,6 +19,8 @@ export interface WebhookFigures {
   registrationsDoubled: number;
   repliesMissing: number;
   repliesDoubled: number;
+  /** CPU time of the webhook's own process (the handler and the local API) per request, ms. */
+  cpuMsPerRequest?: number;
 }
 
 export const pct = (xs: number[], p: number) => {
@@ -38,7 +40,7 @@ export async function webhookLoad(
   stack: Provisioned,
   tenantId: string,
   channelId: string,
-  opts: { rate: number; seconds: number; userPrefix: string },
+  opts: { rate: number; seconds: number; userPrefix: string; serverCpuMs?: () => Promise<number> },
 ): Promise<WebhookFigures> {
   const registrations = Math.round((opts.rate * opts.seconds) / 4);
   const intervalMs = (4 * 1000) / opts.rate;
@@ -70,6 +72,7 @@ export async function webhookLoad(
     }
   };
 
+  const cpu0 = await opts.serverCpuMs?.();
   const t0 = performance.now();
   const running: Promise<void>[] = [];
   // At most this many readers mid-registration: on an overloaded machine the arrivals wait (the achieved rate
@@ -86,6 +89,7 @@ export async function webhookLoad(
   }
   await Promise.all(running);
   const seconds = (performance.now() - t0) / 1000;
+  const cpu1 = await opts.serverCpuMs?.();
 
   // Lost or doubled registrations: each reader must hold exactly one subscription, the one they asked for.
   let lost = 0;
@@ -135,5 +139,6 @@ export async function webhookLoad(
     registrationsDoubled: doubled,
     repliesMissing: unanswered,
     repliesDoubled: answeredTwice,
+    ...(cpu0 !== undefined && cpu1 !== undefined && { cpuMsPerRequest: (cpu1 - cpu0) / Math.max(1, latencies.length) }),
   };
 }
