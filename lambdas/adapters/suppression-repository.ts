@@ -68,15 +68,7 @@ export class SuppressionRepository implements SuppressionStore {
                 },
               })),
               ...(changed.length > 0
-                ? [
-                    this.changeMarker(
-                      tenantId,
-                      readerKey,
-                      bucketsOfReader(subs),
-                      s.changedOn,
-                      s.at,
-                    ),
-                  ]
+                ? [this.changeMarker(tenantId, readerKey, bucketsOfReader(subs), s.changedOn, s.at)]
                 : []),
             ],
           }),
