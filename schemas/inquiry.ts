@@ -79,7 +79,7 @@ export const InquiryConfigSchema = z.strictObject({
   /** What readers are told to expect, e.g. `3営業日以内` ("within 3 working days"). */
   answerTime: z.string().min(1).max(60),
   /** Staff mailboxes told of each new inquiry or new message (the mail holds only a console link). */
-  notifyTo: z.array(z.email()).min(1).max(10),
+  notifyTo: z.array(z.email()).min(1, 'at least one staff mailbox to notify').max(10),
   /** Sender of the staff notification; a verified SES identity. */
   notifyFrom: z.email(),
 });

@@ -145,6 +145,23 @@ describe('tenants validate: every problem at once, by file and field', () => {
       },
       'surveys.0.trigger.stages.0.day: day 300 is outside the maternity track (28-293)',
     ],
+    [
+      'an inquiry notification sender that is no address',
+      {
+        inquiries: {
+          enabled: true,
+          answerTime: '3営業日以内',
+          notifyTo: ['staff@town.example.jp'],
+          notifyFrom: 'town',
+        },
+      },
+      'inquiries.notifyFrom: Invalid email address',
+    ],
+    [
+      'inquiries with nobody to notify',
+      { inquiries: { enabled: true, answerTime: '3営業日以内', notifyTo: [], notifyFrom: 'noreply@town.example.jp' } },
+      'inquiries.notifyTo: at least one staff mailbox to notify',
+    ],
   ])('%s', (_label, overrides, expected) => {
     expect(problemsOf(dirWith({ 'town.json': tenant('town', overrides) }))).toEqual([`town.json: ${expected}`]);
   });
