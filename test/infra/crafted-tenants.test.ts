@@ -120,12 +120,17 @@ describe('crafted tenants', () => {
     expect(resources).toContain(':configuration-set/');
   });
 
-  it('gives the webhook no SES permission', () => {
-    expect(
-      policyStatementsOf('LineWebhookRole')
-        .flatMap((s) => [s.Action].flat())
-        .filter((a) => a.startsWith('ses:')),
-    ).toEqual([]);
+  it('lets the webhook send only from the senders of tenants with both channels (family notices)', () => {
+    const ses = policyStatementsOf('LineWebhookRole').filter((s) =>
+      [s.Action].flat().some((a) => a.startsWith('ses:')),
+    );
+    expect(ses).toHaveLength(1);
+    const resources = JSON.stringify(ses[0]!.Resource);
+    // alpha has LINE and email; beta email only, gamma and delta LINE only: none of theirs.
+    expect(resources).toContain(':identity/info@alpha.example.jp"');
+    expect(resources).toContain(':identity/alpha.example.jp"');
+    expect(resources).not.toMatch(/beta|gamma|delta/);
+    expect([ses[0]!.Resource].flat()).toHaveLength(3);
   });
 
   it('routes the webhooks of LINE-enabled tenants only', () => {
