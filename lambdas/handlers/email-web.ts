@@ -8,13 +8,13 @@ import { SecretsManagerEmailTokenKeys } from '../adapters/email-token-secret';
 import { SecretsManagerLineCredentials } from '../adapters/line-credentials';
 import { BotSdkLineReplierFactory } from '../adapters/line-replier';
 import { SecretsManagerReaderKeys } from '../adapters/reader-key-secret';
-import { InquiryRepository } from '../adapters/inquiry-repository';
 import { ReaderRepository } from '../adapters/reader-repository';
 import { SuppressionRepository } from '../adapters/suppression-repository';
 import { MAX_FORM_BYTES, type EmailPagesDeps, type PageRequest, type PageResult } from '../services/email-pages';
 import { renderPage } from '../web/pages';
 import { EmailPagesEnvSchema, lazy, logger, metrics, readEnv, onCorruptStoredItem } from './runtime';
 import { eventBody, httpFunction } from './http-function';
+import { residentInquiryDeps } from './inquiry-deps';
 
 /**
  * What the four email page functions share: their dependencies, the request parsing (HTTP API payload 2.0) and
@@ -43,13 +43,13 @@ export const emailPagesDeps = lazy((): EmailPagesDeps => {
     suppressions: new SuppressionRepository(db, env[ENV.dataTable], env[ENV.deliveryTable]),
     clock,
     // The inquiry form (preferences page); the staff are mailed a console link when the console's URL is known.
-    inquiries: {
-      store: new InquiryRepository(db, env[ENV.dataTable]),
+    inquiries: residentInquiryDeps({
+      db,
+      dataTable: env[ENV.dataTable],
+      mail,
       clock,
-      notifyMail: mail,
-      ...(env.CONSOLE_BASE_URL ? { consoleBaseUrl: env.CONSOLE_BASE_URL } : {}),
-      onNotifyFailed: () => metrics.addMetric('InquiryNotificationFailures', MetricUnit.Count, 1),
-    },
+      consoleBaseUrl: env.CONSOLE_BASE_URL,
+    }),
     ...(env.EMAIL_PAGES_BASE_URL ? { baseUrl: env.EMAIL_PAGES_BASE_URL } : {}),
     onMailFailed: (err) => {
       // By name only: an SES error's message may quote the address.

@@ -7,13 +7,13 @@ import { BotSdkLineReplierFactory } from '../adapters/line-replier';
 import { SecretsManagerReaderKeys } from '../adapters/reader-key-secret';
 import { ReaderRepository } from '../adapters/reader-repository';
 import { createSesClient, SesEmailSender } from '../adapters/email-sender';
-import { InquiryRepository } from '../adapters/inquiry-repository';
 import { SurveyRepository } from '../adapters/survey-repository';
 import { SecretsManagerEmailTokenKeys } from '../adapters/email-token-secret';
 import { SignedEmailLinks } from '../services/email-links';
 import { handleLineWebhook, type LineWebhookDeps } from '../services/line-webhook';
 import { lazy, logger, metrics, readEnv, onCorruptStoredItem, WebhookEnvSchema } from './runtime';
 import { eventBody, httpFunction } from './http-function';
+import { residentInquiryDeps } from './inquiry-deps';
 
 const deps = lazy((): LineWebhookDeps => {
   const env = readEnv(WebhookEnvSchema);
@@ -42,13 +42,13 @@ const deps = lazy((): LineWebhookDeps => {
     ...(tokenSecret && {
       familyMail: { mail, links: new SignedEmailLinks(new SecretsManagerEmailTokenKeys(tokenSecret), clock) },
     }),
-    inquiries: {
-      store: new InquiryRepository(db, env[ENV.dataTable]),
+    inquiries: residentInquiryDeps({
+      db,
+      dataTable: env[ENV.dataTable],
+      mail,
       clock,
-      notifyMail: mail,
-      ...(env.CONSOLE_BASE_URL ? { consoleBaseUrl: env.CONSOLE_BASE_URL } : {}),
-      onNotifyFailed: () => metrics.addMetric('InquiryNotificationFailures', MetricUnit.Count, 1),
-    },
+      consoleBaseUrl: env.CONSOLE_BASE_URL,
+    }),
     onReplyFailed: () => metrics.addMetric('LineReplyFailures', MetricUnit.Count, 1),
     onConcurrentChange: () => metrics.addMetric('WebhookConcurrentChanges', MetricUnit.Count, 1),
   };
