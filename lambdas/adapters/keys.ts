@@ -108,6 +108,10 @@ export const contentKeys = {
   versionPrefix: 'VERSION#',
   /** Under `libraryPk`: the live version; switched by one conditional write. */
   liveSk: 'LIVE',
+  /** A tenant's segment broadcasts, one partition; ids begin with the date (`2026-12-10-<random>`), so sorted by it. */
+  broadcastPk: (tenantId: string) => `T#${tenantId}#BCAST`,
+  broadcastSk: (id: string) => `B#${id}`,
+  broadcastPrefix: 'B#',
 };
 
 /**

@@ -18,7 +18,7 @@ import {
 } from '../../schemas/delivery';
 import { mapLimit } from '../services/concurrency';
 import { CorruptItemError } from '../services/delivery-errors';
-import type { BatchOutcome, PlanStore, StoredBatch, StoredPlan } from '../services/ports';
+import type { BatchOutcome, PlanMeta, PlanStore, StoredBatch, StoredPlan } from '../services/ports';
 import { batchPut } from './batch-write';
 import { queryAll } from './query-all';
 import { deliveryKeys, expiresAfter } from './keys';
@@ -56,6 +56,7 @@ const HeaderSchema = z.object({
   committedAt: z.number(),
   planned: ShardCountersSchema,
   contentVersion: z.string().optional(),
+  broadcasts: z.record(z.string(), z.number().int()).optional(),
   lateOutcome: OutcomeSchema.optional(),
   completedAt: z.number().optional(),
   counters: ShardCountersSchema.optional(),
@@ -88,6 +89,7 @@ export class PlanRepository implements PlanStore {
       committedAt: header.committedAt,
       planned: header.planned,
       ...(header.contentVersion !== undefined && { contentVersion: header.contentVersion }),
+      ...(header.broadcasts !== undefined && { broadcasts: header.broadcasts }),
       batches: [],
       ...(header.lateOutcome && { lateOutcome: header.lateOutcome }),
       ...(header.completedAt !== undefined && { completedAt: header.completedAt, counters: header.counters }),
@@ -100,11 +102,7 @@ export class PlanRepository implements PlanStore {
     return plan;
   }
 
-  async commit(
-    task: ShardTask,
-    meta: { planId: string; committedAt: number; planned: ShardCounters; contentVersion?: string },
-    batches: PlannedSend[][],
-  ): Promise<StoredPlan> {
+  async commit(task: ShardTask, meta: PlanMeta, batches: PlannedSend[][]): Promise<StoredPlan> {
     const pk = deliveryKeys.pk(task.tenantId, task.date);
     const expiresAt = expiresAfter(task.date, PLAN_RETENTION_DAYS);
     const batchExpiresAt = expiresAfter(task.date, BATCH_RETENTION_DAYS);

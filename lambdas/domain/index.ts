@@ -6,3 +6,4 @@ export * from './grouping';
 export * from './revise';
 export * from './surveys';
 export * from './suppression';
+export * from './broadcasts';

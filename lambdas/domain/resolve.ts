@@ -2,6 +2,8 @@ import { LINE_MAX_MESSAGES_PER_REQUEST, LINE_TEXT_MAX, type IsoDate, type Track 
 import type { Subscription } from '../../schemas/subscription';
 import type { Announcement, Overlay, TenantConfig } from '../../schemas/tenant';
 import { DEFAULT_WORDING } from '../../schemas/wording';
+import type { Broadcast } from '../../schemas/broadcast';
+import { broadcastsOn, broadcastText, subscriptionInSegment } from './broadcasts';
 import { daysBetween, parseIsoDate } from './dates';
 import { libraryText, type LibraryIndex } from './library';
 import {
@@ -16,6 +18,8 @@ import {
 export interface ResolveContext {
   tenant: TenantConfig;
   library: LibraryIndex;
+  /** The tenant's broadcasts (only the scheduled ones of the delivery date are sent); none when absent. */
+  broadcasts?: readonly Broadcast[];
 }
 
 export class MessageTooLongError extends Error {
@@ -173,8 +177,25 @@ export function resolveReader(
   /** Texts for the reader rather than a subscription (survey invitations): last, merged among themselves first. */
   extra: readonly string[] = [],
 ): string[] {
+  return resolveReaderDetailed(subs, today, ctx, extra).texts;
+}
+
+/**
+ * `resolveReader`, and the ids of the broadcasts among the texts. A broadcast comes once per reader, after the
+ * daily texts (stage message, overlay, announcements, birthday greeting) and before survey invitations, with the
+ * nicknames of the subscriptions in its segment. Packing merges the daily texts among themselves before it merges a
+ * broadcast with anything (each broadcast is a source of its own). Should the texts not fit into 5 messages of
+ * 5,000 units at all, the broadcasts give way, the last first: the stage message never does.
+ */
+export function resolveReaderDetailed(
+  subs: readonly Subscription[],
+  today: IsoDate,
+  ctx: ResolveContext,
+  extra: readonly string[] = [],
+): { texts: string[]; broadcastIds: string[] } {
   const groups = new Map<string, { source: number; nicknames: string[] }>();
-  [...subs].sort(compareSubscriptions).forEach((sub, i) => {
+  const sorted = [...subs].sort(compareSubscriptions);
+  sorted.forEach((sub, i) => {
     const { templates, nickname } = resolveTemplates(sub, today, ctx);
     for (const template of templates) {
       const group = groups.get(template);
@@ -189,11 +210,28 @@ export function resolveReader(
     texts.push(fillPlaceholders(template, nicknames.join(joiner)));
     sources.push(source);
   }
-  for (const text of extra) {
-    texts.push(text);
-    sources.push(subs.length);
+  const daily = texts.length;
+  const broadcastIds: string[] = [];
+  for (const b of broadcastsOn(ctx.broadcasts ?? [], today)) {
+    const inSegment = sorted.filter((s) => subscriptionInSegment(s, b.segment, today));
+    const text = inSegment[0] && broadcastText(b, inSegment[0].channel);
+    if (text === undefined) continue;
+    const nicknames = [...new Set(inSegment.map((s) => s.nickname?.trim() || ctx.tenant.defaultNickname))];
+    texts.push(fillPlaceholders(text, nicknames.join(joiner)));
+    sources.push(subs.length + 1 + broadcastIds.length);
+    broadcastIds.push(b.id);
   }
-  return packMessages(texts, sources);
+  for (;;) {
+    const kept = broadcastIds.length;
+    const withExtra = [...texts.slice(0, daily + kept), ...extra];
+    const withSources = [...sources.slice(0, daily + kept), ...extra.map(() => subs.length)];
+    try {
+      return { texts: packMessages(withExtra, withSources), broadcastIds };
+    } catch (err) {
+      if (!(err instanceof MessageTooLongError) || kept === 0) throw err;
+      broadcastIds.pop();
+    }
+  }
 }
 
 interface Packing {

@@ -6,6 +6,7 @@ import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { ShardTaskSchema } from '../../schemas/delivery';
 import { ENV } from '../../schemas/tables';
+import { BroadcastRepository } from '../adapters/broadcast-repository';
 import { ContentRepository } from '../adapters/content-repository';
 import { createDocumentClient } from '../adapters/dynamo-client';
 import { ChangeMarkerFeed } from '../adapters/change-feed';
@@ -32,6 +33,7 @@ const deps = lazy((): Omit<DeliverShardDeps, 'remainingMs'> => {
     content,
     subscriptions: new SubscriptionRepository(db, env[ENV.dataTable]),
     surveys: new SurveyInvitationRepository(db, env[ENV.dataTable]),
+    broadcasts: new BroadcastRepository(db, env[ENV.contentTable]),
     changes: new ChangeMarkerFeed(db, env[ENV.deliveryTable]),
     clock: { now: () => new Date() },
     deadlineMarginMs: env.DEADLINE_MARGIN_MS,

@@ -1,7 +1,15 @@
 import { v5 as uuidv5 } from 'uuid';
 import type { ShardCounters, ShardTask } from '../../schemas/delivery';
 import type { TenantConfig } from '../../schemas/tenant';
-import { emailSubject, libraryIndexFor, planSends, readerKeysOf, reviseSends, type ReaderDelivery } from '../domain';
+import {
+  broadcastsOn,
+  emailSubject,
+  libraryIndexFor,
+  planSends,
+  readerKeysOf,
+  reviseSends,
+  type ReaderDelivery,
+} from '../domain';
 import type { ResolveContext } from '../domain/resolve';
 import { addCounters } from './counters';
 import { DeadlineReachedError, ShardIncompleteError } from './delivery-errors';
@@ -9,6 +17,7 @@ import { UnknownTenantError } from './fan-out';
 import { planShard } from './plan-shard';
 import type {
   BatchOutcome,
+  BroadcastStore,
   ChangeFeed,
   Clock,
   ContentSource,
@@ -36,6 +45,8 @@ export interface DeliverShardDeps {
   plans: PlanStore;
   /** Survey invitations (records and declines); without it nobody is invited. */
   surveys?: SurveyInvitationStore;
+  /** The tenant's segment broadcasts; without it none is sent. */
+  broadcasts?: BroadcastStore;
   line: LineSenderFactory;
   email: EmailSender;
   /** The readers' signed links in each mail. */
@@ -93,9 +104,22 @@ export async function deliverShard(task: ShardTask, deps: DeliverShardDeps): Pro
   const { version: contentVersion, items } = deps.content.getDayLibrary
     ? await deps.content.getDayLibrary(tenant.library, task.tenantId, task.date)
     : { version: undefined, items: await deps.content.getLibrary(tenant.library) };
-  const ctx: ResolveContext = { tenant, library: libraryIndexFor(items) };
-  const plan = existing ?? (await planShard(task, tenant, ctx, now, deps, contentVersion));
-  const sendDeps: SendDeps = { ...sendDepsOf(deps), check: sendTimeCheck(task, tenant, ctx, plan, deps) };
+  // Read afresh on every invocation: a broadcast cancelled since planning is dropped at send time.
+  const scheduled = broadcastsOn(
+    deps.broadcasts ? await deps.broadcasts.onDate(task.tenantId, task.date) : [],
+    task.date,
+  );
+  const planCtx: ResolveContext = { tenant, library: libraryIndexFor(items), broadcasts: scheduled };
+  const plan = existing ?? (await planShard(task, tenant, planCtx, now, deps, contentVersion));
+  // Sends resolved afresh (the send-time check, late readers) get only what the plan was resolved with and is still
+  // scheduled: a broadcast is never added after planning, and one cancelled since is taken out.
+  const inPlan = plan.broadcasts ?? {};
+  const ctx: ResolveContext = { ...planCtx, broadcasts: scheduled.filter((b) => b.id in inPlan) };
+  const cancelled = Object.entries(inPlan).some(([id, n]) => n > 0 && !ctx.broadcasts!.some((b) => b.id === id));
+  const sendDeps: SendDeps = {
+    ...sendDepsOf(deps),
+    check: sendTimeCheck(task, tenant, ctx, plan, deps, cancelled),
+  };
   const planReaders = new Set(plan.batches.flatMap((b) => b.sends.flatMap(readerKeysOf)));
 
   let failedSends = 0;
@@ -170,12 +194,17 @@ function sendTimeCheck(
   ctx: ResolveContext,
   plan: StoredPlan,
   deps: DeliverShardDeps,
+  /**
+   * A broadcast of the plan was cancelled after planning: every reader of the send is read afresh (one read per
+   * reader of the shard, for a rare event), and those who had it get their messages without it.
+   */
+  broadcastCancelled: boolean,
 ): SendCheck {
   return async (keyed) => {
     const readers = new Set(readerKeysOf(keyed.send));
-    const changed = (await changedReaders(task, tenant, plan.committedAt, deps.clock.now(), deps)).filter((k) =>
-      readers.has(k),
-    );
+    const changed = broadcastCancelled
+      ? [...readers]
+      : (await changedReaders(task, tenant, plan.committedAt, deps.clock.now(), deps)).filter((k) => readers.has(k));
     if (changed.length === 0) return { sends: [keyed], withheld: 0, revised: 0, corrupt: 0 };
     const { fresh, corrupt } = await freshDeliveries(task, changed, ctx, deps);
     const revision = reviseSends([keyed.send], fresh);

@@ -4,11 +4,12 @@ import type { Subscription } from '../../schemas/subscription';
 import type { TenantConfig } from '../../schemas/tenant';
 import {
   addDays,
+  broadcastsOn,
   emailSubject,
   groupByReader,
   isSuppressed,
   planSends,
-  resolveReader,
+  resolveReaderDetailed,
   trackEnded,
   type ReaderDelivery,
 } from '../domain';
@@ -16,7 +17,14 @@ import type { ResolveContext } from '../domain/resolve';
 import { bucketInShard, effectiveBucket, readerBucket } from '../domain/shard';
 import { mapLimit } from './concurrency';
 import { channelEnabled, deliveryOf, isReaderDataError } from './send-time-check';
-import type { PlanStore, StoredPlan, SubscriptionReader, SubscriptionWriter, SurveyInvitationStore } from './ports';
+import type {
+  PlanMeta,
+  PlanStore,
+  StoredPlan,
+  SubscriptionReader,
+  SubscriptionWriter,
+  SurveyInvitationStore,
+} from './ports';
 import { invitationTexts, mayBeInvited } from './survey-invitations';
 import { zeroCounters } from './counters';
 
@@ -56,12 +64,18 @@ export async function planShard(
     return bucket === undefined || bucketInShard(bucket, task.shard, task.shardCount);
   });
   const invitations = await plannedInvitations(task, tenant, groups, corrupt, deps);
+  // The broadcasts the plan is resolved with, each with the readers it went into (the send-time check drops a
+  // broadcast cancelled after this).
+  const broadcasts: Record<string, number> = Object.fromEntries(
+    broadcastsOn(ctx.broadcasts ?? [], task.date).map((b) => [b.id, 0]),
+  );
   for (const group of groups) {
     const first = group[0];
     if (!first || corrupt.has(first.readerKey)) continue;
     let texts: string[];
+    let broadcastIds: string[];
     try {
-      texts = resolveReader(group, task.date, ctx, invitations.get(first.readerKey));
+      ({ texts, broadcastIds } = resolveReaderDetailed(group, task.date, ctx, invitations.get(first.readerKey)));
     } catch (err) {
       if (!isReaderDataError(err)) throw err;
       planned.corrupt += 1;
@@ -74,6 +88,7 @@ export async function planShard(
       planned.suppressed += 1;
       continue;
     }
+    for (const id of broadcastIds) broadcasts[id] = (broadcasts[id] ?? 0) + 1;
     readers.push(deliveryOf(first, texts));
   }
   planned.failures = planned.corrupt;
@@ -83,8 +98,14 @@ export async function planShard(
   planned.ended = ended.length;
 
   const sends = planSends(readers, { emailSubject: emailSubject(tenant, task.date) });
-  const meta = { planId: randomUUID(), committedAt: now.getTime(), planned };
-  const plan = await deps.plans.commit(task, contentVersion ? { ...meta, contentVersion } : meta, chunkSends(sends));
+  const meta: PlanMeta = {
+    planId: randomUUID(),
+    committedAt: now.getTime(),
+    planned,
+    ...(contentVersion !== undefined && { contentVersion }),
+    ...(Object.keys(broadcasts).length > 0 && { broadcasts }),
+  };
+  const plan = await deps.plans.commit(task, meta, chunkSends(sends));
   // Only once the plan is fixed: this shard no longer reads the index for the date, and it still delivers them.
   await moveReaders(task, groups, deps);
   return plan;

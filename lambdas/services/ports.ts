@@ -1,5 +1,6 @@
 import type { AuditEntry, FollowUpStatus, StaffAlert } from '../../schemas/console';
 import type { ContentItem } from '../../schemas/content';
+import type { Broadcast } from '../../schemas/broadcast';
 import type { IsoDate } from '../../schemas/common';
 import type { PlannedSend, ShardCounters, ShardTask, LineTextMessage } from '../../schemas/delivery';
 import type { Subscription } from '../../schemas/subscription';
@@ -26,6 +27,21 @@ export interface ContentSource {
    * fixed when the date is first planned. Without it a delivery uses `getLibrary` and records no version.
    */
   getDayLibrary?(libraryId: string, tenantId: string, date: IsoDate): Promise<VersionedLibrary>;
+}
+
+/**
+ * A tenant's segment broadcasts (the Content table). Ids begin with the broadcast's date, so a date's broadcasts
+ * are one query and a cancel is one conditional write.
+ */
+export interface BroadcastStore {
+  /** The broadcasts of a date, any status, strongly consistent (a cancel just before the send counts). */
+  onDate(tenantId: string, date: IsoDate): Promise<Broadcast[]>;
+  /** The tenant's broadcasts from `from` on (every one without it), by date. */
+  list(tenantId: string, from?: IsoDate): Promise<Broadcast[]>;
+  /** Stores a new broadcast; false when its id is taken (nothing written). */
+  create(broadcast: Broadcast): Promise<boolean>;
+  /** `not-found` for an id the tenant does not have (another tenant's included); nothing else changes. */
+  cancel(tenantId: string, id: string, by: string, at: number): Promise<'cancelled' | 'already' | 'not-found'>;
 }
 
 export interface VersionedLibrary {
@@ -85,6 +101,11 @@ export interface StoredPlan {
   planned: ShardCounters;
   /** The content version the plan was resolved with (see ContentSource.getDayLibrary). */
   contentVersion?: string;
+  /**
+   * The broadcasts of the date the plan was resolved with, by id, each with the readers of this shard it went
+   * into (0 when none was in its segment). The send-time check drops one cancelled since (deliver-shard.ts).
+   */
+  broadcasts?: Record<string, number>;
   batches: StoredBatch[];
   /** Outcome of the readers delivered after the plan (changes the index had not shown yet), once done. */
   lateOutcome?: BatchOutcome;
@@ -92,6 +113,9 @@ export interface StoredPlan {
   completedAt?: number;
   counters?: ShardCounters;
 }
+/** A plan's header as committed. */
+export type PlanMeta = Pick<StoredPlan, 'planId' | 'committedAt' | 'planned' | 'contentVersion' | 'broadcasts'>;
+
 export interface StoredBatch {
   batchNo: number;
   sends: PlannedSend[];
@@ -106,11 +130,7 @@ export interface PlanStore {
    * Stores the batches, then commits the plan header only if no plan was committed before.
    * Returns the plan that is committed afterwards (ours, or the one another invocation committed first).
    */
-  commit(
-    task: ShardTask,
-    plan: { planId: string; committedAt: number; planned: ShardCounters; contentVersion?: string },
-    batches: PlannedSend[][],
-  ): Promise<StoredPlan>;
+  commit(task: ShardTask, plan: PlanMeta, batches: PlannedSend[][]): Promise<StoredPlan>;
   markBatchDone(task: ShardTask, planId: string, batchNo: number, outcome: BatchOutcome): Promise<void>;
   markLateDone(task: ShardTask, planId: string, outcome: BatchOutcome): Promise<void>;
   /**
