@@ -272,6 +272,7 @@ export async function loadResultItems(
         ...(typeof i.stageBand === 'string' && { stageBand: i.stageBand }),
         ...(typeof i.audience === 'string' && { audience: i.audience }),
         ...(typeof i.answeredAt === 'number' && { answeredAt: i.answeredAt }),
+        ...(typeof i.invitedOn === 'string' && { invitedOn: i.invitedOn }),
         ...(i.screening !== undefined && { screening: i.screening as ResultItem['screening'] }),
       },
     ];

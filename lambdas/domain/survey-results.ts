@@ -22,6 +22,8 @@ export interface ResultItem {
   stageBand?: string;
   audience?: string;
   answeredAt?: number;
+  /** Invitations: the delivery date that carried it. */
+  invitedOn?: string;
   screening?: { positive: boolean; complete: boolean };
 }
 
