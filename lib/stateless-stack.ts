@@ -251,6 +251,16 @@ export class StatelessStack extends Stack {
       deliveryTable: props.deliveryTable,
       contentTable: props.contentTable,
       auditTable: props.auditTable,
+      replies: {
+        emailTokenSecret: props.emailTokenSecret,
+        lineSecrets,
+        sesIdentityArns: this.sesIdentityArns(emailTenants),
+        configurationSet: {
+          name: this.email.configurationSet.configurationSetName,
+          arn: this.email.configurationSetArn,
+        },
+        ...(props.lineApiBaseUrl ? { lineApiBaseUrl: props.lineApiBaseUrl } : {}),
+      },
     });
 
     // Inquiry notifications link into the console (the link is all they carry); they come from the webhook

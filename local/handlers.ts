@@ -20,7 +20,8 @@ export type HandlerName =
   | 'console-alerts'
   | 'console-readers'
   | 'console-reports'
-  | 'console-results';
+  | 'console-results'
+  | 'console-inquiries';
 
 const HANDLERS_DIR = join(__dirname, '..', 'lambdas', 'handlers');
 let outDir: string | undefined;

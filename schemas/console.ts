@@ -55,6 +55,7 @@ export const AUDIT_ACTIONS = [
   'view-inquiry',
   'reply-inquiry',
   'close-inquiry',
+  'reopen-inquiry',
 ] as const;
 export const AuditActionSchema = z.enum(AUDIT_ACTIONS);
 export type AuditAction = z.infer<typeof AuditActionSchema>;
@@ -80,6 +81,17 @@ export const FollowUpFormSchema = z.object({
   csrf: z.string().min(1),
   followUp: FollowUpStatusSchema,
 });
+
+/** The reply form of an inquiry thread (the text's own rules are the domain's: lambdas/domain/inquiries.ts). */
+export const InquiryReplyFormSchema = z.object({
+  csrf: z.string().min(1),
+  text: z.string(),
+});
+
+/** The inquiry list's filter (`?status=`): waiting for staff (new and open), answered, closed. */
+export const INQUIRY_FILTERS = ['waiting', 'answered', 'closed'] as const;
+export const InquiryFilterSchema = z.enum(INQUIRY_FILTERS);
+export type InquiryFilter = z.infer<typeof InquiryFilterSchema>;
 
 /**
  * The sealed session cookie's content. The ID token itself rides along, so that every request is authorised
@@ -125,6 +137,13 @@ export const CONSOLE_ROUTES = {
   results: [
     ['GET', '/console/surveys'],
     ['GET', '/console/surveys/{survey}'],
+  ],
+  inquiries: [
+    ['GET', '/console/inquiries'],
+    ['GET', '/console/inquiries/{inquiry}'],
+    ['POST', '/console/inquiries/{inquiry}/reply'],
+    ['POST', '/console/inquiries/{inquiry}/close'],
+    ['POST', '/console/inquiries/{inquiry}/reopen'],
   ],
   reports: [
     ['GET', '/console/deliveries'],

@@ -23,8 +23,14 @@ export class InquiryTextError extends Error {
 }
 
 export class InquiryStateError extends Error {
-  constructor(readonly reason: 'closed' | 'full') {
-    super(reason === 'closed' ? 'the inquiry is closed' : `the thread holds ${INQUIRY_MESSAGES_MAX} messages already`);
+  constructor(readonly reason: 'closed' | 'full' | 'not-closed') {
+    super(
+      reason === 'closed'
+        ? 'the inquiry is closed'
+        : reason === 'not-closed'
+          ? 'the inquiry is not closed'
+          : `the thread holds ${INQUIRY_MESSAGES_MAX} messages already`,
+    );
     this.name = 'InquiryStateError';
   }
 }
@@ -95,10 +101,27 @@ export function addStaffReply(h: InquiryHeader, staffRef: string, text: string, 
   return { ...step, header: { ...step.header, firstAnsweredAt: h.firstAnsweredAt ?? at } };
 }
 
-/** Closing is final for the thread; a closed thread cannot be closed again (the caller reports it). */
+/** Closing ends the thread for the reader (a new question starts a new one); a closed thread cannot be closed again. */
 export function closeThread(h: InquiryHeader, staffRef: string, at: number): InquiryHeader {
   if (h.status === 'closed') throw new InquiryStateError('closed');
   return { ...h, status: 'closed', closedAt: at, closedBy: staffRef };
+}
+
+/**
+ * Staff reopen a closed thread (closed by mistake, or more to say): it stands where it stood before the close, by
+ * its last message: the reader's, never answered (`new`); the reader's after an answer (`open`); staff's
+ * (`answered`). The reader's next message joins it again. Only a closed thread can be reopened.
+ */
+export function reopenThread(t: Inquiry): InquiryHeader {
+  if (t.status !== 'closed') throw new InquiryStateError('not-closed');
+  const last = t.messages.reduce<InquiryMessage | undefined>(
+    (a, m) => (a === undefined || m.seq > a.seq ? m : a),
+    undefined,
+  );
+  const status: InquiryStatus =
+    last?.author === 'staff' ? 'answered' : t.firstAnsweredAt === undefined ? 'new' : 'open';
+  const { messages: _messages, closedAt: _closedAt, closedBy: _closedBy, ...header } = t;
+  return { ...header, status };
 }
 
 function next(h: InquiryHeader, m: Omit<InquiryMessage, 'seq'>, status: InquiryStatus): Step {

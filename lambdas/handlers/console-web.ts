@@ -4,6 +4,7 @@ import { ENV } from '../../schemas/tables';
 import { AuditRepository, ConsoleRepository } from '../adapters/console-repository';
 import { SecretsManagerConsoleSessionSecret } from '../adapters/console-session-secret';
 import { createDocumentClient } from '../adapters/dynamo-client';
+import { InquiryRepository } from '../adapters/inquiry-repository';
 import { OidcStaffIdentity } from '../adapters/staff-identity';
 import type { ConsoleAccessDeps, ConsoleRequest, ConsoleResult } from '../services/console-access';
 import type { ConsoleDeps } from '../services/console';
@@ -39,19 +40,20 @@ export const consoleAccessDeps = lazy((): ConsoleAccessDeps => {
 /** The core pages' dependencies: the shared ones and the console's reads of the Data and Delivery tables. */
 export const consoleDeps = lazy((): ConsoleDeps => {
   const env = readEnv(ConsoleEnvSchema);
+  const db = createDocumentClient();
   return {
     ...consoleAccessDeps(),
-    store: new ConsoleRepository(
-      createDocumentClient(),
-      env[ENV.dataTable],
-      env[ENV.deliveryTable],
-      onCorruptStoredItem,
-    ),
+    store: new ConsoleRepository(db, env[ENV.dataTable], env[ENV.deliveryTable], onCorruptStoredItem),
+    // The reader page's inquiry history: the references in the reader's partition (a Query).
+    inquiries: new InquiryRepository(db, env[ENV.dataTable]),
   };
 });
 
-/** Forms are a few fields; anything bigger is refused before it is parsed. */
-export const MAX_CONSOLE_FORM_BYTES = 8 * 1024;
+/**
+ * Forms are a few fields; anything bigger is refused before it is parsed. The largest is an inquiry reply: 2,000
+ * characters of Japanese, 3 bytes each in UTF-8 and 9 once percent-encoded (18,000 bytes), with the CSRF token.
+ */
+export const MAX_CONSOLE_FORM_BYTES = 24 * 1024;
 
 export function parseConsoleRequest(event: APIGatewayProxyEventV2): ConsoleRequest {
   const raw = eventBody(event);

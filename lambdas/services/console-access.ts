@@ -7,6 +7,7 @@ import {
   type Staff,
 } from '../../schemas/console';
 import type { CoreView } from './console';
+import type { InquiriesView } from './console-inquiries';
 import type { ResultsView } from './console-results';
 import type { AuditTrail, Clock, StaffIdentityProvider } from './ports';
 import {
@@ -62,7 +63,7 @@ export interface ConsoleRequest {
 export type Problem = 'not-found' | 'forbidden' | 'csrf' | 'session' | 'sign-in-failed' | 'bad-request';
 
 /** Every page the console renders; a page module adds its own view here (and its template to console-pages.ts). */
-export type ConsoleView = CoreView | ResultsView | { page: 'problem'; problem: Problem };
+export type ConsoleView = CoreView | ResultsView | InquiriesView | { page: 'problem'; problem: Problem };
 
 export interface ConsoleResult {
   status: number;

@@ -17,6 +17,7 @@ import {
   type ConsoleResult,
 } from './console-access';
 import { addCounters, zeroCounters } from './counters';
+import type { InquiryStore, ReaderInquiryRef } from './inquiries';
 import type { ConsoleStore } from './ports';
 
 /**
@@ -25,6 +26,8 @@ import type { ConsoleStore } from './ports';
  */
 export interface ConsoleDeps extends ConsoleAccessDeps {
   store: ConsoleStore;
+  /** The reader page's inquiry history (statuses and times; the text is on the audited thread page). */
+  inquiries?: Pick<InquiryStore, 'byReader'>;
 }
 
 export interface AlertRow extends StaffAlert {
@@ -40,6 +43,8 @@ export type CoreView =
       subscriptions: { channel: string; track: Track; stage: string; status: string; audience: string }[];
       /** Present only when the reader consented to share screening results. */
       screening?: AlertRow[];
+      /** The reader's inquiry threads, newest first. */
+      inquiries: ReaderInquiryRef[];
     }
   | { page: 'audit'; entries: AuditEntry[] }
   | { page: 'deliveries'; days: { date: IsoDate; counters: ShardCounters }[] };
@@ -121,6 +126,7 @@ export function readerPage(req: ConsoleRequest, deps: ConsoleDeps): Promise<Cons
           .sort((a, b) => b.at - a.at)
           .map((a) => withAge(a, now.getTime()))
       : undefined;
+    const inquiries = (await deps.inquiries?.byReader(staff.tenantId, readerRef)) ?? [];
     return {
       status: 200,
       view: {
@@ -134,6 +140,7 @@ export function readerPage(req: ConsoleRequest, deps: ConsoleDeps): Promise<Cons
           audience: s.audience,
         })),
         ...(screening && { screening }),
+        inquiries,
       },
     };
   });

@@ -18,6 +18,7 @@ import {
   InquiryTextError,
   inquiryText,
   openThreadOf,
+  reopenThread,
   startInquiry,
   type Step,
 } from '../domain/inquiries';
@@ -380,6 +381,20 @@ export async function closeInquiry(
     const header = closeThread(thread, staffRef, deps.clock.now().getTime());
     await deps.store.save({ header, readVersion: thread.version, previous: thread });
     return { outcome: 'closed', inquiry: { ...header, version: thread.version + 1 } };
+  });
+}
+
+export type ReopenResult = { outcome: 'reopened'; inquiry: InquiryHeader } | { outcome: 'not-found' | 'not-closed' };
+
+/** Staff take a closed thread up again: it stands as before the close (lambdas/domain/inquiries.ts reopenThread). */
+export async function reopenInquiry(tenant: TenantConfig, inquiryId: string, deps: InquiryDeps): Promise<ReopenResult> {
+  return withRetry(async (): Promise<ReopenResult> => {
+    const thread = await deps.store.get(tenant.tenantId, inquiryId);
+    if (!thread) return { outcome: 'not-found' };
+    if (thread.status !== 'closed') return { outcome: 'not-closed' };
+    const header = reopenThread(thread);
+    await deps.store.save({ header, readVersion: thread.version, previous: thread });
+    return { outcome: 'reopened', inquiry: { ...header, version: thread.version + 1 } };
   });
 }
 

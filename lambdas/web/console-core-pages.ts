@@ -62,6 +62,17 @@ export const CORE_PAGES = {
 <ul>{{#each view.screening}}<li>{{when at}} {{instrument}} {{bandLabel band}} {{#if urgent}}<span class="urgent">至急</span>{{/if}} <a href="/console/alerts/{{reference}}">開く</a></li>{{/each}}</ul>
 {{else}}
 <p>ご本人の同意がないため表示しません。</p>
+{{/if}}
+<h2>お問い合わせ履歴</h2>
+{{#if view.inquiries.length}}
+<table>
+<thead><tr><th>受付</th><th>最後のメッセージ</th><th>件数</th><th>状態</th><th></th></tr></thead>
+<tbody>
+{{#each view.inquiries}}<tr><td>{{when createdAt}}</td><td>{{when lastMessageAt}}</td><td>{{messageCount}}</td><td>{{inquiryStatusLabel status}}</td><td><a href="/console/inquiries/{{inquiryId}}">開く</a></td></tr>{{/each}}
+</tbody>
+</table>
+{{else}}
+<p>お問い合わせはありません。</p>
 {{/if}}`),
   },
   audit: {
@@ -71,7 +82,7 @@ export const CORE_PAGES = {
 <table>
 <thead><tr><th>日時</th><th>職員</th><th>操作</th><th>利用者の参照番号</th><th>対象</th></tr></thead>
 <tbody>
-{{#each view.entries}}<tr><td>{{when at}}</td><td>{{staffName}}</td><td>{{actionLabel action}}{{#if detail}}（{{followUpLabel detail}}）{{/if}}</td><td>{{readerRef}}</td><td>{{target}}</td></tr>{{/each}}
+{{#each view.entries}}<tr><td>{{when at}}</td><td>{{staffName}}</td><td>{{actionLabel action}}{{#if detail}}（{{detailLabel detail}}）{{/if}}</td><td>{{readerRef}}</td><td>{{target}}</td></tr>{{/each}}
 </tbody>
 </table>`),
   },

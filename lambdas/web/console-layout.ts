@@ -16,6 +16,7 @@ export interface ConsolePage {
 /** The menu in the header; a page for admins only has `admin: true`. Add a line for a new top-level page. */
 export const CONSOLE_MENU: { href: string; label: string; admin?: boolean }[] = [
   { href: '/console/inbox', label: '受信箱' },
+  { href: '/console/inquiries', label: 'お問い合わせ' },
   { href: '/console/surveys', label: 'アンケート結果' },
   { href: '/console/deliveries', label: '配信状況' },
   { href: '/console/audit', label: '監査ログ', admin: true },
@@ -31,6 +32,22 @@ const ACTION_LABELS: Record<string, string> = {
   'view-alert': 'アラートを閲覧',
   'acknowledge-alert': 'アラートを確認・対応記録',
   'view-reader': '利用者情報を閲覧',
+  'view-inquiry': 'お問い合わせを閲覧',
+  'reply-inquiry': 'お問い合わせに返信',
+  'close-inquiry': 'お問い合わせを完了',
+  'reopen-inquiry': 'お問い合わせを再開',
+};
+/** An inquiry's status (the list, the thread, the reader page). */
+const INQUIRY_STATUS_LABELS: Record<string, string> = {
+  new: '未回答',
+  open: '追加の質問あり',
+  answered: '回答済み',
+  closed: '完了',
+};
+/** An audit entry's detail: an alert's follow-up, or whether a reply reached the reader. */
+const DETAIL_LABELS: Record<string, string> = {
+  sent: '送信済み',
+  failed: '送信できませんでした',
 };
 const CHANNEL_LABELS: Record<string, string> = { line: 'LINE', email: 'メール' };
 const TRACK_LABELS: Record<string, string> = { maternity: '妊娠期', childcare: '子育て期', support: 'サポート' };
@@ -70,6 +87,12 @@ hbs.registerHelper('bandLabel', (s: unknown) => {
   return hit ? s.replace(hit[0], hit[1]) : s;
 });
 hbs.registerHelper('followUpLabel', (s: unknown) => (typeof s === 'string' ? (FOLLOW_UP_LABELS[s] ?? s) : '未対応'));
+hbs.registerHelper('inquiryStatusLabel', (s: unknown) =>
+  typeof s === 'string' ? (INQUIRY_STATUS_LABELS[s] ?? s) : '',
+);
+hbs.registerHelper('detailLabel', (s: unknown) =>
+  typeof s === 'string' ? (DETAIL_LABELS[s] ?? FOLLOW_UP_LABELS[s] ?? s) : '',
+);
 hbs.registerHelper('actionLabel', (s: unknown) => (typeof s === 'string' ? (ACTION_LABELS[s] ?? s) : ''));
 hbs.registerHelper('channelLabel', (s: unknown) => (typeof s === 'string' ? (CHANNEL_LABELS[s] ?? s) : ''));
 hbs.registerHelper('trackLabel', (s: unknown) => (typeof s === 'string' ? (TRACK_LABELS[s] ?? s) : ''));
@@ -115,6 +138,13 @@ th{background:#e8ecf2}
 button{font-size:15px;padding:6px 16px;border:none;border-radius:4px;background:#1f4e79;color:#fff;cursor:pointer}
 section{background:#fff;border:1px solid #ccd;padding:12px 16px;margin:0 0 16px}
 .who{font-size:13px}
+.message{white-space:pre-wrap;overflow-wrap:anywhere}
+.reader-message{border-left:4px solid #1f4e79}
+.staff-message{border-left:4px solid #2e7d32;margin-left:48px}
+.error{color:#b00020;font-weight:bold}
+nav.filters a{margin-right:16px}
+nav.filters .current{font-weight:bold;text-decoration:none}
+textarea{width:100%;font-size:15px;font-family:inherit}
 </style>
 </head>
 <body>

@@ -10,6 +10,7 @@ import {
   type ConsolePage,
 } from './console-layout';
 import { CORE_PAGES } from './console-core-pages';
+import { INQUIRY_PAGES } from './console-inquiry-pages';
 import { RESULTS_PAGES } from './console-results-pages';
 
 /**
@@ -19,6 +20,7 @@ import { RESULTS_PAGES } from './console-results-pages';
 const PAGES: Record<ConsoleView['page'], ConsolePage> = {
   ...CORE_PAGES,
   ...RESULTS_PAGES,
+  ...INQUIRY_PAGES,
   problem: PROBLEM_PAGE,
 };
 

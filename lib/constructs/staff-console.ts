@@ -61,6 +61,18 @@ export const CONSOLE_FUNCTIONS = {
     content: ['dynamodb:GetItem', 'dynamodb:Query'],
     audit: [],
   },
+  inquiries: {
+    description: "Staff console: inquiries (list, thread audited, reply on the reader's channel, close, reopen)",
+    routes: CONSOLE_ROUTES.inquiries,
+    // Threads and lists (Query), a change in one transaction (Put, and Delete of the old inbox entry), a reply's
+    // delivery mark (UpdateItem); the email reader's token version (Query of their subscriptions).
+    data: ['dynamodb:DeleteItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+    delivery: [],
+    // The tenant's configuration: its LINE channel and its email sender.
+    content: ['dynamodb:GetItem', 'dynamodb:Query'],
+    audit: ['dynamodb:PutItem'],
+    replies: true,
+  },
   reports: {
     description: 'Staff console: delivery counters by day, and the audit trail for admins',
     routes: CONSOLE_ROUTES.reports,
@@ -79,6 +91,8 @@ export const CONSOLE_FUNCTIONS = {
     /** The Content table: tenant configurations (a tenant's surveys). */
     content: readonly DynamoAction[];
     audit: readonly DynamoAction[];
+    /** Sends staff replies: LINE pushes (the tenants' channel secrets) and mails (SES, the token keys). */
+    replies?: true;
   }
 >;
 export type ConsoleFunction = keyof typeof CONSOLE_FUNCTIONS;
@@ -97,6 +111,16 @@ export interface StaffConsoleProps {
   readonly deliveryTable: ITable;
   readonly contentTable: ITable;
   readonly auditTable: ITable;
+  /** What the function that sends staff replies needs besides its tables. */
+  readonly replies: {
+    readonly emailTokenSecret: ISecret;
+    /** The LINE secrets of the LINE-enabled tenants. */
+    readonly lineSecrets: readonly ISecret[];
+    /** SES identities (the email tenants' senders and their domains) replies may be sent from. */
+    readonly sesIdentityArns: readonly string[];
+    readonly configurationSet: { name: string; arn: string };
+    readonly lineApiBaseUrl?: string;
+  };
 }
 
 /**
@@ -158,6 +182,11 @@ export class StaffConsole extends Construct {
           CONSOLE_AUTHORIZE_URL: `${hosted}/oauth2/authorize`,
           CONSOLE_TOKEN_URL: `${hosted}/oauth2/token`,
           CONSOLE_LOGOUT_URL: `${hosted}/logout`,
+          ...('replies' in spec && {
+            [ENV.emailTokenSecret]: props.replies.emailTokenSecret.secretArn,
+            SES_CONFIGURATION_SET: props.replies.configurationSet.name,
+            ...(props.replies.lineApiBaseUrl ? { [ENV.lineApiBaseUrl]: props.replies.lineApiBaseUrl } : {}),
+          }),
         },
       });
       this.functions.set(name, fn);
@@ -171,6 +200,23 @@ export class StaffConsole extends Construct {
           resources: [props.sessionSecret.secretFullArn ?? `${props.sessionSecret.secretArn}-??????`],
         }),
       );
+      if ('replies' in spec) {
+        for (const secret of [props.replies.emailTokenSecret, ...props.replies.lineSecrets])
+          fn.role.addToPrincipalPolicy(
+            new PolicyStatement({
+              actions: ['secretsmanager:GetSecretValue'],
+              resources: [secret.secretFullArn ?? `${secret.secretArn}-??????`],
+            }),
+          );
+        if (props.replies.sesIdentityArns.length > 0)
+          fn.role.addToPrincipalPolicy(
+            new PolicyStatement({
+              actions: ['ses:SendEmail', 'ses:SendRawEmail'],
+              // Sending through a configuration set is authorised against the set as well as the identity.
+              resources: [...props.replies.sesIdentityArns, props.replies.configurationSet.arn],
+            }),
+          );
+      }
       Validations.of(fn.role).acknowledge({
         id: 'AwsSolutions-IAM5[Resource::*]',
         reason:

@@ -252,6 +252,22 @@ describe('least privilege, function by function', () => {
     ])('%s', (_label, role, tables) => {
       expect(policyOf(role)).toEqual({ ...common, ...tables });
     });
+
+    it("inquiries: threads (Query, a transaction's Put and Delete, the delivery mark), tenants, audit entries; replies pushed with the tenants' LINE secrets or mailed from the email senders with the reader's link", () => {
+      const senders = tenants()
+        .filter((t) => t.email?.enabled)
+        .flatMap((t) => [t.email!.from, t.email!.from.split('@')[1]!]);
+      expect(policyOf('StaffConsoleConsoleInquiriesRole')).toEqual({
+        ...common,
+        Data: ['dynamodb:DeleteItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+        Content: ['dynamodb:GetItem', 'dynamodb:Query'],
+        Audit: ['dynamodb:PutItem'],
+        'secret:email-token': ['secretsmanager:GetSecretValue'],
+        ...lineSecrets(['secretsmanager:GetSecretValue']),
+        ...Object.fromEntries(senders.map((i) => [`ses-identity:${i}`, ['ses:SendEmail', 'ses:SendRawEmail']])),
+        'ses-configuration-set': ['ses:SendEmail', 'ses:SendRawEmail'],
+      });
+    });
   });
 
   it('passes cdk-nag AwsSolutions with every acknowledgement reasoned', () => {

@@ -166,6 +166,7 @@ describe('stateless stack: queue, functions, schedules', () => {
       'console-alerts',
       'console-auth',
       'console-inbox',
+      'console-inquiries',
       'console-readers',
       'console-reports',
       'console-results',
@@ -347,16 +348,20 @@ describe('permissions and secrets', () => {
       'EmailPagesEmailUnsubscribeRole',
       'LineWebhookRole',
       'ShardWorkerRole',
-      // The console functions read the secret that seals their session cookies (least-privilege.test.ts).
-      ...['Alerts', 'Auth', 'Inbox', 'Readers', 'Reports', 'Results'].map((f) => `StaffConsoleConsole${f}Role`),
+      // The console functions read the secret that seals their session cookies (least-privilege.test.ts); the
+      // inquiries function also the LINE secrets and the email token keys (staff replies).
+      ...['Alerts', 'Auth', 'Inbox', 'Inquiries', 'Readers', 'Reports', 'Results'].map(
+        (f) => `StaffConsoleConsole${f}Role`,
+      ),
     ]);
   });
 
   it("allows SES sends only from the tenants' sender identities", () => {
     const ses = statementsOf(built.statelessTemplate).filter((s) => actionsOf(s).some((a) => a.startsWith('ses:')));
     // The shard worker, and the sign-up, confirm and preferences pages (their mails); not the unsubscribe page;
-    // and the webhook, for screening alerts from the screening tenants' alertFrom only.
-    expect(ses).toHaveLength(5);
+    // the webhook, for screening alerts from the screening tenants' alertFrom only; the console's inquiries
+    // function (staff replies to email readers, from the tenants' senders).
+    expect(ses).toHaveLength(6);
     const expected = loadTenants(REAL_TENANTS_DIR)
       .filter((t) => t.config.email?.enabled)
       .flatMap((t) => [t.config.email!.from, t.config.email!.from.split('@')[1]]);

@@ -8,6 +8,7 @@ import { seedDemo } from '../../local/stack';
 import { seedDemoAlerts } from '../../local/seed-console';
 import { SurveyRepository } from '../../lambdas/adapters/survey-repository';
 import { TenantConfigSchema } from '../../schemas/tenant';
+import { consoleLogin, consoleSignIn } from './console-login';
 import { startTestStack, testTenants, type TestStack } from './helpers';
 
 jest.setTimeout(240_000);
@@ -70,18 +71,9 @@ describe('staff console in a browser', () => {
     await stack.api?.close();
   });
 
-  const login = (tenantId: string, role: 'staff' | 'admin') =>
-    stack.console!.logins.find((l) => l.tenantId === tenantId && l.role === role)!;
-
-  async function signIn(page: Page, tenantId: string, role: 'staff' | 'admin' = 'staff') {
-    await page.goto(`${stack.console!.url}/inbox`);
-    // No session: off to the identity provider's sign-in form.
-    await page.waitForURL(/\/interaction\//);
-    const who = login(tenantId, role);
-    await page.fill('#username', who.username);
-    await page.fill('#password', who.password);
-    await Promise.all([page.waitForURL(/\/console\/inbox$/), page.click('button[type=submit]')]);
-  }
+  const login = (tenantId: string, role: 'staff' | 'admin') => consoleLogin(stack, tenantId, role);
+  const signIn = (page: Page, tenantId: string, role: 'staff' | 'admin' = 'staff') =>
+    consoleSignIn(stack, page, tenantId, role);
 
   const alertItem = async (reference: string) =>
     (
