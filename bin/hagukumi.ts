@@ -9,6 +9,7 @@ import { IsoDateSchema } from '../schemas/common';
 import { InvalidTenantFileError, NoTenantFilesError } from '../lib/tenants';
 import { addEmailCommands } from './email';
 import { addLineCommands } from './line';
+import { addBroadcastCommands } from './broadcast';
 import { addContentCommands } from './content';
 import { addSurveyCommands } from './surveys';
 import { addTenantCommands } from './tenants';
@@ -116,10 +117,14 @@ export function buildProgram(): Command {
     .option('--nickname <name>', 'fills {nickname} (default: the tenant default)')
     .addOption(new Option('--audience <who>', 'who reads it').choices(['parent', 'partner']).default('parent'))
     .option('--library-file <file>', 'the content library file (default: content/<the tenant library>.json)')
+    .option('--local', "the tenant's broadcasts from the running local stack (the default when it runs)")
+    .option('--content-table <name>', "the tenant's broadcasts from a deployed Content table (your AWS credentials)")
+    .option('--no-broadcasts', 'leave broadcasts out')
     .addOption(tenantsDirOption())
-    .action(async (o) => preview(o));
+    .action(async (o, cmd: Command) => preview({ ...o, state: globals(cmd).state }));
 
   addContentCommands(program, { state: (cmd) => globals(cmd).state, awsCall });
+  addBroadcastCommands(program, { state: (cmd) => globals(cmd).state, awsCall });
 
   program
     .command('report')
@@ -224,6 +229,10 @@ async function preview(o: {
   audience: 'parent' | 'partner';
   libraryFile?: string;
   tenantsDir?: string;
+  local?: boolean;
+  contentTable?: string;
+  broadcasts: boolean;
+  state: string;
 }) {
   const given = [o.dueDate && 'due-date', o.birthday && 'birthday', o.anchor && 'anchor'].filter(Boolean);
   if (given.length !== 1) throw new UsageError('give one of --due-date D, --birthday D (or --track T --anchor D)');
@@ -242,14 +251,30 @@ async function preview(o: {
     );
   const library = loadContentLibraryFile(o.libraryFile ?? join(REPO_ROOT, 'content', `${tenant.library}.json`));
   const from = o.from ?? o.date ?? (await todayInTokyo());
-  const days = await previewDays(tenant, library.items, {
-    track,
-    anchorDate,
-    from,
-    days: o.days,
-    audience: o.audience,
-    nickname: o.nickname,
-  });
+  let broadcasts: import('../schemas/broadcast').Broadcast[] = [];
+  if (o.broadcasts) {
+    const { previewBroadcasts } = await import('./broadcast');
+    try {
+      broadcasts = await awsCall(() => previewBroadcasts(o, o.state), o.contentTable ?? 'the local stack');
+    } catch (err) {
+      // Without a running local stack (and no table named) the preview shows the daily messages only.
+      if (o.local || o.contentTable || !(err instanceof Error && err.name === 'BroadcastCommandError')) throw err;
+      process.stderr.write('hagukumi: no local stack running: broadcasts are not shown (--content-table for AWS)\n');
+    }
+  }
+  const days = await previewDays(
+    tenant,
+    library.items,
+    {
+      track,
+      anchorDate,
+      from,
+      days: o.days,
+      audience: o.audience,
+      nickname: o.nickname,
+    },
+    broadcasts,
+  );
   process.stdout.write(o.json ? `${JSON.stringify(days, null, 2)}\n` : `${formatPreview(tenant, days)}\n`);
 }
 
@@ -334,6 +359,7 @@ function expected(err: unknown): number | undefined {
   if (
     [
       'LineCommandError',
+      'BroadcastCommandError',
       'EmailCommandError',
       'TenantCommandError',
       'SurveyCommandError',

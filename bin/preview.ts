@@ -1,9 +1,11 @@
 // `hagukumi preview`: day by day, the stage label and exactly what the pipeline would send a reader, computed by
 // the code the shard worker plans with (resolveReader: library, overlays, announcements, birthday greetings,
-// merged into at most 5 LINE messages). Survey invitations need the stored invitations and are not shown.
+// merged into at most 5 LINE messages) with the tenant's broadcasts on their day (read from the running local
+// stack, or a deployed Content table). Survey invitations need the stored invitations and are not shown.
 import type { Audience, IsoDate, Track } from '../schemas/common';
 import type { ContentItem } from '../schemas/content';
 import type { TenantConfig } from '../schemas/tenant';
+import type { Broadcast } from '../schemas/broadcast';
 
 export interface PreviewDay {
   date: IsoDate;
@@ -24,9 +26,10 @@ export async function previewDays(
   tenant: TenantConfig,
   items: readonly ContentItem[],
   o: PreviewOptions,
+  broadcasts: readonly Broadcast[] = [],
 ): Promise<PreviewDay[]> {
   const { addDays, libraryIndexFor, resolveReader, stageLabel } = await import('../lambdas/domain');
-  const ctx = { tenant, library: libraryIndexFor(items) };
+  const ctx = { tenant, library: libraryIndexFor(items), broadcasts };
   const out: PreviewDay[] = [];
   for (let i = 0; i < o.days; i++) {
     const date = addDays(o.from, i);

@@ -23,6 +23,7 @@ import { writeLibrary, writeTenant } from '../lambdas/adapters/content-writer';
 import { PlanRepository } from '../lambdas/adapters/plan-repository';
 import { addCounters, zeroCounters } from '../lambdas/services/deliver-shard';
 import { SubscriptionRepository } from '../lambdas/adapters/subscription-repository';
+import { BroadcastRepository } from '../lambdas/adapters/broadcast-repository';
 import { buildLibraryIndex, groupByReader, isSuppressed, resolveReader } from '../lambdas/domain';
 import { SurveyRepository } from '../lambdas/adapters/survey-repository';
 import { invitationTexts, mayBeInvited } from '../lambdas/services/survey-invitations';
@@ -476,7 +477,9 @@ async function verify(
 ) {
   const library = p.libraries.find((l) => l.libraryId === tenant.library);
   if (!library) return { dueReaders: 0, problems: [`library ${tenant.library} is not loaded`] };
-  const ctx = { tenant, library: buildLibraryIndex(library.items) };
+  // Broadcasts as they stand now: one cancelled after planning is left out of the sends not made yet.
+  const broadcasts = await new BroadcastRepository(p.db, p.tables.content).onDate(tenant.tenantId, date);
+  const ctx = { tenant, library: buildLibraryIndex(library.items), broadcasts };
   const repo = new SubscriptionRepository(p.db, p.tables.data);
   const surveys = new SurveyRepository(p.db, p.tables.data);
   const due = new Map<string, { channel: string; address: string; texts: string[] }>();
