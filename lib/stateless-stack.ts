@@ -153,11 +153,12 @@ export class StatelessStack extends Stack {
         ...(props.lineApiBaseUrl ? { [ENV.lineApiBaseUrl]: props.lineApiBaseUrl } : {}),
       },
     });
-    // Subscriptions by bucket (byShard) and per reader (send-time check); ended tracks marked by a conditional put.
+    // Subscriptions by bucket (byShard) and per reader (send-time check); ended tracks marked by a conditional put;
+    // survey invitations recorded (PutItem) and, once SES accepted the mail carrying one, marked sent (UpdateItem).
     grantTableActions(
       props.dataTable,
       this.shardWorker,
-      ['dynamodb:Query', 'dynamodb:PutItem'],
+      ['dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
       DATA_TABLE.globalSecondaryIndexes.map((gsi) => gsi.indexName),
     );
     grantTableActions(props.contentTable, this.shardWorker, ['dynamodb:GetItem', 'dynamodb:Query']);

@@ -444,6 +444,8 @@ function safeTenantOf(body: string): string | undefined {
 }
 
 export interface SesStoredEmail {
+  /** The emulator's id of the stored mail. */
+  messageId?: string;
   from: string;
   destination: { to: string[] };
   subject: string;

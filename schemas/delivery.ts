@@ -34,6 +34,10 @@ export type ShardTask = z.infer<typeof ShardTaskSchema>;
 export const LineTextMessageSchema = z.object({ type: z.literal('text'), text: z.string().min(1).max(5000) });
 export type LineTextMessage = z.infer<typeof LineTextMessageSchema>;
 
+/** A survey run a daily mail invites to (its signed link is made at send time, never stored in the plan). */
+export const SurveyRunRefSchema = z.object({ surveyId: z.string().min(1).max(64), runId: z.string().min(1).max(40) });
+export type SurveyRunRef = z.infer<typeof SurveyRunRefSchema>;
+
 /** One send of a plan: one LINE request (multicast or push) or one email. */
 export const PlannedSendSchema = z.discriminatedUnion('kind', [
   z.object({
@@ -58,6 +62,8 @@ export const PlannedSendSchema = z.discriminatedUnion('kind', [
     unsubscribeToken: z.string().optional(),
     /** The reader's token version at planning: the mail's signed links are made with it. */
     tokenVersion: z.string().optional(),
+    /** Survey invitations in this mail (their texts are the last of `texts`): each gets a signed survey link. */
+    surveys: z.array(SurveyRunRefSchema).max(10).optional(),
   }),
 ]);
 export type PlannedSend = z.infer<typeof PlannedSendSchema>;

@@ -1,5 +1,11 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import {
+  DeleteCommand,
+  GetCommand,
+  PutCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
 import type { IsoDate } from '../../schemas/common';
 import { SurveyRunSchema, type SurveyRun } from '../../schemas/survey';
 import type {
@@ -86,6 +92,29 @@ export class SurveyRepository implements SurveyInvitationStore, SurveyAnswerStor
     } catch (err) {
       if (conditionFailed(err)) return false;
       throw err;
+    }
+  }
+
+  async markInvitationSent(
+    tenantId: string,
+    readerKey: string,
+    surveyId: string,
+    runId: string,
+    at: number,
+  ): Promise<void> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: surveyKeys.pk(tenantId, surveyId), sk: surveyKeys.invitationSk(readerKey, runId) },
+          // The first acceptance stays; an invitation erased with its reader meanwhile is not brought back.
+          UpdateExpression: 'SET sentAt = if_not_exists(sentAt, :at)',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeValues: { ':at': at },
+        }),
+      );
+    } catch (err) {
+      if (!conditionFailed(err)) throw err;
     }
   }
 
@@ -271,6 +300,8 @@ export async function loadResultItems(
         ...(typeof i.track === 'string' && { track: i.track }),
         ...(typeof i.stageBand === 'string' && { stageBand: i.stageBand }),
         ...(typeof i.audience === 'string' && { audience: i.audience }),
+        ...(typeof i.channel === 'string' && { channel: i.channel }),
+        ...(typeof i.sentAt === 'number' && { sentAt: i.sentAt }),
         ...(typeof i.answeredAt === 'number' && { answeredAt: i.answeredAt }),
         ...(typeof i.invitedOn === 'string' && { invitedOn: i.invitedOn }),
         ...(i.screening !== undefined && { screening: i.screening as ResultItem['screening'] }),

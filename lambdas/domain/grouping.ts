@@ -1,5 +1,5 @@
 import { LINE_MULTICAST_MAX_RECIPIENTS, type Channel } from '../../schemas/common';
-import type { LineTextMessage, PlannedSend } from '../../schemas/delivery';
+import type { LineTextMessage, PlannedSend, SurveyRunRef } from '../../schemas/delivery';
 import type { Subscription } from '../../schemas/subscription';
 import { packMessages } from './resolve';
 
@@ -13,6 +13,8 @@ export interface ReaderDelivery {
   unsubscribeToken?: string;
   /** Email readers: the token version their signed links are made with (a stop or deletion bumps it). */
   tokenVersion?: string;
+  /** Email readers: the survey runs today's mail invites to (their texts are among `texts`). */
+  surveys?: SurveyRunRef[];
 }
 
 export class DuplicateReaderError extends Error {
@@ -87,6 +89,7 @@ export function planSends(readers: readonly ReaderDelivery[], opts: { emailSubje
         texts: reader.texts,
         ...(reader.unsubscribeToken !== undefined && { unsubscribeToken: reader.unsubscribeToken }),
         ...(reader.tokenVersion !== undefined && { tokenVersion: reader.tokenVersion }),
+        ...(reader.surveys?.length && { surveys: reader.surveys }),
       });
       continue;
     }

@@ -20,6 +20,8 @@ export interface Revision {
 const sameLineTexts = (fresh: ReaderDelivery, messages: readonly { text: string }[]) =>
   JSON.stringify(packMessages(fresh.texts)) === JSON.stringify(messages.map((m) => m.text));
 const sameTexts = (a: readonly string[], b: readonly string[]) => JSON.stringify(a) === JSON.stringify(b);
+const sameSurveys = (f: ReaderDelivery, send: Extract<PlannedSend, { kind: 'email' }>) =>
+  JSON.stringify(f.surveys ?? []) === JSON.stringify(send.surveys ?? []);
 
 /**
  * Applies the send-time check to a batch. A reader not in `fresh` keeps the planned send; a reader whose fresh
@@ -45,7 +47,7 @@ export function reviseSends(sends: readonly PlannedSend[], fresh: FreshDeliverie
       case 'push':
         return keeps(send.readerKey, (f) => sameLineTexts(f, send.messages)) ? send : null;
       case 'email':
-        return keeps(send.readerKey, (f) => sameTexts(f.texts, send.texts)) ? send : null;
+        return keeps(send.readerKey, (f) => sameTexts(f.texts, send.texts) && sameSurveys(f, send)) ? send : null;
       case 'multicast': {
         const kept = send.readerKeys.flatMap((key, i) =>
           keeps(key, (f) => sameLineTexts(f, send.messages)) ? [i] : [],

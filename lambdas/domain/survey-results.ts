@@ -21,6 +21,9 @@ export interface ResultItem {
   track?: string;
   stageBand?: string;
   audience?: string;
+  channel?: string;
+  /** Invitations by email: when SES accepted the mail carrying it (absent: planned, not sent). */
+  sentAt?: number;
   answeredAt?: number;
   /** Invitations: the delivery date that carried it. */
   invitedOn?: string;
@@ -93,7 +96,9 @@ export function surveyResults(
   items: readonly ResultItem[],
   opts: { scope: string; pooled: boolean; tenantNames?: ReadonlyMap<string, string> },
 ): SurveyResults {
-  const invitations = items.filter((i) => i.kind === 'invitation');
+  // An email invitation counts once its mail was accepted, not when it was planned: an honest denominator.
+  // (A LINE invitation is recorded as it is planned; LINE's acceptance is not tracked per reader.)
+  const invitations = items.filter((i) => i.kind === 'invitation' && (i.channel !== 'email' || i.sentAt !== undefined));
   const answers = items.filter((i) => i.kind === 'answer');
   const readerOf = (i: ResultItem) => `${i.tenantId}|${i.readerKey}`;
   const respondentSet = new Set(answers.map(readerOf));

@@ -1,4 +1,4 @@
-import type { Audience, IsoDate, Track } from '../../schemas/common';
+import type { Audience, Channel, IsoDate, Track } from '../../schemas/common';
 import { sharedSurvey } from '../../schemas/shared-surveys';
 import type { Subscription } from '../../schemas/subscription';
 import type { InstrumentId, SurveyAudience, SurveyQuestion, SurveyTrigger } from '../../schemas/survey';
@@ -156,9 +156,25 @@ export function dueInvitations(
 /** The menu word that starts or resumes a survey (also what the invitation asks the reader to send). */
 export const SURVEY_COMMAND = 'アンケート';
 
-/** The text of an invitation in the daily send (LINE). */
-export function invitationText(survey: AskedSurvey): string {
+/**
+ * The text of an invitation in the daily send. On LINE the reader answers in the chat; in the daily mail the
+ * paragraph is followed by the signed link to the survey page (services/send-batch.ts puts it there).
+ */
+export function invitationText(survey: AskedSurvey, channel: Channel = 'line'): string {
   const n = survey.questions.length;
+  if (channel === 'email') {
+    if (survey.instrument)
+      return [
+        `【${SCREENING_TITLE}のご案内】`,
+        `この時期は心も体もゆらぎやすいものです。いまの気持ちを確かめる簡単なチェック（${n}問）をご用意しました。`,
+        '下のリンクから始められます。結果を保健師と共有するかどうかは、始める前にお聞きします。',
+      ].join('\n');
+    return [
+      `【アンケートのお願い】${survey.title}`,
+      ...(survey.intro ? [survey.intro] : []),
+      `下のリンクからお答えください（${n}問、どの質問も飛ばせます）。`,
+    ].join('\n');
+  }
   if (survey.instrument) {
     return [
       `【${SCREENING_TITLE}のご案内】`,

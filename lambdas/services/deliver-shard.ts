@@ -176,6 +176,8 @@ function sendDepsOf(deps: DeliverShardDeps): SendDeps {
     email: deps.email,
     emailLinks: deps.emailLinks,
     ...(deps.emailRate && { emailRate: deps.emailRate }),
+    ...(deps.surveys && { surveys: deps.surveys }),
+    now: () => deps.clock.now().getTime(),
     concurrency: deps.concurrency ?? 8,
     remainingMs,
     mayStart: () => remainingMs() >= margin,

@@ -1,6 +1,6 @@
 import type { TenantConfig } from '../../schemas/tenant';
 import type { MailLinks } from './email-render';
-import { emailLinks } from './email-tokens';
+import { emailLinks, surveyUrl } from './email-tokens';
 import type { Clock, EmailLinkSource, EmailTokenKeySource } from './ports';
 
 export class EmailLinksUnavailableError extends Error {
@@ -21,16 +21,28 @@ export class SignedEmailLinks implements EmailLinkSource {
     private readonly clock: Clock,
   ) {}
 
-  async linksFor(tenant: TenantConfig, reader: { readerKey: string; tokenVersion?: string }): Promise<MailLinks> {
+  async linksFor(
+    tenant: TenantConfig,
+    reader: { readerKey: string; tokenVersion?: string },
+    surveyIds: readonly string[] = [],
+  ): Promise<MailLinks> {
     if (!tenant.email) throw new EmailLinksUnavailableError(`tenant ${tenant.tenantId} has no email settings`);
     if (!reader.tokenVersion) throw new EmailLinksUnavailableError('the reader has no token version');
-    const links = emailLinks(await this.keys.get(), {
+    const keys = await this.keys.get();
+    const input = {
       baseUrl: tenant.email.unsubscribeBaseUrl,
       tenantId: tenant.tenantId,
       readerKey: reader.readerKey,
       tokenVersion: reader.tokenVersion,
       now: Math.floor(this.clock.now().getTime() / 1000),
-    });
-    return { unsubscribe: links.unsubscribeUrl, preferences: links.preferencesUrl };
+    };
+    const links = emailLinks(keys, input);
+    return {
+      unsubscribe: links.unsubscribeUrl,
+      preferences: links.preferencesUrl,
+      ...(surveyIds.length > 0 && {
+        surveys: surveyIds.map((surveyId) => ({ surveyId, url: surveyUrl(keys, { ...input, surveyId }) })),
+      }),
+    };
   }
 }

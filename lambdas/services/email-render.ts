@@ -14,6 +14,8 @@ export interface MailLinks {
   /** RFC 8058 one-click target: a bare POST unsubscribes, a GET shows a page with a button. */
   unsubscribe: string;
   preferences: string;
+  /** The daily mail's survey invitations: one signed page link per survey. */
+  surveys?: { surveyId: string; url: string }[];
 }
 
 export interface MailInput {
@@ -22,8 +24,8 @@ export interface MailInput {
   subject: string;
   /** One entry per paragraph; a newline inside one is a line break. */
   paragraphs: readonly string[];
-  /** One button (a confirmation link); its URL is also printed for clients that hide buttons. */
-  action?: { label: string; url: string };
+  /** Buttons (a confirmation link, survey links); each URL is also printed for clients that hide buttons. */
+  actions?: readonly { label: string; url: string }[];
   /**
    * Subscribed mail (the daily mail) carries both links in the body and the List-Unsubscribe headers; a
    * transactional mail (the sign-up confirmation) carries neither.
@@ -68,7 +70,7 @@ export function renderMail(input: MailInput): RenderedMail {
     unsubscribe: checkedUrl('unsubscribe', input.links.unsubscribe),
     preferences: checkedUrl('preferences', input.links.preferences),
   };
-  const action = input.action && { label: input.action.label, url: checkedUrl('action', input.action.url) };
+  const actions = (input.actions ?? []).map((a) => ({ label: a.label, url: checkedUrl('action', a.url) }));
   const context = {
     tenantName: input.tenantName,
     subject: oneLine('subject', input.subject),
@@ -81,7 +83,7 @@ export function renderMail(input: MailInput): RenderedMail {
           .filter((line) => line.trim().length > 0),
       )
       .filter((lines) => lines.length > 0),
-    action: action ?? false,
+    actions,
     links: links ?? false,
     ...MAIL_WORDING,
   };
@@ -95,17 +97,29 @@ export function renderMail(input: MailInput): RenderedMail {
   return { subject: context.subject, text: text(context), html: html(context), headers };
 }
 
-/** The daily mail: the day's messages, one per paragraph, and the reader's links. */
+export const SURVEY_LINK_LABEL = 'アンケートに答える';
+export const SCREENING_LINK_LABEL = 'チェックを始める';
+
+/**
+ * The daily mail: the day's messages, one per paragraph (survey invitations last), a button per invitation
+ * right below them, and the reader's links.
+ */
 export function renderDailyMail(input: {
   tenantName: string;
   subject: string;
   texts: readonly string[];
   links: MailLinks;
+  /** Survey ids that are screening instruments: their button says so. */
+  screeningIds?: ReadonlySet<string>;
 }): RenderedMail {
   return renderMail({
     tenantName: input.tenantName,
     subject: input.subject,
     paragraphs: input.texts,
+    actions: (input.links.surveys ?? []).map((s) => ({
+      label: input.screeningIds?.has(s.surveyId) ? SCREENING_LINK_LABEL : SURVEY_LINK_LABEL,
+      url: s.url,
+    })),
     links: input.links,
   });
 }

@@ -19,10 +19,10 @@ export const HTML_TEMPLATE = `<!DOCTYPE html>
 {{#each paragraphs}}
 <p style="margin:0 0 16px;">{{#each this}}{{#unless @first}}<br>{{/unless}}{{this}}{{/each}}</p>
 {{/each}}
-{{#if action}}
-<p style="margin:24px 0;"><a href="{{action.url}}" style="display:inline-block;padding:12px 20px;background:#2f6f4f;color:#fff;text-decoration:none;border-radius:6px;">{{action.label}}</a></p>
-<p style="margin:0 0 16px;font-size:13px;color:#666;word-break:break-all;">{{action.url}}</p>
-{{/if}}
+{{#each actions}}
+<p style="margin:24px 0;"><a href="{{url}}" style="display:inline-block;padding:12px 20px;background:#2f6f4f;color:#fff;text-decoration:none;border-radius:6px;">{{label}}</a></p>
+<p style="margin:0 0 16px;font-size:13px;color:#666;word-break:break-all;">{{url}}</p>
+{{/each}}
 {{#if links}}
 <hr style="border:none;border-top:1px solid #ddd;margin:24px 0 16px;">
 <p style="margin:0 0 8px;font-size:13px;color:#666;">{{footer}}</p>
@@ -42,11 +42,11 @@ export const TEXT_TEMPLATE = `{{tenantName}}
 {{/each}}
 
 {{/each}}
-{{#if action}}
-{{action.label}}:
-{{action.url}}
+{{#each actions}}
+{{label}}:
+{{url}}
 
-{{/if}}
+{{/each}}
 {{#if links}}
 --
 {{footer}}

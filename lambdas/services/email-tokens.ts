@@ -54,6 +54,11 @@ const ClaimsSchema = z.object({
   n: z.string().min(1).max(40),
   /** The token's own id: single use where a token changes state once (confirm). */
   j: z.string().min(1).max(40),
+  /** Survey tokens: the survey the link opens (never anything personal). */
+  s: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/)
+    .optional(),
 });
 type Claims = z.infer<typeof ClaimsSchema>;
 
@@ -65,6 +70,8 @@ export interface TokenClaims {
   expiresAt: number;
   tokenVersion: string;
   jti: string;
+  /** Survey tokens only. */
+  surveyId?: string;
 }
 
 export type TokenProblem = 'tampered' | 'expired' | 'wrong-tenant' | 'wrong-purpose' | 'revoked' | 'reused';
@@ -101,6 +108,8 @@ export interface SignInput {
   jti?: string;
   /** Overrides the purpose's lifetime (tests, a survey's closing date). */
   lifetimeSeconds?: number;
+  /** Survey tokens: the survey the link opens. */
+  surveyId?: string;
 }
 
 export function signEmailToken(keys: TokenKeyring, i: SignInput): string {
@@ -113,6 +122,7 @@ export function signEmailToken(keys: TokenKeyring, i: SignInput): string {
     e: i.now + (i.lifetimeSeconds ?? TOKEN_LIFETIME_SECONDS[i.purpose]),
     n: i.tokenVersion,
     j: i.jti ?? newJti(),
+    ...(i.surveyId !== undefined && { s: i.surveyId }),
   };
   const payload = Buffer.from(JSON.stringify(claims)).toString('base64url');
   return `${payload}.${mac(keys.current, payload).toString('base64url')}`;
@@ -164,6 +174,7 @@ export function verifyEmailToken(
       expiresAt: claims.e,
       tokenVersion: claims.n,
       jti: claims.j,
+      ...(claims.s !== undefined && { surveyId: claims.s }),
     },
   };
 }
@@ -237,6 +248,19 @@ export function emailLinks(keys: TokenKeyring, i: EmailLinkInput): EmailLinks {
     preferencesUrl: `${base}/preferences?token=${token('preferences')}`,
     unsubscribeUrl: `${base}/unsubscribe?token=${token('unsubscribe')}`,
   };
+}
+
+/** The signed link to one survey's page (`?t=`: the token carries the survey id and the reader key, nothing else). */
+export function surveyUrl(keys: TokenKeyring, i: EmailLinkInput & { surveyId: string }): string {
+  const token = signEmailToken(keys, {
+    tenantId: i.tenantId,
+    readerKey: i.readerKey,
+    purpose: 'survey',
+    tokenVersion: i.tokenVersion,
+    now: i.now,
+    surveyId: i.surveyId,
+  });
+  return `${i.baseUrl.replace(/\/$/, '')}/email/${encodeURIComponent(i.tenantId)}/survey?t=${encodeURIComponent(token)}`;
 }
 
 export function confirmUrl(baseUrl: string, tenantId: string, token: string): string {

@@ -25,7 +25,7 @@ import type {
   SubscriptionWriter,
   SurveyInvitationStore,
 } from './ports';
-import { invitationTexts, mayBeInvited } from './survey-invitations';
+import { mayBeInvited, readerInvitations, type PlannedInvitation } from './survey-invitations';
 import { zeroCounters } from './counters';
 
 /** A plan item stays well under DynamoDB's 400 KB item limit and keeps a retry's repeated work small. */
@@ -74,8 +74,14 @@ export async function planShard(
     if (!first || corrupt.has(first.readerKey)) continue;
     let texts: string[];
     let broadcastIds: string[];
+    const invited = invitations.get(first.readerKey) ?? [];
     try {
-      ({ texts, broadcastIds } = resolveReaderDetailed(group, task.date, ctx, invitations.get(first.readerKey)));
+      ({ texts, broadcastIds } = resolveReaderDetailed(
+        group,
+        task.date,
+        ctx,
+        invited.map((i) => i.text),
+      ));
     } catch (err) {
       if (!isReaderDataError(err)) throw err;
       planned.corrupt += 1;
@@ -89,7 +95,7 @@ export async function planShard(
       continue;
     }
     for (const id of broadcastIds) broadcasts[id] = (broadcasts[id] ?? 0) + 1;
-    readers.push(deliveryOf(first, texts));
+    readers.push(deliveryOf(first, texts, invited));
   }
   planned.failures = planned.corrupt;
 
@@ -152,8 +158,8 @@ async function plannedInvitations(
   groups: readonly Subscription[][],
   corrupt: ReadonlySet<string>,
   deps: PlanShardDeps,
-): Promise<Map<string, string[]>> {
-  const out = new Map<string, string[]>();
+): Promise<Map<string, PlannedInvitation[]>> {
+  const out = new Map<string, PlannedInvitation[]>();
   const store = deps.surveys;
   if (!store) return out;
   const candidates = groups.filter(
@@ -168,8 +174,8 @@ async function plannedInvitations(
       if (!isReaderDataError(err)) throw err;
       return;
     }
-    const texts = await invitationTexts(tenant, all, task.date, store, 'plan');
-    if (texts.length > 0) out.set(readerKey, texts);
+    const invited = await readerInvitations(tenant, all, task.date, store, 'plan');
+    if (invited.length > 0) out.set(readerKey, invited);
   });
   return out;
 }

@@ -215,6 +215,8 @@ export interface EmailLinkSource {
   linksFor(
     tenant: TenantConfig,
     reader: { readerKey: string; unsubscribeToken?: string; tokenVersion?: string },
+    /** Survey pages to link to as well (the daily mail's invitations). */
+    surveyIds?: readonly string[],
   ): Promise<MailLinks>;
 }
 
@@ -410,6 +412,11 @@ export interface SurveyInvitationStore {
     date: IsoDate,
     facts: InvitationFacts,
   ): Promise<boolean>;
+  /**
+   * The mail carrying the invitation was accepted (email readers): only now does it count as sent in results.
+   * Idempotent; the first acceptance time stays.
+   */
+  markInvitationSent?(tenantId: string, readerKey: string, surveyId: string, runId: string, at: number): Promise<void>;
 }
 
 /** One stored answer (the value is a choice id, choice ids, a 1-5 value, a text, or an option's index). */

@@ -5,7 +5,16 @@ import { zeroCounters } from './counters';
 import { DeadlineReachedError, EmailNotAcceptedError, EmailRejectedError } from './delivery-errors';
 import { EmailLinksUnavailableError } from './email-links';
 import { renderDailyMail } from './email-render';
-import type { BatchOutcome, EmailLinkSource, EmailSender, LineSender, LineSenderFactory, PlanStore } from './ports';
+import type {
+  BatchOutcome,
+  EmailLinkSource,
+  EmailSender,
+  LineSender,
+  LineSenderFactory,
+  PlanStore,
+  SurveyInvitationStore,
+} from './ports';
+import { tenantSurveys } from './survey-invitations';
 
 export interface KeyedSend {
   send: PlannedSend;
@@ -29,6 +38,10 @@ export interface SendDeps {
   email: EmailSender;
   /** The reader's signed preferences and unsubscribe links, put into each mail. */
   emailLinks: EmailLinkSource;
+  /** Marks the mail's survey invitations sent once SES accepted it (the response rate's honest denominator). */
+  surveys?: SurveyInvitationStore;
+  /** Epoch ms (the invitations' acceptance time); the system clock when absent. */
+  now?: () => number;
   /** The account-wide send rate: taken before the claim, so waiting never widens the claim-to-send window. */
   emailRate?: { take(): Promise<void> };
   /** Sends in flight at once. */
@@ -122,7 +135,11 @@ async function sendEmail(
   // Rendered before the claim: a link or template problem fails the send before anything is claimed.
   let links;
   try {
-    links = await deps.emailLinks.linksFor(tenant, send);
+    links = await deps.emailLinks.linksFor(
+      tenant,
+      send,
+      (send.surveys ?? []).map((s) => s.surveyId),
+    );
   } catch (err) {
     // Never a subscribed mail without its unsubscribe link: this reader's mail fails, the others go out.
     if (!(err instanceof EmailLinksUnavailableError)) throw err;
@@ -130,12 +147,25 @@ async function sendEmail(
     outcome.corrupt += 1;
     return;
   }
-  const mail = renderDailyMail({ tenantName: tenant.name, subject: send.subject, texts: send.texts, links });
+  const screeningIds = new Set(
+    tenantSurveys(tenant)
+      .filter((s) => s.instrument)
+      .map((s) => s.id),
+  );
+  const mail = renderDailyMail({
+    tenantName: tenant.name,
+    subject: send.subject,
+    texts: send.texts,
+    links,
+    screeningIds,
+  });
   await deps.emailRate?.take();
   const claim = await deps.plans.claimEmail(task, send.readerKey);
   if (claim === 'sent') {
     outcome.recipients += 1;
     outcome.emails += 1;
+    // An earlier attempt may have stopped between SES's acceptance and this mark: marking again is harmless.
+    await markInvitationsSent(tenant, send, deps);
     return;
   }
   if (claim === 'unknown') {
@@ -173,4 +203,21 @@ async function sendEmail(
   // SES has the mail: a failed confirmation must not fail the send. Unconfirmed (a crash or a failed write
   // here), a retry counts the mail as uncertain and still never sends it again.
   await deps.plans.confirmEmail(task, send.readerKey, messageId).catch(() => undefined);
+  await markInvitationsSent(tenant, send, deps);
+}
+
+/**
+ * Only a mail SES accepted counts its invitations as sent. A failed mark is not retried here (the mail is out);
+ * the invitation then stays out of the response rate's denominator, never in it without a mail.
+ */
+async function markInvitationsSent(
+  tenant: TenantConfig,
+  send: Extract<PlannedSend, { kind: 'email' }>,
+  deps: SendDeps,
+): Promise<void> {
+  const mark = deps.surveys?.markInvitationSent?.bind(deps.surveys);
+  if (!mark || !send.surveys?.length) return;
+  const at = deps.now?.() ?? Date.now();
+  for (const s of send.surveys)
+    await mark(tenant.tenantId, send.readerKey, s.surveyId, s.runId, at).catch(() => undefined);
 }

@@ -6,7 +6,7 @@ import { bucketInShard, bucketsOfShard, effectiveBucket } from '../domain/shard'
 import type { ResolveContext } from '../domain/resolve';
 import { mapLimit } from './concurrency';
 import type { ChangeFeed, SubscriptionReader, SurveyInvitationStore } from './ports';
-import { invitationTexts } from './survey-invitations';
+import { readerInvitations, type PlannedInvitation } from './survey-invitations';
 
 /**
  * The shard index is eventually consistent and a plan is fixed once, so every reader change after (or just
@@ -53,11 +53,17 @@ export async function freshDeliveries(
   const entries = await mapLimit(readerKeys, 8, async (readerKey): Promise<[string, ReaderDelivery | null]> => {
     let texts: string[];
     let subs;
+    let invitations: PlannedInvitation[];
     try {
       subs = await deps.subscriptions.listReader(task.tenantId, readerKey);
       // Only invitations recorded for the date at planning: a loss or a stop since takes them out.
-      const invitations = deps.surveys ? await invitationTexts(ctx.tenant, subs, task.date, deps.surveys, 'check') : [];
-      texts = resolveReader(subs, task.date, ctx, invitations);
+      invitations = deps.surveys ? await readerInvitations(ctx.tenant, subs, task.date, deps.surveys, 'check') : [];
+      texts = resolveReader(
+        subs,
+        task.date,
+        ctx,
+        invitations.map((i) => i.text),
+      );
     } catch (err) {
       if (!isReaderDataError(err)) throw err;
       corrupt++;
@@ -69,7 +75,7 @@ export async function freshDeliveries(
     if (bucket !== undefined && !bucketInShard(bucket, task.shard, task.shardCount)) return [readerKey, null];
     if (!first || texts.length === 0 || !channelEnabled(ctx.tenant, first.channel) || subs.some(isSuppressed))
       return [readerKey, null];
-    return [readerKey, deliveryOf(first, texts)];
+    return [readerKey, deliveryOf(first, texts, invitations)];
   });
   return { fresh: new Map(entries), corrupt };
 }
@@ -86,6 +92,7 @@ export const deliveryOf = (
     tokenVersion?: string;
   },
   texts: string[],
+  invitations: readonly PlannedInvitation[] = [],
 ): ReaderDelivery => ({
   readerKey: first.readerKey,
   channel: first.channel,
@@ -93,6 +100,9 @@ export const deliveryOf = (
   texts,
   ...(first.unsubscribeToken !== undefined && { unsubscribeToken: first.unsubscribeToken }),
   ...(first.tokenVersion !== undefined && { tokenVersion: first.tokenVersion }),
+  // The mail links each invitation to its survey page; LINE readers answer in the chat (the text says how).
+  ...(first.channel === 'email' &&
+    invitations.length > 0 && { surveys: invitations.map(({ surveyId, runId }) => ({ surveyId, runId })) }),
 });
 
 /**

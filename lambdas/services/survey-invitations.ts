@@ -24,25 +24,33 @@ export function tenantSurveys(tenant: TenantConfig): AskedSurvey[] {
 
 /** Cheap, from the shard index alone: could this reader be invited today? (Most readers, most days: no.) */
 export function mayBeInvited(tenant: TenantConfig, subs: readonly Subscription[], date: IsoDate): boolean {
-  return subs[0]?.channel === 'line' && dueInvitations(subs, date, tenantSurveys(tenant)).length > 0;
+  return subs.length > 0 && dueInvitations(subs, date, tenantSurveys(tenant)).length > 0;
+}
+
+/** An invitation in today's send: which survey run, and its text for the reader's channel. */
+export interface PlannedInvitation {
+  surveyId: string;
+  runId: string;
+  text: string;
 }
 
 /**
- * The invitation texts one reader gets in today's send, from all their subscriptions as stored now.
+ * The invitations one reader gets in today's send, from all their subscriptions as stored now.
  * `plan`: a due invitation not recorded yet is recorded for the date first (so a later day never repeats it);
  * `check` (the send-time check, late readers): only invitations already recorded for the date, so a change
  * after planning can take an invitation out (a loss, a stop) but never adds one that was not recorded.
- * Invitations go to LINE readers only: the email survey page is not built yet.
+ * LINE readers answer in the chat; email readers get the text followed by a signed link to the survey page.
+ * Recorded is not sent: an email invitation counts in results once SES accepted the mail (`markInvitationSent`).
  */
-export async function invitationTexts(
+export async function readerInvitations(
   tenant: TenantConfig,
   subs: readonly Subscription[],
   date: IsoDate,
   store: SurveyInvitationStore,
   mode: 'plan' | 'check',
-): Promise<string[]> {
+): Promise<PlannedInvitation[]> {
   const first = subs[0];
-  if (first?.channel !== 'line') return [];
+  if (!first) return [];
   const surveys = tenantSurveys(tenant);
   const due = dueInvitations(subs, date, surveys);
   if (due.length === 0) return [];
@@ -51,7 +59,7 @@ export async function invitationTexts(
     first.readerKey,
     due.map((d) => d.surveyId),
   );
-  const texts: string[] = [];
+  const out: PlannedInvitation[] = [];
   for (const inv of due) {
     const f = facts.get(inv.surveyId);
     if (f?.declined) continue;
@@ -68,7 +76,24 @@ export async function invitationTexts(
       });
       if (!recorded) continue;
     }
-    texts.push(invitationText(surveys.find((s) => s.id === inv.surveyId)!));
+    out.push({
+      ...inv,
+      text: invitationText(
+        surveys.find((s) => s.id === inv.surveyId)!,
+        first.channel,
+      ),
+    });
   }
-  return texts;
+  return out;
+}
+
+/** The texts of `readerInvitations`, as the reader's one send carries them. */
+export async function invitationTexts(
+  tenant: TenantConfig,
+  subs: readonly Subscription[],
+  date: IsoDate,
+  store: SurveyInvitationStore,
+  mode: 'plan' | 'check',
+): Promise<string[]> {
+  return (await readerInvitations(tenant, subs, date, store, mode)).map((i) => i.text);
 }

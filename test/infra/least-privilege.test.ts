@@ -92,7 +92,7 @@ describe('least privilege, function by function', () => {
     expect(policyOf('ShardWorkerRole')).toEqual({
       ...XRAY,
       ...LOGS,
-      Data: ['dynamodb:PutItem', 'dynamodb:Query'],
+      Data: ['dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
       'Data/index/byShard': ['dynamodb:Query'],
       Content: ['dynamodb:GetItem', 'dynamodb:Query'],
       Delivery: [

@@ -2,7 +2,8 @@ import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { surveyKeys } from '../../lambdas/adapters/keys';
 import { subscriptionItem } from '../../lambdas/adapters/subscription-repository';
 import { bucketOf } from '../../lambdas/domain/shard';
-import { runDelivery } from '../../local/stack';
+import { verifyEmailToken } from '../../lambdas/services/email-tokens';
+import { runDelivery, sesEmails, type SesStoredEmail } from '../../local/stack';
 import type { IsoDate } from '../../schemas/common';
 import type { Subscription } from '../../schemas/subscription';
 import { TenantConfigSchema } from '../../schemas/tenant';
@@ -19,6 +20,10 @@ describe('survey invitations travel in the daily send (real handlers, emulators)
   let stack: TestStack;
   let tenantId: string;
   const users = { stage: newUserId(), epds: newUserId(), afterLoss: newUserId(), partner: newUserId() };
+  let mailFrom: string;
+  const mailTo = { stage: '', epds: '', afterLoss: '' };
+  /** Daily mails each email reader received, per delivery date, from the SES emulator. */
+  const mailed = new Map<IsoDate, SesStoredEmail[]>();
   /** Texts each user received, per delivery date. */
   const received = new Map<IsoDate, Map<string, { requests: number; texts: string[] }>>();
 
@@ -43,9 +48,11 @@ describe('survey invitations travel in the daily send (real handlers, emulators)
       },
     });
     tenantId = stack.tenants[0]!.tenantId;
+    mailFrom = stack.tenants[0]!.email!.from;
+    for (const k of Object.keys(mailTo) as (keyof typeof mailTo)[]) mailTo[k] = `${k}.${tenantId}.survey@example.jp`;
     let n = 0;
     const put = async (userId: string, over: Partial<Subscription>) => {
-      const readerKey = stack.readerKeys.line(userId);
+      const readerKey = over.channel === 'email' ? stack.readerKeys.email(userId) : stack.readerKeys.line(userId);
       const sub: Subscription = {
         tenantId,
         readerKey,
@@ -74,10 +81,32 @@ describe('survey invitations travel in the daily send (real handlers, emulators)
     // A partner on childcare day 30: the EPDS is for the parent.
     await put(users.partner, { track: 'childcare', anchorDate: addDays(D, -30), audience: 'partner' });
 
+    // The same three cases by email: the stage survey, the EPDS, and the EPDS after a loss.
+    const email = (over: Partial<Subscription>): Partial<Subscription> => ({
+      channel: 'email',
+      tokenVersion: 'tv-1',
+      ...over,
+    });
+    await put(mailTo.stage, email({ address: mailTo.stage }));
+    await put(mailTo.epds, email({ address: mailTo.epds, track: 'childcare', anchorDate: addDays(D, -30) }));
+    await put(mailTo.afterLoss, email({ address: mailTo.afterLoss, track: 'childcare', anchorDate: addDays(D, -30) }));
+    await put(
+      mailTo.afterLoss,
+      email({ address: mailTo.afterLoss, status: 'lost', anchorDate: addDays(D, 100), eraseOn: addDays(D, 80) }),
+    );
+
     const channelId = stack.channels.get(tenantId)!.channelId;
     const seen = new Map<string, number>();
+    const seenMail = new Set<string>();
+    const mailId = (m: SesStoredEmail) => m.messageId ?? JSON.stringify(m);
     for (const date of [addDays(D, -1), D, addDays(D, 1)]) {
       await runDelivery(stack, { date });
+      // The emulator's store is shared and its `since` has one-second steps: new mail is mail not seen before.
+      const fresh = (await sesEmails(stack.endpoints.ses)).filter(
+        (m) => m.from.includes(mailFrom) && !seenMail.has(mailId(m)),
+      );
+      for (const m of fresh) seenMail.add(mailId(m));
+      mailed.set(date, fresh);
       const perUser = new Map<string, { requests: number; texts: string[] }>();
       for (const [userId, messages] of await stack.line.deliveries(channelId)) {
         const fresh = messages.slice(seen.get(userId) ?? 0);
@@ -127,15 +156,85 @@ describe('survey invitations travel in the daily send (real handlers, emulators)
         ExpressionAttributeValues: { ':pk': surveyKeys.pk(tenantId, 'late-pregnancy') },
       }),
     );
-    expect(res.Items).toHaveLength(1);
-    expect(res.Items![0]).toMatchObject({ invitedOn: D, track: 'maternity', stageBand: 'maternity-late', runId: 't0' });
-    expect(String(res.Items![0]!.sk)).not.toContain(users.stage);
-    expect(String(res.Items![0]!.sk)).not.toContain(D);
+    expect(res.Items!.map((i) => i.channel).sort()).toEqual(['email', 'line']);
+    for (const item of res.Items!) {
+      expect(item).toMatchObject({ invitedOn: D, track: 'maternity', stageBand: 'maternity-late', runId: 't0' });
+      for (const personal of [users.stage, mailTo.stage, D]) expect(String(item.sk)).not.toContain(personal);
+    }
   });
 
-  it('running the day again sends nothing more', async () => {
+  const mailsTo = (date: IsoDate, address: string) =>
+    (mailed.get(date) ?? []).filter((m) => m.destination.to.includes(address));
+  const surveyTokens = (m: SesStoredEmail) =>
+    [...(m.body.text ?? '').matchAll(/\/email\/([^/\s]+)\/survey\?t=(\S+)/g)].map((x) => ({
+      tenant: decodeURIComponent(x[1]!),
+      token: decodeURIComponent(x[2]!),
+    }));
+
+  it('an email reader due the survey gets it in the one daily mail, with a link signed for the survey', () => {
+    const [mail, ...more] = mailsTo(D, mailTo.stage);
+    expect(more).toEqual([]);
+    const text = mail!.body.text!;
+    expect(text.indexOf('妊娠196日目')).toBeGreaterThan(0);
+    expect(text.indexOf('【アンケートのお願い】妊娠後期アンケート')).toBeGreaterThan(text.indexOf('妊娠196日目'));
+    const links = surveyTokens(mail!);
+    expect(links).toHaveLength(1);
+    expect(links[0]!.tenant).toBe(tenantId);
+    const verified = verifyEmailToken(stack.emailTokenKeys, links[0]!.token, {
+      tenantId,
+      purpose: 'survey',
+      now: Math.floor(Date.now() / 1000),
+    });
+    expect(verified.ok && verified.claims).toMatchObject({
+      readerKey: stack.readerKeys.email(mailTo.stage),
+      surveyId: 'late-pregnancy',
+    });
+    expect(/survey\?t=\S+/.exec(text)![0]).not.toContain(encodeURIComponent(mailTo.stage));
+    // The day before and after: the day's mail, no invitation.
+    for (const date of [addDays(D, -1), addDays(D, 1)]) {
+      expect(mailsTo(date, mailTo.stage)).toHaveLength(1);
+      expect(surveyTokens(mailsTo(date, mailTo.stage)[0]!)).toEqual([]);
+    }
+  });
+
+  it('the EPDS reaches the email parent with its own link; a loss leaves only the day mail', () => {
+    const [epds] = mailsTo(D, mailTo.epds);
+    expect(epds!.body.text).toContain('【こころの健康チェックのご案内】');
+    expect(epds!.body.html).toContain('チェックを始める');
+    const [token] = surveyTokens(epds!);
+    const verified = verifyEmailToken(stack.emailTokenKeys, token!.token, {
+      tenantId,
+      purpose: 'survey',
+      now: Math.floor(Date.now() / 1000),
+    });
+    expect(verified.ok && verified.claims.surveyId).toBe('epds');
+    const afterLoss = mailsTo(D, mailTo.afterLoss);
+    expect(afterLoss).toHaveLength(1);
+    expect(surveyTokens(afterLoss[0]!)).toEqual([]);
+    expect(afterLoss[0]!.body.text).not.toContain('こころの健康チェック');
+  });
+
+  it('an email invitation is marked sent once SES accepted its mail', async () => {
+    const res = await stack.db.send(
+      new QueryCommand({
+        TableName: stack.tables.data,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': surveyKeys.pk(tenantId, 'epds') },
+      }),
+    );
+    const byChannel = (channel: string) => (res.Items ?? []).filter((i) => i.channel === channel);
+    // Two parents on childcare day 30, one per channel (the partner and the readers after a loss are not asked).
+    expect(byChannel('line')).toHaveLength(1);
+    expect(byChannel('email')).toEqual([
+      expect.objectContaining({ invitedOn: D, runId: 't1', sentAt: expect.any(Number) }),
+    ]);
+  });
+
+  it('running the day again sends nothing more, on LINE or by email', async () => {
     const before = (await stack.line.requests({ channelId: stack.channels.get(tenantId)!.channelId })).length;
+    const mailBefore = (await sesEmails(stack.endpoints.ses)).filter((m) => m.from.includes(mailFrom)).length;
     await runDelivery(stack, { date: D });
     expect((await stack.line.requests({ channelId: stack.channels.get(tenantId)!.channelId })).length).toBe(before);
+    expect((await sesEmails(stack.endpoints.ses)).filter((m) => m.from.includes(mailFrom))).toHaveLength(mailBefore);
   });
 });

@@ -11,10 +11,13 @@ import type {
   EmailSender,
   LineSendResult,
   PlanStore,
+  InvitationFacts,
+  ReaderSurveyFacts,
   ShardListing,
   StoredPlan,
   SubscriptionReader,
   SubscriptionWriter,
+  SurveyInvitationStore,
 } from '../../../lambdas/services/ports';
 import { bucketOf, bucketOfAnchor, bucketsOfShard, BUCKETS, shardOfBucket } from '../../../lambdas/domain/shard';
 import type { IsoDate } from '../../../schemas/common';
@@ -556,6 +559,139 @@ describe('deliverShard: the daily mail', () => {
     w.plans.claimEmail = (t, k) => (order.push('claim'), claim(t, k));
     await deliverShard(task(), w.deps({ emailRate: { take: async () => void order.push('take') } }));
     expect(order).toEqual(['take', 'claim', 'take', 'claim', 'take', 'claim']);
+  });
+});
+
+/** Invitations as the DynamoDB adapter keeps them: recorded for one date (conditional), marked sent once. */
+class MemoryInvitations implements SurveyInvitationStore {
+  recorded = new Map<string, { date: IsoDate; facts: InvitationFacts; sentAt?: number }>();
+  async readerSurveys(_t: string, readerKey: string, surveyIds: readonly string[]) {
+    return new Map(
+      surveyIds.map((id): [string, ReaderSurveyFacts] => [
+        id,
+        {
+          declined: false,
+          completed: new Set<string>(),
+          invitations: new Map(
+            [...this.recorded]
+              .filter(([k]) => k.startsWith(`${readerKey}/${id}/`))
+              .map(([k, v]) => [k.split('/')[2]!, v.date]),
+          ),
+        },
+      ]),
+    );
+  }
+  async recordInvitation(
+    _t: string,
+    readerKey: string,
+    surveyId: string,
+    runId: string,
+    date: IsoDate,
+    facts: InvitationFacts,
+  ) {
+    const key = `${readerKey}/${surveyId}/${runId}`;
+    const had = this.recorded.get(key);
+    if (had && had.date !== date) return false;
+    if (!had) this.recorded.set(key, { date, facts });
+    return true;
+  }
+  async markInvitationSent(_t: string, readerKey: string, surveyId: string, runId: string, at: number) {
+    const had = this.recorded.get(`${readerKey}/${surveyId}/${runId}`);
+    if (had) had.sentAt ??= at;
+  }
+}
+
+describe('deliverShard: survey invitations by email', () => {
+  // Gestational day 196 on DATE is 84 days before the due date.
+  const surveyTenant = TenantConfigSchema.parse({
+    ...tenant,
+    surveys: [
+      {
+        id: 'late-pregnancy',
+        title: '妊娠後期アンケート',
+        trigger: { kind: 'stage', stages: [{ track: 'maternity', day: 196 }] },
+        questions: [{ kind: 'scale', id: 'q1', text: '不安はありますか', low: 'ない', high: 'ある' }],
+      },
+    ],
+  });
+  const tenants = {
+    listTenants: async () => [surveyTenant],
+    getTenant: async (id: string) => (id === 'town' ? surveyTenant : undefined),
+  };
+  const surveyLinks = (m: EmailMessage) =>
+    [...m.text.matchAll(/https:\/\/api\.town\.example\.jp\/email\/town\/survey\?t=(\S+)/g)].map((x) =>
+      decodeURIComponent(x[1]!),
+    );
+
+  it('the reader due the survey gets it in the one daily mail: the paragraph last, a link signed for the survey', async () => {
+    const due = reader('email', 84);
+    const other = reader('email', 85);
+    const w = world([due, other]);
+    const invitations = new MemoryInvitations();
+    await deliverShard(task(), w.deps({ tenants, surveys: invitations }));
+    expect(w.email.countTo(due.address)).toBe(1);
+    const mail = w.email.delivered.find((m) => m.to === due.address)!;
+    expect(mail.text.indexOf(expectedText(84, due.nickname!))).toBeLessThan(
+      mail.text.indexOf('【アンケートのお願い】'),
+    );
+    expect(mail.text).toContain('下のリンクからお答えください（1問');
+    const [token, ...more] = surveyLinks(mail);
+    expect(more).toEqual([]);
+    const verified = verifyEmailToken(KEYRING, token, {
+      tenantId: 'town',
+      purpose: 'survey',
+      now: NOW.getTime() / 1000,
+    });
+    expect(verified.ok && verified.claims).toMatchObject({ readerKey: due.readerKey, surveyId: 'late-pregnancy' });
+    // The address is nowhere in the link, the HTML part has the same link as a button.
+    expect(/survey\?t=\S+/.exec(mail.text)![0]).not.toContain(encodeURIComponent(due.address));
+    expect(mail.html).toContain('アンケートに答える');
+    expect(surveyLinks(w.email.delivered.find((m) => m.to === other.address)!)).toEqual([]);
+    expect([...invitations.recorded]).toEqual([
+      [
+        `${due.readerKey}/late-pregnancy/t0`,
+        {
+          date: DATE,
+          facts: { track: 'maternity', stageBand: 'maternity-late', audience: 'parent', channel: 'email' },
+          sentAt: NOW.getTime(),
+        },
+      ],
+    ]);
+  });
+
+  it.each<{ label: string; first: 'reject' | 'no-answer' | 'throttle'; sent: boolean }>([
+    { label: 'SES rejected the mail: recorded, never counted as sent', first: 'reject', sent: false },
+    { label: 'no answer from SES: uncertain, not counted as sent', first: 'no-answer', sent: false },
+    { label: 'SES throttled, the retry was accepted: counted as sent', first: 'throttle', sent: true },
+  ])('$label', async ({ first, sent }) => {
+    const due = reader('email', 84);
+    const w = world([due]);
+    const invitations = new MemoryInvitations();
+    w.email.behaviour = (_m, n) => (n === 0 ? first : 'accept');
+    const deps = w.deps({ tenants, surveys: invitations });
+    if (!(await deliverShard(task(), deps).catch(() => undefined))) await deliverShard(task(), deps);
+    const [entry] = [...invitations.recorded.values()];
+    expect(entry?.date).toBe(DATE);
+    expect(entry?.sentAt !== undefined).toBe(sent);
+  });
+
+  it('a loss since planning takes the invitation out of the mail (sent afresh, never marked sent)', async () => {
+    const due = reader('email', 84);
+    const w = world([due]);
+    const invitations = new MemoryInvitations();
+    const deps = w.deps({ tenants, surveys: invitations });
+    // Planned first (the plan store keeps the plan), then the loss of a second pregnancy is recorded, then sent.
+    const plans = w.plans;
+    const commit = plans.commit.bind(plans);
+    plans.commit = async (...args) => {
+      const plan = await commit(...args);
+      w.subs.put(reader('email', 200, { readerKey: due.readerKey, status: 'lost', tokenVersion: due.tokenVersion }));
+      w.changes.mark(due);
+      return plan;
+    };
+    await deliverShard(task(), deps);
+    expect(w.email.delivered.flatMap(surveyLinks)).toEqual([]);
+    expect([...invitations.recorded.values()].every((v) => v.sentAt === undefined)).toBe(true);
   });
 });
 

@@ -81,7 +81,7 @@ describe('a transactional mail (the sign-up confirmation)', () => {
     tenantName: 'みなと市',
     subject: 'ご登録の確認',
     paragraphs: ['下のボタンを押すと登録が完了します。'],
-    action: { label: '登録を完了する', url: 'https://api.town.example.jp/email/town/confirm?token=c.1' },
+    actions: [{ label: '登録を完了する', url: 'https://api.town.example.jp/email/town/confirm?token=c.1' }],
   });
 
   it('has the button in HTML and the bare URL in text, and no unsubscribe headers', () => {

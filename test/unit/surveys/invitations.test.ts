@@ -1,6 +1,6 @@
 import { askedSurveys, dueInvitations, invitationText, stageBand } from '../../../lambdas/domain/surveys';
 import type { InvitationFacts, ReaderSurveyFacts, SurveyInvitationStore } from '../../../lambdas/services/ports';
-import { invitationTexts } from '../../../lambdas/services/survey-invitations';
+import { invitationTexts, readerInvitations } from '../../../lambdas/services/survey-invitations';
 import type { IsoDate } from '../../../schemas/common';
 import type { Subscription } from '../../../schemas/subscription';
 import { TenantConfigSchema } from '../../../schemas/tenant';
@@ -207,9 +207,10 @@ describe('invitationTexts (service)', () => {
     expect(await invitationTexts(tenant, [s], TODAY, store, 'check')).toHaveLength(1);
     expect(await invitationTexts(tenant, [{ ...s, status: 'lost' }], TODAY, store, 'check')).toEqual([]);
   });
-  it('a declined survey is not offered; email readers are not invited (no survey page yet)', async () => {
+  it('a declined survey is not offered, on either channel', async () => {
     const store = new MemorySurveyStore();
     store.declined.add('line:d/birth-28w');
+    store.declined.add('email:e/birth-28w');
     expect(await invitationTexts(tenant, [sub({ readerKey: 'line:d' })], TODAY, store, 'plan')).toEqual([]);
     expect(
       await invitationTexts(
@@ -223,12 +224,27 @@ describe('invitationTexts (service)', () => {
   });
 });
 
-describe('tracks that are over', () => {
-  it('a pregnancy past day 293 or a child past the 3rd birthday is not invited to a campaign', () => {
-    const date = '2027-04-10';
-    const partnerOf = (over: Partial<Subscription>) => sub({ audience: 'partner', ...over });
-    expect(dueInvitations([partnerOf({ anchorDate: dueForDay(293, date) })], date, surveys)).toHaveLength(1);
-    expect(dueInvitations([partnerOf({ anchorDate: dueForDay(294, date) })], date, surveys)).toEqual([]);
-    expect(dueInvitations([partnerOf({ track: 'childcare', anchorDate: '2024-04-09' })], date, surveys)).toEqual([]);
+describe('email invitations', () => {
+  it('an email reader gets the text that points to the link below, recorded with channel email', async () => {
+    const store = new MemorySurveyStore();
+    const s = sub({ readerKey: 'email:e1', channel: 'email', address: 'e1@example.jp' });
+    const got = await readerInvitations(tenant, [s], TODAY, store, 'plan');
+    expect(got).toEqual([
+      { surveyId: 'birth-28w', runId: 't0', text: expect.stringContaining('下のリンクからお答えください（1問') },
+    ]);
+    expect(got[0]!.text).not.toContain('と送ると');
+    expect(store.facts).toEqual([
+      { track: 'maternity', stageBand: 'maternity-late', audience: 'parent', channel: 'email' },
+    ]);
+    // A second day never repeats it.
+    expect(await readerInvitations(tenant, [s], addDays(TODAY, 1), store, 'plan')).toEqual([]);
+  });
+  it('the EPDS invitation by email says consent comes first', () => {
+    const text = invitationText(
+      surveys.find((s) => s.id === 'epds')!,
+      'email',
+    );
+    expect(text).toContain('下のリンクから始められます');
+    expect(text).toContain('始める前にお聞きします');
   });
 });

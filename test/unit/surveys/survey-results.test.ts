@@ -135,3 +135,24 @@ describe('screening KPI: of readers at or over the cut-off, the share who later 
     });
   });
 });
+
+describe('the response rate counts an email invitation once its mail was accepted', () => {
+  const invitation = (readerKey: string, over: Partial<ResultItem>): ResultItem => ({
+    tenantId: 'a',
+    readerKey,
+    kind: 'invitation',
+    runId: 'c',
+    track: 'childcare',
+    stageBand: 'childcare-x',
+    audience: 'parent',
+    ...over,
+  });
+  it('6 LINE, 5 email accepted and 3 email planned but never accepted: 11 invited', () => {
+    const items = [
+      ...Array.from({ length: 6 }, (_, i) => invitation(`line:l${i}`, { channel: 'line' })),
+      ...Array.from({ length: 5 }, (_, i) => invitation(`email:s${i}`, { channel: 'email', sentAt: 1 })),
+      ...Array.from({ length: 3 }, (_, i) => invitation(`email:u${i}`, { channel: 'email' })),
+    ];
+    expect(surveyResults(survey, items, { scope: 'a', pooled: false }).invited).toBe(6 + 5);
+  });
+});
