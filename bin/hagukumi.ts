@@ -67,8 +67,22 @@ export function buildProgram(): Command {
       'run the whole system on embedded emulators (what `npm start` runs): seed demo subscribers, deliver the day, check the result, then keep delivering at each tenant delivery time',
     )
     .option('--date <YYYY-MM-DD>', 'the first delivery date (default: today in Tokyo)', isoDate)
+    .option(
+      '--from <YYYY-MM-DD>',
+      'the first delivery date, with simulated readers acting between the deliveries (--date D --simulate)',
+      isoDate,
+    )
+    .option(
+      '--simulate',
+      'simulated readers register, report births, pause, stop, answer surveys and ask questions between the deliveries (through the webhook and the email pages), on a simulated clock; needs --days or --once',
+    )
+    .option(
+      '--seed <n>',
+      'with --from/--simulate: the seed of the simulated activity (default 1)',
+      wholeNumber(0, 2 ** 31),
+    )
     .option('--subscribers <n>', 'demo subscribers to seed into an empty state', wholeNumber(0, 1_000_000), 1000)
-    .option('--once', 'exit after the first delivery (the same as --days 1)')
+    .option('--once', 'exit after the deliveries: the first one, or with --days N the N days')
     .option(
       '--clock <mode>',
       'when the running stack delivers: real (at each tenant delivery time) or fast:N (one simulated day every N seconds; fast:0 runs days back to back)',
@@ -83,7 +97,11 @@ export function buildProgram(): Command {
     .option('--reset', 'forget the kept state and start over')
     .addOption(tenantsDirOption())
     .action(async (o, cmd: Command) => {
-      if (o.once && o.days !== undefined && o.days !== 1) throw new UsageError('--once is --days 1: give one of them');
+      if (o.date && o.from) throw new UsageError('--from is --date with --simulate: give one of them');
+      const simulate = o.simulate === true || o.from !== undefined || o.seed !== undefined;
+      if (simulate && o.clock) throw new UsageError('a simulated run sets its own clock: leave out --clock');
+      if (simulate && !o.once && o.days === undefined)
+        throw new UsageError('a simulated run needs --days N (or --once for one day)');
       const { parseClock, InvalidClockError } = await import('../local/local-clock');
       let clock;
       try {
@@ -92,7 +110,14 @@ export function buildProgram(): Command {
         if (err instanceof InvalidClockError) throw new UsageError(`--clock: ${err.message}`);
         throw err;
       }
-      await runLocalCommand({ ...o, days: o.once ? 1 : o.days, clock, state: globals(cmd).state });
+      await runLocalCommand({
+        ...o,
+        date: o.from ?? o.date,
+        days: o.days ?? (o.once ? 1 : undefined),
+        clock,
+        state: globals(cmd).state,
+        simulate: simulate ? { seed: o.seed ?? 1 } : undefined,
+      });
     });
 
   program
@@ -160,8 +185,9 @@ async function runLocalCommand(o: {
   reset?: boolean;
   tenantsDir?: string;
   state: string;
+  simulate?: { seed: number };
 }) {
-  const { startLocal, keepDelivering } = await import('../local/run-local');
+  const { startLocal, keepDelivering, formatSimulationSummary } = await import('../local/run-local');
   const { writeEndpointsFile, removeEndpointsFile, runningLocalStack, LocalStackNotRunningError } =
     await import('../local/endpoints-file');
   // Two stacks on one state directory would share DynamoDB Local's files; a stale file is removed on the way.
@@ -174,6 +200,7 @@ async function runLocalCommand(o: {
       `the local stack is already running (pid ${running.pid}, since ${running.startedAt}): stop it first, or give another --state directory`,
     );
   const date = o.date ?? (await todayInTokyo());
+  const t0 = performance.now();
   const local = await startLocal({
     date,
     subscribers: o.subscribers,
@@ -182,12 +209,31 @@ async function runLocalCommand(o: {
     recordLine: o.recordLine,
     dataDir: o.state,
     tenantsDir: o.tenantsDir,
+    simulate: o.simulate,
   });
   const stopping = new AbortController();
   const onSignal = () => stopping.abort();
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
+    if (local.simulation && local.simulateDay) {
+      const { addDays } = await import('../lambdas/domain');
+      const { activeReaders } = await import('../local/simulation/simulate');
+      for (let i = 1; i < (o.days ?? 1) && !stopping.signal.aborted; i++) {
+        const day = addDays(date, i);
+        await local.deliver(day);
+        await local.simulateDay(day);
+      }
+      process.stdout.write(
+        formatSimulationSummary(
+          local.simulation,
+          local.result.days,
+          await activeReaders(local.stack),
+          (performance.now() - t0) / 1000,
+        ),
+      );
+      return;
+    }
     if (o.days === 1) return;
     const e = local.emulators.endpoints;
     const api = local.stack.api?.url ?? '';

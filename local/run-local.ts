@@ -11,6 +11,8 @@ import { answerDemoSurveys } from './demo-answers';
 import { startEmulators, type Emulators } from './emulators';
 import { makeClock, momentOn, nextMoment, schedulesOf, type ClockMode, type Schedule } from './local-clock';
 import { recordFile } from './line-emulator/record-file';
+import { activeReaders, Simulation, type DayActivity, type SimulationOptions } from './simulation/simulate';
+import { advanceSimulatedNow, setSimulatedNow } from './simulation/simulated-time';
 import {
   loadRepoTenants,
   loadSampleLibrary,
@@ -36,6 +38,12 @@ export interface LocalRunOptions {
   tenantsDir?: string;
   /** Progress and summary go here; tests pass a sink. */
   out?: NodeJS.WritableStream;
+  /**
+   * Simulated readers act between the deliveries (local/simulation), and this process's clock shows the
+   * simulated day (each delivery at its delivery time, the activity at noon). Without it, nothing but the
+   * deliveries happens.
+   */
+  simulate?: SimulationOptions;
 }
 
 export interface DayResult {
@@ -57,6 +65,10 @@ export interface LocalStack {
   result: LocalRunResult;
   /** Runs what the given schedules deliver on `date` (default: every tenant), prints and verifies it. */
   deliver(date: IsoDate, schedules?: Schedule[]): Promise<DayResult>;
+  /** With `simulate`: the simulation, whose first day of activity has run after the first delivery. */
+  simulation?: Simulation;
+  /** With `simulate`: one day of activity on `date` (after its delivery), printed as one line. */
+  simulateDay?(date: IsoDate): Promise<DayActivity>;
   stop(): Promise<void>;
 }
 
@@ -66,7 +78,7 @@ export interface LocalStack {
  */
 function phase(out: NodeJS.WritableStream, label: string, total: number, unit: string) {
   const tty = (out as { isTTY?: boolean }).isTTY === true;
-  const started = Date.now();
+  const started = performance.now();
   let bar: SingleBar | undefined;
   if (tty) {
     bar = new SingleBar(
@@ -78,7 +90,7 @@ function phase(out: NodeJS.WritableStream, label: string, total: number, unit: s
   return {
     tick: (extra?: string) => bar?.increment(1, { extra: extra ? ` | ${extra}` : '' }),
     update: (extra: string) => bar?.update({ extra: ` | ${extra}` }),
-    seconds: () => ((Date.now() - started) / 1000).toFixed(1),
+    seconds: () => ((performance.now() - started) / 1000).toFixed(1),
     done(line: string) {
       bar?.stop();
       out.write(`${line}\n`);
@@ -93,7 +105,13 @@ export async function startLocal(o: LocalRunOptions): Promise<LocalStack> {
   // Tenant files first: a broken one fails with the same message as synth, before anything starts.
   const tenants = loadRepoTenants(o.tenantsDir);
   if (o.reset) rmSync(dataDir, { recursive: true, force: true });
-  const t0 = Date.now();
+  // The simulated clock goes in before the emulators start (they keep a reference to Date.now): just before
+  // the first delivery time of the first date.
+  const firstMoment = (date: IsoDate) =>
+    new Date(Math.min(...schedulesOf(tenants).map((s) => momentOn(s, date).getTime())));
+  if (o.simulate) setSimulatedNow(new Date(firstMoment(o.date).getTime() - 60_000));
+  // Durations from the monotonic clock: a simulated run moves Date forward between phases.
+  const t0 = performance.now();
   const starting = phase(out, 'starting emulators', 5, 'emulators');
   const emulators = await startEmulators({
     dynamoDataDir: join(dataDir, 'dynamodb'),
@@ -153,6 +171,7 @@ export async function startLocal(o: LocalRunOptions): Promise<LocalStack> {
     const days: DayResult[] = [];
     const deliver = async (date: IsoDate, schedules?: Schedule[]): Promise<DayResult> => {
       const delivering = schedules ? tenants.filter((t) => schedules.some((s) => sameSchedule(s, t))) : tenants;
+      if (o.simulate) advanceSimulatedNow(firstMoment(date));
       const shards = delivering.reduce((n, t) => n + t.shardCount, 0);
       const bar = phase(out, `delivering ${date}`, shards, 'shards');
       let retried = 0;
@@ -176,17 +195,35 @@ export async function startLocal(o: LocalRunOptions): Promise<LocalStack> {
     };
 
     const first = await deliver(o.date);
-    const answering = phase(out, 'demo readers answering surveys', tenants.length, 'tenants');
-    let answers = 0;
-    for (const tenant of tenants) {
-      answers += await answerDemoSurveys(stack.db, stack.tables.data, tenant, o.date, Date.now());
-      answering.tick(tenant.tenantId);
+    let simulation: Simulation | undefined;
+    let simulateDay: LocalStack['simulateDay'];
+    if (o.simulate) {
+      // The simulated readers answer in the chat themselves: no demo answers written straight to the table.
+      simulation = await Simulation.start(stack, o.simulate);
+      const sim = simulation;
+      simulateDay = async (date) => {
+        advanceSimulatedNow(new Date(momentOn({ timeZone: 'Asia/Tokyo', deliveryTime: '12:00' }, date)));
+        const acting = phase(out, `simulated readers acting on ${date}`, 1, 'days');
+        const activity = await sim.day(date);
+        const active = await activeReaders(stack);
+        const sent = days.find((d) => d.date === date);
+        acting.done(`${formatActivity(activity, active, sent).trimEnd()} (${acting.seconds()} s)\n`);
+        return activity;
+      };
+      await simulateDay(o.date);
+    } else {
+      const answering = phase(out, 'demo readers answering surveys', tenants.length, 'tenants');
+      let answers = 0;
+      for (const tenant of tenants) {
+        answers += await answerDemoSurveys(stack.db, stack.tables.data, tenant, o.date, Date.now());
+        answering.tick(tenant.tenantId);
+      }
+      answering.done(
+        `${answers} demo readers answered surveys (see: npm run hagukumi -- surveys results --tenant ${tenants[0]?.tenantId ?? 'ID'} --survey reader-survey-2027)`,
+      );
     }
-    answering.done(
-      `${answers} demo readers answered surveys (see: npm run hagukumi -- surveys results --tenant ${tenants[0]?.tenantId ?? 'ID'} --survey reader-survey-2027)`,
-    );
     const result: LocalRunResult = { ...first, seeded: Object.fromEntries(seeded), days };
-    out.write(`total ${((Date.now() - t0) / 1000).toFixed(1)} s including emulator start-up\n`);
+    out.write(`total ${((performance.now() - t0) / 1000).toFixed(1)} s including emulator start-up\n`);
     const stop = async () => {
       if (o.json) writeFileSync(o.json, `${JSON.stringify(result, null, 2)}\n`);
       if (o.recordLine) {
@@ -196,7 +233,7 @@ export async function startLocal(o: LocalRunOptions): Promise<LocalStack> {
       await stack.api?.close();
       await emulators.stop();
     };
-    return { emulators, stack, tenants, result, deliver, stop };
+    return { emulators, stack, tenants, result, deliver, stop, simulation, simulateDay };
   } catch (err) {
     await emulators.stop();
     throw err;
@@ -251,6 +288,41 @@ export async function keepDelivering(local: LocalStack, o: KeepDeliveringOptions
     }
     await local.deliver(next.date, [next]);
   }
+}
+
+/** Sends of a delivery: LINE requests (multicast and push) and mails this run made. */
+export const sendsOf = (d: DayResult | undefined) =>
+  (d?.tenants ?? []).reduce((n, t) => n + t.thisRun.lineMulticast + t.thisRun.linePush + t.thisRun.emails, 0);
+const deliveredOf = (d: DayResult | undefined) => (d?.tenants ?? []).reduce((n, t) => n + t.ledger.recipients, 0);
+
+/** One line per simulated day: counts only, never who. */
+export function formatActivity(a: DayActivity, active: number, delivery: DayResult | undefined): string {
+  const c = a.counts;
+  return (
+    `simulated ${a.date}: ${c.register} registered, ${c.birth} births, ${c.pause} paused, ${c.resume} resumed, ` +
+    `${c.stop} stopped, ${c.unfollow} unfollowed, ${c.loss} losses, ${c.survey} surveys answered, ` +
+    `${c.inquiry} inquiries (${c['faq-solved']} solved by the FAQ), ${c.reply} staff replies; ` +
+    `${active} readers active; delivery: ${deliveredOf(delivery)} readers, ${sendsOf(delivery)} sends\n`
+  );
+}
+
+/** The whole simulated run, for the final lines of `npm start -- --from D --days N`. */
+export function formatSimulationSummary(sim: Simulation, days: DayResult[], active: number, seconds: number): string {
+  const count = (k: string, f: (e: Simulation['events'][number]) => boolean = () => true) =>
+    sim.events.filter((e) => e.kind === k && f(e)).length;
+  const registered = (ch: string, aud: string) =>
+    count('register', (e) => e.kind === 'register' && e.channel === ch && e.audience === aud);
+  const unverified = days.filter((d) => d.tenants.some((t) => t.problems.length > 0)).length;
+  return [
+    `simulation: ${days.length} days from ${days[0]?.date ?? '?'} in ${seconds.toFixed(1)} s`,
+    `  registrants ${count('register')} (LINE parents ${registered('line', 'parent')}, LINE partners ${registered('line', 'partner')}, email ${registered('email', 'parent')}), births ${count('birth')}, losses ${count('loss')}`,
+    `  left ${count('stop') + count('unfollow')} (stopped ${count('stop')}, unfollowed ${count('unfollow')}), paused ${count('pause')}, resumed ${count('resume')}`,
+    `  active readers at the end ${active}`,
+    `  sends ${days.reduce((n, d) => n + sendsOf(d), 0)} (LINE requests and mails), deliveries ${days.reduce((n, d) => n + deliveredOf(d), 0)} (readers reached)`,
+    `  survey answers ${count('survey')}, inquiries ${count('inquiry')} (and ${count('faq-solved')} solved by the FAQ), staff replies ${count('reply')}`,
+    `  ${unverified === 0 ? `every day verified: each due reader got exactly one send` : `${unverified} days NOT VERIFIED (see above)`}`,
+    '',
+  ].join('\n');
 }
 
 export function formatSummary(r: DayResult): string {

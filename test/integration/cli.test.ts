@@ -21,6 +21,9 @@ const oneLine = (s: string) => s.trim().split('\n');
 const COMMANDS: Record<string, string[]> = {
   local: [
     '--date',
+    '--from',
+    '--simulate',
+    '--seed',
     '--subscribers',
     '--once',
     '--clock',
