@@ -6,6 +6,7 @@ import {
   InquiryStateError,
   InquiryTextError,
   openThreadOf,
+  reopenThread,
   startInquiry,
   timeToFirstAnswer,
 } from '../../../lambdas/domain/inquiries';
@@ -65,6 +66,34 @@ describe('inquiry thread rules', () => {
     expect(() => addStaffReply(closed, 'nurse1', 'x', T0)).toThrow(InquiryStateError);
     expect(() => addReaderMessage(closed, 'x', T0)).toThrow(InquiryStateError);
     expect(() => closeThread(closed, 'nurse1', T0)).toThrow(InquiryStateError);
+  });
+
+  it.each([
+    ['never answered: new again', [] as const, 'new'],
+    ['answered last: answered again', ['staff'] as const, 'answered'],
+    ['the reader wrote after the answer: open again', ['staff', 'reader'] as const, 'open'],
+  ])('reopening a closed thread, %s; its close marks gone, the reader can write again', (_label, after, status) => {
+    let step = start();
+    const messages = [step.message];
+    for (const [i, author] of after.entries()) {
+      step =
+        author === 'staff'
+          ? addStaffReply(step.header, 'nurse1', `答え${i}`, T0 + (i + 1) * MIN)
+          : addReaderMessage(step.header, `質問${i}`, T0 + (i + 1) * MIN);
+      messages.push(step.message);
+    }
+    const closed = closeThread(step.header, 'nurse1', T0 + 10 * MIN);
+    const reopened = reopenThread({ ...closed, messages });
+    expect(reopened.status).toBe(status);
+    expect(reopened).not.toHaveProperty('closedAt');
+    expect(reopened).not.toHaveProperty('closedBy');
+    expect(reopened).not.toHaveProperty('messages');
+    expect(addReaderMessage(reopened, 'もう一度', T0 + 11 * MIN).header.status).toBe(status === 'new' ? 'new' : 'open');
+  });
+
+  it('only a closed thread can be reopened', () => {
+    const { header, message } = start();
+    expect(() => reopenThread({ ...header, messages: [message] })).toThrow(new InquiryStateError('not-closed'));
   });
 
   it('a full thread takes no more messages', () => {
