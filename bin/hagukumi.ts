@@ -27,6 +27,11 @@ export const isoDate = (value: string): string => {
   return parsed.data;
 };
 
+export const yearMonth = (value: string): string => {
+  if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(value)) throw new InvalidArgumentError('expected YYYY-MM, e.g. 2026-11');
+  return value;
+};
+
 const wholeNumber = (min: number, max: number) => (value: string) => {
   const n = Number(value);
   if (!/^\d+$/.test(value) || n < min || n > max)
@@ -153,11 +158,21 @@ export function buildProgram(): Command {
 
   program
     .command('report')
-    .description("a tenant's delivery counters for a date: recipients, LINE requests by kind, emails, failures")
+    .description(
+      "a tenant's delivery counters for a date (--date), or its KPI report for a month (--month YYYY-MM --out DIR: CSV and an HTML report with charts)",
+    )
     .requiredOption('--tenant <id>', 'tenant id')
     .option('--date <YYYY-MM-DD>', 'delivery date (default: today in Tokyo)', isoDate)
+    .option(
+      '--month <YYYY-MM>',
+      "the month's KPI report (registrants, users, notifications, surveys, inquiries, screening)",
+      yearMonth,
+    )
+    .option('--out <dir>', 'with --month: where to write <tenant>-<month>.csv and .html', '.')
     .option('--table <name>', 'the Delivery table of a deployed stack (stack output; uses your AWS credentials)')
+    .option('--data-table <name>', 'with --month and --table: the Data table of the deployed stack (stack output)')
     .option('--local', 'read the running local stack (found from its endpoints.json); the default without --table')
+    .addOption(tenantsDirOption())
     .action(async (o, cmd: Command) => report({ ...o, state: globals(cmd).state }));
 
   addTenantCommands(program, { tenantsDir: tenantsDirOption, repoRoot: REPO_ROOT });
@@ -353,19 +368,32 @@ async function awsCall<T>(call: () => Promise<T>, what: string): Promise<T> {
   }
 }
 
-async function report(o: { tenant: string; date?: string; table?: string; local?: boolean; state: string }) {
+interface ReportOptions {
+  tenant: string;
+  date?: string;
+  month?: string;
+  out: string;
+  table?: string;
+  dataTable?: string;
+  local?: boolean;
+  tenantsDir?: string;
+  state: string;
+}
+
+async function report(o: ReportOptions) {
   if (o.local && o.table) throw new UsageError('--local reads the local stack, --table a deployed one: give one');
+  if (o.month && o.date) throw new UsageError('--date reports one delivery day, --month a month: give one');
+  if (o.month && o.table && !o.dataTable)
+    throw new UsageError('--month with --table needs --data-table DATA_TABLE too (the stack output)');
   const { DynamoDBClient } = await import('@aws-sdk/client-dynamodb');
   const { createDocumentClient } = await import('../lambdas/adapters/dynamo-client');
-  const { PlanRepository } = await import('../lambdas/adapters/plan-repository');
-  const { addCounters, zeroCounters } = await import('../lambdas/services/deliver-shard');
   let client: InstanceType<typeof DynamoDBClient>;
-  let table: string;
+  let tables: { data?: string; delivery: string };
   let where: string;
   if (o.table) {
     client = new DynamoDBClient({});
-    table = o.table;
-    where = `table ${table}`;
+    tables = { delivery: o.table, data: o.dataTable };
+    where = `table ${o.table}`;
   } else {
     const { runningLocalStack, LocalStackNotRunningError } = await import('../local/endpoints-file');
     try {
@@ -375,8 +403,8 @@ async function report(o: { tenant: string; date?: string; table?: string; local?
         region: 'ap-northeast-1',
         credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
       });
-      table = local.tables.delivery;
-      where = `the local stack's table ${table}`;
+      tables = local.tables;
+      where = `the local stack's table ${tables.delivery}`;
     } catch (err) {
       if (err instanceof LocalStackNotRunningError && !o.local)
         throw new UsageError(
@@ -385,16 +413,51 @@ async function report(o: { tenant: string; date?: string; table?: string; local?
       throw err;
     }
   }
+  const db = createDocumentClient(client);
+  if (o.month) return monthReport(o, o.month, db, { data: tables.data!, delivery: tables.delivery }, where);
+  const { PlanRepository } = await import('../lambdas/adapters/plan-repository');
+  const { addCounters, zeroCounters } = await import('../lambdas/services/deliver-shard');
   const day = o.date ?? (await todayInTokyo());
-  const shards = await awsCall(
-    () => new PlanRepository(createDocumentClient(client), table).listCounters(o.tenant, day),
-    where,
-  );
+  const shards = await awsCall(() => new PlanRepository(db, tables.delivery).listCounters(o.tenant, day), where);
   process.stdout.write(
     `${JSON.stringify({ tenantId: o.tenant, date: day, shards: shards.length, ...shards.reduce(addCounters, zeroCounters()) }, null, 2)}\n`,
   );
   if (shards.length === 0)
     process.stderr.write(`hagukumi: nothing recorded for ${o.tenant} on ${day} in ${where} (not delivered yet?)\n`);
+}
+
+async function monthReport(
+  o: ReportOptions,
+  month: string,
+  db: import('@aws-sdk/lib-dynamodb').DynamoDBDocumentClient,
+  tables: { data: string; delivery: string },
+  where: string,
+) {
+  const { mkdirSync, writeFileSync } = await import('node:fs');
+  const { loadRepoTenants } = await import('../local/stack');
+  const { KpiRepository } = await import('../lambdas/adapters/kpi-repository');
+  const { buildKpiReport } = await import('../lambdas/services/kpi-report');
+  const { kpiCsv } = await import('../lambdas/domain/kpi-report');
+  const { renderKpiCharts, kpiReportDocument } = await import('../lambdas/web/kpi-report-html');
+  const tenants = loadRepoTenants(o.tenantsDir);
+  const tenant = tenants.find((t) => t.tenantId === o.tenant);
+  if (!tenant)
+    throw new UsageError(
+      `--tenant: unknown tenant ${JSON.stringify(o.tenant)}; known: ${tenants.map((t) => t.tenantId).join(', ')}`,
+    );
+  const r = await awsCall(() => buildKpiReport(tenant, month, new KpiRepository(db, tables)), where);
+  const charts = await renderKpiCharts(r);
+  mkdirSync(o.out, { recursive: true });
+  const base = join(o.out, `${tenant.tenantId}-${month}`);
+  writeFileSync(`${base}.csv`, kpiCsv(r));
+  writeFileSync(`${base}.html`, kpiReportDocument(r, charts));
+  const s = r.surveys.map((x) => `${x.id} ${x.rate} %`).join(', ');
+  process.stdout.write(
+    `${tenant.tenantId} ${month}: registrants ${r.registrants.atMonthEnd.total} (new ${r.registrants.newInMonth}), active at month end ${r.activeAtMonthEnd.total}, ` +
+      `notifications sent ${r.notifications.sent} failed ${r.notifications.failed}, surveys ${s || 'none'}, ` +
+      `inquiries ${r.inquiries.received} answered ${r.inquiries.answered} (median ${r.inquiries.medianHours} h, p90 ${r.inquiries.p90Hours} h)\n` +
+      `wrote ${base}.csv and ${base}.html\n`,
+  );
 }
 
 /** Errors the user can act on without a stack trace, with the exit code they get. */
@@ -412,6 +475,7 @@ function expected(err: unknown): number | undefined {
       'LocalStackNotRunningError',
       'AwsSetupError',
       'InvalidContentFileError',
+      'InvalidMonthError',
     ].includes(err.name)
   )
     return 1;

@@ -65,7 +65,7 @@ const COMMANDS: Record<string, string[]> = {
     '--yes',
   ],
   'tenants secrets': ['--tenant', '--region', '--profile', '--tenants-dir'],
-  report: ['--tenant', '--date', '--table', '--local'],
+  report: ['--tenant', '--date', '--month', '--out', '--table', '--data-table', '--local', '--tenants-dir'],
   'line chat': ['--tenant', '--user'],
   'line simulate': ['--tenant', '--user'],
   'line richmenu': ['--tenant', '--image', '--local', '--tenants-dir'],
