@@ -7,9 +7,12 @@ import type { Subscription } from '../../schemas/subscription';
 import { addDays, localDate } from '../../lambdas/domain';
 import { bucketOf } from '../../lambdas/domain/shard';
 import { subscriptionItem } from '../../lambdas/adapters/subscription-repository';
+import { chromium } from 'playwright-core';
 import { runDelivery } from '../../local/stack';
+import { TenantConfigSchema } from '../../schemas/tenant';
 import { ChatUser } from './chat';
-import { startTestStack, type TestStack } from './helpers';
+import { consoleSignIn } from './console-login';
+import { startTestStack, testTenants, type TestStack } from './helpers';
 
 jest.setTimeout(240_000);
 
@@ -24,6 +27,10 @@ const MARKERS = {
   // Birthdays 40 and 75 days back: never a delivery date, a registration date or anything else the run logs.
   birthday: addDays(today, -40),
   chatBirthday: addDays(today, -75),
+  // An inquiry and the staff's answers (through the webhook and the console).
+  inquiry: 'MARKERASK',
+  reply: 'MARKERANSWER',
+  failedReply: 'MARKERLOST',
 };
 
 /** Everything written to stdout and stderr while capturing; Powertools' logger writes to both through a Console. */
@@ -49,7 +56,25 @@ describe('no personal data in the logs', () => {
     delete process.env.POWERTOOLS_DEV;
     capture(process.stdout);
     capture(process.stderr);
-    stack = await startTestStack('no-pii-logs', { webhook: true });
+    stack = await startTestStack('no-pii-logs', {
+      webhook: true,
+      // The console too: staff read and answer an inquiry through its handlers.
+      console: true,
+      tenants: (px) =>
+        testTenants(px).map((t) =>
+          t.tenantId === TENANT
+            ? TenantConfigSchema.parse({
+                ...t,
+                inquiries: {
+                  enabled: true,
+                  answerTime: '3営業日以内',
+                  notifyTo: [`staff.${px}@example.jp`],
+                  notifyFrom: `noreply.${px}@example.jp`,
+                },
+              })
+            : t,
+        ),
+    });
   });
   afterAll(async () => {
     process.stdout.write = originals.out;
@@ -57,6 +82,7 @@ describe('no personal data in the logs', () => {
     if (savedLevel === undefined) delete process.env.POWERTOOLS_LOG_LEVEL;
     else process.env.POWERTOOLS_LOG_LEVEL = savedLevel;
     if (savedDev !== undefined) process.env.POWERTOOLS_DEV = savedDev;
+    await stack.console?.close();
     await stack.api?.close();
   });
 
@@ -121,6 +147,42 @@ describe('no personal data in the logs', () => {
     // The capture saw the handlers' DEBUG-level JSON lines, so an empty search below means something.
     expect(log).toMatch(/"level":"INFO".*"message":"shard delivered"/);
     expect(log).toMatch(/"message":"webhook"/);
+    const found = Object.entries(MARKERS).filter(([, v]) => log.includes(v));
+    expect(found.map(([k]) => k)).toEqual([]);
+  });
+
+  it('logs nothing personal through an inquiry: asked on LINE, read and answered in the console, a reply lost', async () => {
+    const u = new ChatUser(stack, TENANT, MARKERS.chatLineId);
+    await u.say(`保育園の申し込みはいつからですか ${MARKERS.inquiry}`);
+    await u.tap('職員に送る');
+    await u.tap('送信する');
+    const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
+    try {
+      const context = await browser.newContext({ javaScriptEnabled: false });
+      const page = await context.newPage();
+      await consoleSignIn(stack, page, TENANT);
+      await page.goto(`${stack.console!.url}/inquiries`);
+      await Promise.all([page.waitForURL(/\/console\/inquiries\/[^/]+$/), page.click('tbody a')]);
+      expect(await page.locator('.reader-message').innerText()).toContain(MARKERS.inquiry);
+      const reply = async (text: string) => {
+        await page.fill('#reply-text', text);
+        await Promise.all([page.waitForURL(/\/console\/inquiries\/[^/]+$/), page.click('text=返信する')]);
+      };
+      await reply(MARKERS.reply);
+      expect(await u.lastBotText()).toContain(MARKERS.reply);
+      // LINE fails the push: the reply is kept as not delivered, and the failure logged.
+      await stack.line.setFaults({ rate500: 1 });
+      await reply(MARKERS.failedReply);
+      await stack.line.setFaults({});
+      expect(await page.locator('.staff-message .who').last().innerText()).toContain('送信できませんでした');
+      await context.close();
+    } finally {
+      await browser.close();
+    }
+
+    const log = captured.join('');
+    expect(log).toMatch(/"message":"console".*"fn":"inquiries"/);
+    expect(log).toMatch(/"message":"inquiry reply not delivered"/);
     const found = Object.entries(MARKERS).filter(([, v]) => log.includes(v));
     expect(found.map(([k]) => k)).toEqual([]);
   });
