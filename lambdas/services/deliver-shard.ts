@@ -14,6 +14,7 @@ import type { ResolveContext } from '../domain/resolve';
 import { addCounters } from './counters';
 import { DeadlineReachedError, ShardIncompleteError } from './delivery-errors';
 import { UnknownTenantError } from './fan-out';
+import { addressPlan } from './plan-addresses';
 import { planShard } from './plan-shard';
 import type {
   BatchOutcome,
@@ -110,7 +111,10 @@ export async function deliverShard(task: ShardTask, deps: DeliverShardDeps): Pro
     task.date,
   );
   const planCtx: ResolveContext = { tenant, library: libraryIndexFor(items), broadcasts: scheduled };
-  const plan = existing ?? (await planShard(task, tenant, planCtx, now, deps, contentVersion));
+  // A resumed plan is stored without addresses: they come from the subscriptions (plan-addresses.ts).
+  const plan = existing
+    ? await addressPlan(task, existing, deps.subscriptions)
+    : await planShard(task, tenant, planCtx, now, deps, contentVersion);
   // Sends resolved afresh (the send-time check, late readers) get only what the plan was resolved with and is still
   // scheduled: a broadcast is never added after planning, and one cancelled since is taken out.
   const inPlan = plan.broadcasts ?? {};
@@ -134,12 +138,13 @@ export async function deliverShard(task: ShardTask, deps: DeliverShardDeps): Pro
       record([new DeadlineReachedError(sendDeps.remainingMs())]);
       break;
     }
-    const keyed = batch.sends.map((send, sendNo) => ({
+    const keyed = batch.sends.map((send, i) => ({
       send,
-      retryKey: retryKey(task, plan.planId, batch.batchNo, sendNo),
+      retryKey: retryKey(task, plan.planId, batch.batchNo, batch.sendNos?.[i] ?? i),
     }));
     const { outcome, failures } = await executeSends(task, tenant, keyed, sendDeps);
     if (!record(failures)) continue;
+    outcome.withheld += batch.withheld ?? 0;
     await deps.plans.markBatchDone(task, plan.planId, batch.batchNo, outcome);
     batch.outcome = outcome;
     deps.onBatchDone?.(task, outcome);
@@ -161,7 +166,7 @@ export async function deliverShard(task: ShardTask, deps: DeliverShardDeps): Pro
   return { status: 'delivered', counters };
 }
 
-function staleReason(task: ShardTask, plan: StoredPlan | undefined, now: number): string | undefined {
+function staleReason(task: ShardTask, plan: { committedAt: number } | undefined, now: number): string | undefined {
   if (now - Date.parse(task.issuedAt) > MAX_TASK_AGE_MS) return 'task issued more than 20 hours ago';
   if (plan && now - plan.committedAt > MAX_PLAN_AGE_MS) return 'plan committed more than 23 hours ago';
   return undefined;

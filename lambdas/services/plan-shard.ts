@@ -16,6 +16,7 @@ import {
 import type { ResolveContext } from '../domain/resolve';
 import { bucketInShard, effectiveBucket, readerBucket } from '../domain/shard';
 import { mapLimit } from './concurrency';
+import { addressPlan } from './plan-addresses';
 import { channelEnabled, deliveryOf, isReaderDataError } from './send-time-check';
 import type {
   PlanMeta,
@@ -111,7 +112,14 @@ export async function planShard(
     ...(contentVersion !== undefined && { contentVersion }),
     ...(Object.keys(broadcasts).length > 0 && { broadcasts }),
   };
-  const plan = await deps.plans.commit(task, meta, chunkSends(sends));
+  const batches = chunkSends(sends);
+  const committed = await deps.plans.commit(task, meta, batches);
+  // Ours: the addresses are in memory. Another invocation's plan won the race: its readers are addressed from
+  // this listing (the store keeps reader keys only).
+  const plan: StoredPlan =
+    committed === 'ours'
+      ? { ...meta, batches: batches.map((b, batchNo) => ({ batchNo, sends: b })) }
+      : await addressPlan(task, committed, deps.subscriptions, listing.subscriptions);
   // Only once the plan is fixed: this shard no longer reads the index for the date, and it still delivers them.
   await moveReaders(task, groups, deps);
   return plan;

@@ -2,7 +2,7 @@ import type { AuditEntry, FollowUpStatus, StaffAlert } from '../../schemas/conso
 import type { ContentItem } from '../../schemas/content';
 import type { Broadcast } from '../../schemas/broadcast';
 import type { IsoDate } from '../../schemas/common';
-import type { PlannedSend, ShardCounters, ShardTask, LineTextMessage } from '../../schemas/delivery';
+import type { PlannedSend, SavedSend, ShardCounters, ShardTask, LineTextMessage } from '../../schemas/delivery';
 import type { Subscription } from '../../schemas/subscription';
 import type { TenantConfig } from '../../schemas/tenant';
 import type { Dialog, Invite } from '../../schemas/dialog';
@@ -109,7 +109,7 @@ export interface StoredPlan {
   batches: StoredBatch[];
   /** Outcome of the readers delivered after the plan (changes the index had not shown yet), once done. */
   lateOutcome?: BatchOutcome;
-  /** Set when the shard is complete: its sends (with their addresses) are deleted, the counters stay. */
+  /** Set when the shard is complete: its batches are no longer read, the counters stay. */
   completedAt?: number;
   counters?: ShardCounters;
 }
@@ -119,27 +119,42 @@ export type PlanMeta = Pick<StoredPlan, 'planId' | 'committedAt' | 'planned' | '
 export interface StoredBatch {
   batchNo: number;
   sends: PlannedSend[];
+  /**
+   * Each send's position in the stored batch (its retry key), when a resumed plan left sends out (every reader of
+   * them erased since planning); absent, send i is at position i.
+   */
+  sendNos?: number[];
+  /** Readers left out of the batch on resume because no subscription of theirs is left (erased). */
+  withheld?: number;
   /** Set once every send of the batch has an outcome; a retry skips it. */
   outcome?: BatchOutcome;
 }
 
+/** A plan as the plan store keeps it: its sends by reader key, without addresses (schemas/delivery.ts SavedSend). */
+export interface SavedBatch {
+  batchNo: number;
+  sends: SavedSend[];
+  outcome?: BatchOutcome;
+}
+export type SavedPlan = Omit<StoredPlan, 'batches'> & { batches: SavedBatch[] };
+
 export interface PlanStore {
-  /** The committed plan for this shard and date, if any (consistent read). */
-  load(task: ShardTask): Promise<StoredPlan | undefined>;
+  /** The committed plan for this shard and date, if any (consistent read), without the readers' addresses. */
+  load(task: ShardTask): Promise<SavedPlan | undefined>;
   /**
-   * Stores the batches, then commits the plan header only if no plan was committed before.
-   * Returns the plan that is committed afterwards (ours, or the one another invocation committed first).
+   * Stores the batches (without addresses), then commits the plan header only if no plan was committed before.
+   * Returns `ours` when this call committed, else the plan another invocation committed first.
    */
-  commit(task: ShardTask, plan: PlanMeta, batches: PlannedSend[][]): Promise<StoredPlan>;
+  commit(task: ShardTask, plan: PlanMeta, batches: PlannedSend[][]): Promise<'ours' | SavedPlan>;
   markBatchDone(task: ShardTask, planId: string, batchNo: number, outcome: BatchOutcome): Promise<void>;
   markLateDone(task: ShardTask, planId: string, outcome: BatchOutcome): Promise<void>;
   /**
-   * Stores the counters (for reports), marks the plan complete and deletes its batches: the addresses in
-   * them are needed only while the shard may still be retried.
+   * Stores the counters (for reports) and marks the plan complete; its batches expire by TTL (they hold reader
+   * keys, no addresses).
    */
-  complete(task: ShardTask, plan: StoredPlan, counters: ShardCounters): Promise<void>;
+  complete(task: ShardTask, plan: { planId: string }, counters: ShardCounters): Promise<void>;
   /** Records a refused stale task (and deletes the batches of its plan, if any). */
-  refuseStale(task: ShardTask, plan: StoredPlan | undefined, reason: string): Promise<void>;
+  refuseStale(task: ShardTask, plan: { planId: string } | undefined, reason: string): Promise<void>;
   /**
    * At-most-once guard for email, which has no idempotency key: `claimed` when this call claimed the reader's
    * mail of the date; `sent` when an earlier attempt's mail was accepted by SES; `unknown` when an earlier

@@ -6,12 +6,15 @@ import {
   SendMessageCommand,
 } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { brotliDecompressSync } from 'node:zlib';
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { ReaderRepository } from '../../lambdas/adapters/reader-repository';
 import { loadHandler } from '../../local/handlers';
 import type { IsoDate } from '../../schemas/common';
 import { lambdaContext } from '../../local/lambda-context';
 import { demoSubscriptions } from '../../local/seed';
 import { runDelivery, seedDemo } from '../../local/stack';
-import { expectExactlyOnce } from './expectations';
+import { expectExactlyOnce, expectedTexts, lineDeliveriesByUser } from './expectations';
 import { startTestStack, testLibrary, type TestStack } from './helpers';
 
 jest.setTimeout(180_000);
@@ -26,6 +29,42 @@ async function seed(stack: TestStack, n: number, date: IsoDate) {
   );
 }
 
+/**
+ * Takes every shard task once (held invisible meanwhile), runs it in the shard worker, and hands the failed ones
+ * back to the queue at once, as Lambda does when the visibility timeout of a failed record runs out.
+ */
+async function runEachTaskOnce(stack: TestStack): Promise<{ received: number; failed: number }> {
+  const worker = loadHandler<SQSEvent, SQSBatchResponse>('shard-worker');
+  const res = await stack.sqs.send(
+    new ReceiveMessageCommand({ QueueUrl: stack.queues.shardQueueUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 60 }),
+  );
+  let failed = 0;
+  for (const m of res.Messages ?? []) {
+    const event: SQSEvent = {
+      Records: [
+        {
+          messageId: m.MessageId!,
+          receiptHandle: m.ReceiptHandle!,
+          body: m.Body!,
+          attributes: {} as never,
+          messageAttributes: {},
+          md5OfBody: '',
+          eventSource: 'aws:sqs',
+          eventSourceARN: 'arn',
+          awsRegion: 'ap-northeast-1',
+        },
+      ],
+    };
+    const out = await worker(event, lambdaContext('shard-worker'));
+    failed += out.batchItemFailures.length;
+    const handle = { QueueUrl: stack.queues.shardQueueUrl, ReceiptHandle: m.ReceiptHandle! };
+    if (out.batchItemFailures.length > 0)
+      await stack.sqs.send(new ChangeMessageVisibilityCommand({ ...handle, VisibilityTimeout: 0 }));
+    else await stack.sqs.send(new DeleteMessageCommand(handle));
+  }
+  return { received: res.Messages?.length ?? 0, failed };
+}
+
 describe('when LINE misbehaves (one attempt per request, so every fault reaches SQS)', () => {
   let stack: TestStack;
   beforeAll(async () => {
@@ -38,7 +77,6 @@ describe('when LINE misbehaves (one attempt per request, so every fault reaches 
     const date: IsoDate = '2026-12-02';
     const population = await seed(stack, 300, date);
     const fanOut = loadHandler<unknown, unknown>('fan-out');
-    const worker = loadHandler<SQSEvent, SQSBatchResponse>('shard-worker');
     for (const t of stack.tenants)
       await fanOut({ deliveryTime: t.deliveryTime, timeZone: t.timeZone, date }, lambdaContext('fan-out'));
 
@@ -46,47 +84,8 @@ describe('when LINE misbehaves (one attempt per request, so every fault reaches 
     await stack.line.setFaults({ rateTimeout: 0.5, timeoutMs: 1_000, seed: 7 });
     // Take every shard task once (held invisible meanwhile), run it, and hand the failed ones back to the
     // queue at once, as Lambda does when the visibility timeout of a failed record runs out.
-    const received = await stack.sqs.send(
-      new ReceiveMessageCommand({
-        QueueUrl: stack.queues.shardQueueUrl,
-        MaxNumberOfMessages: 10,
-        VisibilityTimeout: 60,
-      }),
-    );
-    let failed = 0;
-    for (const m of received.Messages ?? []) {
-      const event: SQSEvent = {
-        Records: [
-          {
-            messageId: m.MessageId!,
-            receiptHandle: m.ReceiptHandle!,
-            body: m.Body!,
-            attributes: {} as never,
-            messageAttributes: {},
-            md5OfBody: '',
-            eventSource: 'aws:sqs',
-            eventSourceARN: 'arn',
-            awsRegion: 'ap-northeast-1',
-          },
-        ],
-      };
-      const out = await worker(event, lambdaContext('shard-worker'));
-      failed += out.batchItemFailures.length;
-      if (out.batchItemFailures.length > 0) {
-        await stack.sqs.send(
-          new ChangeMessageVisibilityCommand({
-            QueueUrl: stack.queues.shardQueueUrl,
-            ReceiptHandle: m.ReceiptHandle!,
-            VisibilityTimeout: 0,
-          }),
-        );
-      } else {
-        await stack.sqs.send(
-          new DeleteMessageCommand({ QueueUrl: stack.queues.shardQueueUrl, ReceiptHandle: m.ReceiptHandle! }),
-        );
-      }
-    }
-    expect(received.Messages).toHaveLength(6);
+    const { received, failed } = await runEachTaskOnce(stack);
+    expect(received).toBe(6);
     expect(failed).toBeGreaterThan(0);
     await new Promise((r) => setTimeout(r, 1_200)); // let the delayed answers drain
 
@@ -196,5 +195,67 @@ describe('when LINE misbehaves (one attempt per request, so every fault reaches 
     expect(dlq.Messages?.map((m) => m.Body)).toContain('{"tenantId":"demo-minato","date":"2026-13-45","shard":0}');
     const sent = (await stack.line.requests()).slice(before);
     expect(sent.filter((r) => r.body && JSON.stringify(r.body).includes('2026-13-45'))).toEqual([]);
+  });
+
+  it('erasing a reader after planning leaves no address of theirs in the Delivery table, and the retry skips them', async () => {
+    const date: IsoDate = '2026-12-06';
+    // The readers of the first test (seeded here when this test runs alone): 180 and 120.
+    await seed(stack, 300, '2026-12-02');
+    const population = new Map(
+      stack.tenants.map(
+        (t) =>
+          [
+            t.tenantId,
+            demoSubscriptions(t, t.tenantId === 'demo-minato' ? 180 : 120, '2026-12-02', stack.readerKeys),
+          ] as const,
+      ),
+    );
+    await stack.line.reset();
+    const fanOut = loadHandler<unknown, unknown>('fan-out');
+    for (const t of stack.tenants)
+      await fanOut({ deliveryTime: t.deliveryTime, timeZone: t.timeZone, date }, lambdaContext('fan-out'));
+    // LINE refuses every request: each shard commits its plan, sends nothing over LINE and comes back.
+    await stack.line.setFaults({ rate500: 1 });
+    expect((await runEachTaskOnce(stack)).failed).toBeGreaterThan(0);
+    await stack.line.setFaults({});
+
+    // A LINE reader due today asks to be erased, through the reader repository the webhook uses.
+    const [tenant, due] = stack.tenants
+      .map((t) => {
+        const expected = expectedTexts(t, population.get(t.tenantId)!, library, date);
+        return [t, [...expected.entries()].filter(([, e]) => e.channel === 'line')] as const;
+      })
+      .find(([, d]) => d.length > 1)!;
+    const [erasedKey, erased] = due[0]!;
+    const ok = await new ReaderRepository(stack.db, stack.tables.data, stack.tables.delivery).commit({
+      tenantId: tenant.tenantId,
+      readerKey: erasedKey,
+      webhookEventId: `erase-${date}`,
+      eventAt: undefined,
+      lastEventAt: undefined,
+      changedOn: date,
+      puts: [],
+      invites: [],
+      dialog: undefined,
+      deleteReader: true,
+    });
+    expect(ok).toBe(true);
+
+    // Every item of the Delivery table, batches unpacked: reader keys, never an address (promise 10).
+    const items = (await stack.db.send(new ScanCommand({ TableName: stack.tables.delivery }))).Items ?? [];
+    const stored = items
+      .map((i) => JSON.stringify(i) + (i.packed ? brotliDecompressSync(i.packed as Uint8Array).toString() : ''))
+      .join('\n');
+    expect(stored).toContain(due[1]![0]); // the plans of the day are there, by reader key
+    expect(stored).not.toContain(erased.address);
+    for (const s of [...population.values()].flat()) expect(stored).not.toContain(s.address);
+
+    // The retry addresses the plans from the subscriptions: everyone due once, the erased reader never.
+    await runDelivery(stack, { date });
+    expect(
+      (await lineDeliveriesByUser(stack.line, stack.channels.get(tenant.tenantId)!.channelId)).has(erased.address),
+    ).toBe(false);
+    const rest = new Map([...population].map(([t, list]) => [t, list.filter((x) => x.readerKey !== erasedKey)]));
+    await expectExactlyOnce(stack, rest, date, library);
   });
 });

@@ -13,6 +13,7 @@ import type {
   PlanStore,
   InvitationFacts,
   ReaderSurveyFacts,
+  SavedPlan,
   ShardListing,
   StoredPlan,
   SubscriptionReader,
@@ -147,16 +148,20 @@ class MemoryPlans implements PlanStore {
       throw new Error(`crash at ${op}`);
     }
   }
-  async load(): Promise<StoredPlan | undefined> {
-    return this.plan && structuredClone(this.plan);
+  /** As the DynamoDB store: the sends by reader key, without their addresses. */
+  async load(): Promise<SavedPlan | undefined> {
+    if (!this.plan) return undefined;
+    const plan = structuredClone(this.plan);
+    return { ...plan, batches: plan.batches.map((b) => ({ ...b, sends: b.sends.map(({ to: _to, ...s }) => s) })) };
   }
   async commit(
     _t: ShardTask,
     meta: { planId: string; committedAt: number; planned: ShardCounters },
     batches: PlannedSend[][],
   ) {
-    this.plan ??= { ...meta, batches: batches.map((sends, batchNo) => ({ batchNo, sends })) };
-    return structuredClone(this.plan);
+    if (this.plan) return (await this.load())!;
+    this.plan = { ...meta, batches: batches.map((sends, batchNo) => ({ batchNo, sends })) };
+    return 'ours' as const;
   }
   async markBatchDone(_t: ShardTask, _p: string, batchNo: number, outcome: BatchOutcome) {
     this.crash('markBatchDone');
@@ -451,6 +456,43 @@ describe('deliverShard: the deadline (promise 4) and crash windows', () => {
     await expect(deliverShard(task(), w.deps())).rejects.toThrow('crash at markBatchDone');
     await deliverShard(task(), w.deps());
     expect(w.line.accepted).toHaveLength(2);
+    for (const r of rs) expect(w.line.received().get(r.address)).toHaveLength(1);
+  });
+});
+
+describe('deliverShard: a resumed plan is addressed from the subscriptions (promise 10)', () => {
+  it('a reader erased between a failed send and the retry gets nothing; the others keep their retry keys', async () => {
+    const rs = Array.from({ length: 5 }, (_, i) => reader('line', 40 + i));
+    const w = world(rs);
+    w.line.before = (n) => {
+      if (n === 2) throw new Error('timeout');
+    };
+    await expect(deliverShard(task(), w.deps())).rejects.toThrow('must be retried');
+    expect(w.line.accepted).toHaveLength(4);
+    // The third send failed; its reader is erased before the retry, without a change marker: the stored plan
+    // (reader keys only) must not reach them, and the sends after it must keep their keys (LINE answers 409).
+    const failed = w.plans.plan!.batches[0]!.sends[2]!;
+    const erased = rs.find((r) => failed.kind === 'push' && r.readerKey === failed.readerKey)!;
+    w.subs.table.delete(erased.subscriptionId);
+    w.line.before = undefined;
+    const res = await deliverShard(task(), w.deps());
+    expect(w.line.accepted).toHaveLength(4);
+    expect(w.line.received().has(erased.address)).toBe(false);
+    for (const r of rs.filter((r) => r !== erased)) expect(w.line.received().get(r.address)).toHaveLength(1);
+    expect(res.status === 'delivered' && res.counters.withheld).toBe(1);
+  });
+
+  it('addresses a reader the index no longer shows (moved or paused since planning) from their own subscriptions', async () => {
+    const rs = Array.from({ length: 3 }, (_, i) => reader('line', 50 + i));
+    const w = world(rs);
+    w.line.before = (n) => {
+      if (n === 0) throw new Error('timeout');
+    };
+    await expect(deliverShard(task(), w.deps())).rejects.toThrow('must be retried');
+    w.line.before = undefined;
+    // The index now shows nobody (a lagging or moved index): every address comes from the readers' own items.
+    w.subs.indexSnapshot = [];
+    await deliverShard(task(), w.deps());
     for (const r of rs) expect(w.line.received().get(r.address)).toHaveLength(1);
   });
 });
