@@ -21,7 +21,8 @@ export type HandlerName =
   | 'console-readers'
   | 'console-reports'
   | 'console-results'
-  | 'console-inquiries';
+  | 'console-inquiries'
+  | 'console-broadcasts';
 
 const HANDLERS_DIR = join(__dirname, '..', 'lambdas', 'handlers');
 let outDir: string | undefined;

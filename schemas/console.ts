@@ -138,6 +138,11 @@ export const CONSOLE_ROUTES = {
     ['GET', '/console/surveys'],
     ['GET', '/console/surveys/{survey}'],
   ],
+  broadcasts: [
+    ['GET', '/console/broadcasts'],
+    ['POST', '/console/broadcasts'],
+    ['POST', '/console/broadcasts/{broadcast}/cancel'],
+  ],
   inquiries: [
     ['GET', '/console/inquiries'],
     ['GET', '/console/inquiries/{inquiry}'],

@@ -9,6 +9,7 @@ import {
 import type { CoreView } from './console';
 import type { InquiriesView } from './console-inquiries';
 import type { ResultsView } from './console-results';
+import type { BroadcastsView } from './console-broadcasts';
 import type { AuditTrail, Clock, StaffIdentityProvider } from './ports';
 import {
   clearCookie,
@@ -63,7 +64,7 @@ export interface ConsoleRequest {
 export type Problem = 'not-found' | 'forbidden' | 'csrf' | 'session' | 'sign-in-failed' | 'bad-request';
 
 /** Every page the console renders; a page module adds its own view here (and its template to console-pages.ts). */
-export type ConsoleView = CoreView | ResultsView | InquiriesView | { page: 'problem'; problem: Problem };
+export type ConsoleView = CoreView | ResultsView | InquiriesView | BroadcastsView | { page: 'problem'; problem: Problem };
 
 export interface ConsoleResult {
   status: number;

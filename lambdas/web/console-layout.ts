@@ -19,6 +19,7 @@ export const CONSOLE_MENU: { href: string; label: string; admin?: boolean }[] = 
   { href: '/console/inquiries', label: 'お問い合わせ' },
   { href: '/console/surveys', label: 'アンケート結果' },
   { href: '/console/deliveries', label: '配信状況' },
+  { href: '/console/broadcasts', label: '一斉配信', admin: true },
   { href: '/console/audit', label: '監査ログ', admin: true },
 ];
 

@@ -9,6 +9,7 @@ import {
   PROBLEMS,
   type ConsolePage,
 } from './console-layout';
+import { BROADCAST_PAGES } from './console-broadcast-pages';
 import { CORE_PAGES } from './console-core-pages';
 import { INQUIRY_PAGES } from './console-inquiry-pages';
 import { RESULTS_PAGES } from './console-results-pages';
@@ -21,6 +22,7 @@ const PAGES: Record<ConsoleView['page'], ConsolePage> = {
   ...CORE_PAGES,
   ...RESULTS_PAGES,
   ...INQUIRY_PAGES,
+  ...BROADCAST_PAGES,
   problem: PROBLEM_PAGE,
 };
 

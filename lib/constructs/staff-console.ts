@@ -73,6 +73,15 @@ export const CONSOLE_FUNCTIONS = {
     audit: ['dynamodb:PutItem'],
     replies: true,
   },
+  broadcasts: {
+    description: 'Staff console: segment broadcasts for admins (list, schedule, cancel)',
+    routes: CONSOLE_ROUTES.broadcasts,
+    data: [],
+    delivery: [],
+    // The tenant's configuration (GetItem/Query) and its broadcasts: list (Query), schedule (Put), cancel (Update).
+    content: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+    audit: [],
+  },
   reports: {
     description: 'Staff console: delivery counters by day, and the audit trail for admins',
     routes: CONSOLE_ROUTES.reports,

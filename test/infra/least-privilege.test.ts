@@ -245,6 +245,11 @@ describe('least privilege, function by function', () => {
         { Data: ['dynamodb:Query'], Content: ['dynamodb:GetItem', 'dynamodb:Query'] },
       ],
       [
+        "broadcasts: the tenant's configuration and its broadcasts (list, schedule, cancel), no reader's data, nothing audited",
+        'StaffConsoleConsoleBroadcastsRole',
+        { Content: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'] },
+      ],
+      [
         'reports: delivery counters and the audit trail, read only',
         'StaffConsoleConsoleReportsRole',
         { Delivery: ['dynamodb:Query'], Audit: ['dynamodb:Query'] },

@@ -165,6 +165,7 @@ describe('stateless stack: queue, functions, schedules', () => {
     expect(functions.map(([, fn]) => fn.Properties.Environment.Variables.POWERTOOLS_SERVICE_NAME).sort()).toEqual([
       'console-alerts',
       'console-auth',
+      'console-broadcasts',
       'console-inbox',
       'console-inquiries',
       'console-readers',
@@ -350,7 +351,7 @@ describe('permissions and secrets', () => {
       'ShardWorkerRole',
       // The console functions read the secret that seals their session cookies (least-privilege.test.ts); the
       // inquiries function also the LINE secrets and the email token keys (staff replies).
-      ...['Alerts', 'Auth', 'Inbox', 'Inquiries', 'Readers', 'Reports', 'Results'].map(
+      ...['Alerts', 'Auth', 'Broadcasts', 'Inbox', 'Inquiries', 'Readers', 'Reports', 'Results'].map(
         (f) => `StaffConsoleConsole${f}Role`,
       ),
     ]);
