@@ -64,7 +64,8 @@ export interface ConsoleRequest {
 export type Problem = 'not-found' | 'forbidden' | 'csrf' | 'session' | 'sign-in-failed' | 'bad-request';
 
 /** Every page the console renders; a page module adds its own view here (and its template to console-pages.ts). */
-export type ConsoleView = CoreView | ResultsView | InquiriesView | BroadcastsView | { page: 'problem'; problem: Problem };
+export type ConsoleView =
+  CoreView | ResultsView | InquiriesView | BroadcastsView | { page: 'problem'; problem: Problem };
 
 export interface ConsoleResult {
   status: number;
