@@ -26,8 +26,11 @@ import type { ConsoleStore } from './ports';
  */
 export interface ConsoleDeps extends ConsoleAccessDeps {
   store: ConsoleStore;
-  /** The reader page's inquiry history (statuses and times; the text is on the audited thread page). */
-  inquiries?: Pick<InquiryStore, 'byReader'>;
+  /**
+   * The inbox's count of inquiries waiting for staff and the reader page's inquiry history (statuses and times;
+   * the text is on the audited thread page).
+   */
+  inquiries?: Pick<InquiryStore, 'byReader' | 'list'>;
 }
 
 export interface AlertRow extends StaffAlert {
@@ -35,7 +38,12 @@ export interface AlertRow extends StaffAlert {
 }
 
 export type CoreView =
-  | { page: 'inbox'; alerts: AlertRow[] }
+  | {
+      page: 'inbox';
+      alerts: AlertRow[];
+      /** Inquiries waiting for staff (`new`, `open`; at most INBOX_INQUIRIES counted) and the longest wait in hours. */
+      inquiries?: { waiting: number; more: boolean; longestWaitHours?: number };
+    }
   | { page: 'alert'; alert: AlertRow; statuses: readonly FollowUpStatus[] }
   | {
       page: 'reader';
@@ -59,12 +67,29 @@ export function inboxOrder(alerts: readonly StaffAlert[]): StaffAlert[] {
   return [...alerts].sort((a, b) => rank(a) - rank(b) || a.at - b.at);
 }
 
-/** `GET /console/inbox`. Lists carry only references, instruments and ages: no reader's data, no audit line. */
+/** The inbox counts waiting inquiries up to this (the list itself is /console/inquiries). */
+export const INBOX_INQUIRIES = 99;
+
+/**
+ * `GET /console/inbox`. Lists carry only references, instruments and ages, and the count of waiting inquiries with
+ * the longest wait: no reader's data, no audit line.
+ */
 export function inbox(req: ConsoleRequest, deps: ConsoleDeps): Promise<ConsoleResult> {
   return withStaff(req, deps, async ({ staff }) => {
     const now = deps.clock.now().getTime();
     const alerts = inboxOrder(await deps.store.alerts(staff.tenantId)).map((a) => withAge(a, now));
-    return { status: 200, view: { page: 'inbox', alerts } };
+    const waiting = await deps.inquiries?.list(staff.tenantId, {
+      statuses: ['new', 'open'],
+      order: 'oldest',
+      limit: INBOX_INQUIRIES + 1,
+    });
+    const oldest = waiting?.[0];
+    const inquiries = waiting && {
+      waiting: Math.min(waiting.length, INBOX_INQUIRIES),
+      more: waiting.length > INBOX_INQUIRIES,
+      ...(oldest && { longestWaitHours: Math.max(0, Math.floor((now - oldest.lastMessageAt) / HOUR_MS)) }),
+    };
+    return { status: 200, view: { page: 'inbox', alerts, ...(inquiries && { inquiries }) } };
   });
 }
 

@@ -6,6 +6,18 @@ export const CORE_PAGES = {
   inbox: {
     title: '受信箱',
     body: compileHtml(`<h1>受信箱</h1>
+{{#if view.inquiries}}
+<section id="waiting-inquiries">
+<h2>お問い合わせ</h2>
+{{#if view.inquiries.waiting}}
+<p class="open">対応待ちのお問い合わせ：{{view.inquiries.waiting}}件{{#if view.inquiries.more}}以上{{/if}}（最も長い待ち時間：{{age view.inquiries.longestWaitHours}}）</p>
+{{else}}
+<p>対応待ちのお問い合わせはありません。</p>
+{{/if}}
+<p><a href="/console/inquiries">お問い合わせ一覧へ</a></p>
+</section>
+<h2>スクリーニングアラート</h2>
+{{/if}}
 <p>未対応の至急アラートが先頭に、待ち時間の長い順に並びます。</p>
 {{#if view.alerts.length}}
 <table>

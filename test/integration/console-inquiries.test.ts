@@ -159,6 +159,8 @@ describe('staff console: inquiries in a browser', () => {
   it('staff see both waiting, the longest wait first, open the LINE thread (audited first), reply: it arrives in the chat', async () => {
     const { context, page } = await newPage();
     await consoleSignIn(stack, page, TENANT);
+    // The inbox counts both as waiting.
+    expect(await page.locator('#waiting-inquiries').innerText()).toContain('対応待ちのお問い合わせ：2件');
     await page.click('header nav >> text=お問い合わせ');
     await page.waitForURL(/\/console\/inquiries$/);
     const rows = page.locator('tbody tr');

@@ -7,7 +7,8 @@ import {
   type InquiryConsoleDeps,
 } from '../../../lambdas/services/console-inquiries';
 import type { ConsoleResult } from '../../../lambdas/services/console-access';
-import type { LineReplier, LineReplierFactory, TenantDirectory } from '../../../lambdas/services/ports';
+import { inbox } from '../../../lambdas/services/console';
+import type { ConsoleStore, LineReplier, LineReplierFactory, TenantDirectory } from '../../../lambdas/services/ports';
 import { renderConsole } from '../../../lambdas/web/console-pages';
 import { TenantConfigSchema, type TenantConfig } from '../../../schemas/tenant';
 import { accessDeps, post, req, sessionFor, staffA, staffB } from './console-fixtures';
@@ -114,6 +115,22 @@ describe('console inquiry pages', () => {
     expect(audit).toEqual([]);
     // No text of any question in the list.
     expect(renderConsole(waiting).body).not.toContain('健診');
+  });
+
+  it("the inbox counts the tenant's waiting inquiries with the longest wait, nothing else of them", async () => {
+    const { deps, store } = await world();
+    const noAlerts = { alerts: () => Promise.resolve([]) } as unknown as ConsoleStore;
+    const page = async (claims: Record<string, unknown>) =>
+      inbox(req({ path: '/console/inbox', cookies: (await sessionFor(claims)).cookies }), {
+        ...deps,
+        store: noAlerts,
+        inquiries: store,
+      });
+    const a = await page(staffA);
+    expect(a.view).toMatchObject({ page: 'inbox', inquiries: { waiting: 2, more: false, longestWaitHours: 30 } });
+    expect(renderConsole(a).body).toContain('対応待ちのお問い合わせ：2件（最も長い待ち時間：30時間前）');
+    expect(renderConsole(a).body).not.toContain('健診');
+    expect((await page(staffB)).view).toMatchObject({ inquiries: { waiting: 1, longestWaitHours: 1 } });
   });
 
   it.each([['everything'], [''], ['new']])('refuses the filter %j with 400', async (status) => {
