@@ -2,6 +2,7 @@
 // the goals of issue 12 with what binds, and a chart (Vega-Lite, rendered to SVG without a browser).
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { SHARD_WORKER_MEMORY_MB } from '../lib/stateless-stack';
 import type { BundleFigures } from './bundles';
 import type { Counts } from './counting';
 import type { DayFigures } from './delivery';
@@ -16,10 +17,10 @@ export const PRICES = {
   lambdaGbSecondArm: 0.0000133334,
   lambdaRequest: 0.2 / 1e6,
 };
-/** The shard worker's memory in the CDK stack (lib/stateless-stack.ts). */
-export const SHARD_WORKER_GB = 1;
+/** The shard worker's memory, from the CDK stack itself (lib/stateless-stack.ts), so the two cannot drift apart. */
+export const SHARD_WORKER_GB = SHARD_WORKER_MEMORY_MB / 1024;
 /** Lambda gives a function CPU in proportion to its memory: one vCPU at 1,769 MB [AWS]. */
-const VCPU_SHARE = (SHARD_WORKER_GB * 1024) / 1769;
+const VCPU_SHARE = SHARD_WORKER_MEMORY_MB / 1769;
 /**
  * Billed GB-s of a task from the CPU time it used: its wall time on Lambda is at least its CPU time over the
  * function's share of a vCPU. CPU time is what a loaded machine does not inflate (wall time here grew with the

@@ -51,6 +51,8 @@ export const SHARD_WORKER_TIMEOUT = Duration.seconds(300);
 /** AWS's advice for SQS event sources: visibility timeout at least 6 x the function timeout. */
 export const SHARD_QUEUE_VISIBILITY = Duration.seconds(SHARD_WORKER_TIMEOUT.toSeconds() * 6);
 export const SHARD_MAX_RECEIVE_COUNT = 5;
+/** The shard worker's memory (MB); the bench prices its GB-seconds with the same figure (bench/report.ts). */
+export const SHARD_WORKER_MEMORY_MB = 1024;
 /**
  * The most shard workers at once: the SQS event source's ceiling (2-1,000 [AWS]). About 1,700 tenants with
  * one or more shards each would queue behind any lower figure; each worker paces itself at its tenant's share of
@@ -141,7 +143,7 @@ export class StatelessStack extends Stack {
       serviceName: 'shard-worker',
       description: 'Delivers one shard of one tenant on one date over LINE and email',
       timeout: SHARD_WORKER_TIMEOUT,
-      memorySize: 1024,
+      memorySize: SHARD_WORKER_MEMORY_MB,
       environment: {
         [ENV.dataTable]: props.dataTable.tableName,
         [ENV.deliveryTable]: props.deliveryTable.tableName,
