@@ -1,4 +1,5 @@
 import { deliverShard, type DeliverShardDeps } from '../../../lambdas/services/deliver-shard';
+import { BATCH_MAX_SENDS } from '../../../lambdas/services/plan-shard';
 import { EmailNotAcceptedError, EmailRejectedError } from '../../../lambdas/services/delivery-errors';
 import { SignedEmailLinks } from '../../../lambdas/services/email-links';
 import { verifyEmailToken } from '../../../lambdas/services/email-tokens';
@@ -297,14 +298,14 @@ const task = (over: Partial<ShardTask> = {}): ShardTask => ({
   ...over,
 });
 
-/** Email readers each get their own send, so 60 of them make two batches (50 + 10). */
+/** Email readers each get their own send, so a crowd of BATCH_MAX_SENDS + 10 makes two batches. */
 function emailCrowd(n: number) {
   return Array.from({ length: n }, (_, i) => reader('email', 100 + (i % 50)));
 }
 
 describe('deliverShard: stops are final at send time (promise 1)', () => {
   it('withholds the send of a reader who stops after the plan was fixed', async () => {
-    const crowd = emailCrowd(60);
+    const crowd = emailCrowd(BATCH_MAX_SENDS + 10);
     const w = world(crowd);
     // Readers are planned in reader-key order; the last one sits in the second batch.
     const late = [...crowd].sort((a, b) => (a.readerKey < b.readerKey ? -1 : 1)).at(-1)!;
@@ -338,7 +339,7 @@ describe('deliverShard: stops are final at send time (promise 1)', () => {
   });
 
   it('withholds a loss for the reader and the partner (both marked by the webhook), and deletion alike', async () => {
-    const crowd = emailCrowd(55);
+    const crowd = emailCrowd(BATCH_MAX_SENDS + 5);
     const sorted = [...crowd].sort((a, b) => (a.readerKey < b.readerKey ? -1 : 1));
     const [parent, partner, deleted] = sorted.slice(-3) as [Subscription, Subscription, Subscription];
     const w = world(crowd);
@@ -353,7 +354,7 @@ describe('deliverShard: stops are final at send time (promise 1)', () => {
     };
     await deliverShard(task(), w.deps());
     for (const s of [parent, partner, deleted]) expect(w.email.countTo(s.address)).toBe(0);
-    expect(w.email.delivered).toHaveLength(52);
+    expect(w.email.delivered).toHaveLength(BATCH_MAX_SENDS + 2);
   });
 
   it('takes a stopped reader out of a multicast and keeps the others in it', async () => {
@@ -578,7 +579,7 @@ describe('deliverShard: the daily mail', () => {
   });
 
   it('withholds a reader suppressed after the plan was fixed (a complaint during the run)', async () => {
-    const crowd = emailCrowd(60);
+    const crowd = emailCrowd(BATCH_MAX_SENDS + 10);
     const w = world(crowd);
     const late = [...crowd].sort((a, b) => (a.readerKey < b.readerKey ? -1 : 1)).at(-1)!;
     w.email.behaviour = (_m, n) => {
