@@ -261,7 +261,7 @@ describe('staff console: inquiries in a browser', () => {
     await context.close();
   });
 
-  it('close, then reopen: closed it is listed as such; reopened it stands answered again (its last message is staff)', async () => {
+  it('close, then reopen: closed it is listed as such; reopened it stands answered again (its last message is staff) and takes the longest reply', async () => {
     const { context, page } = await newPage();
     await consoleSignIn(stack, page, TENANT);
     await page.goto(`${stack.console!.url}/inquiries/${lineId}`);
@@ -283,6 +283,12 @@ describe('staff console: inquiries in a browser', () => {
       'close-inquiry',
       'reopen-inquiry',
     ]);
+    // The longest reply there may be (2,000 characters, 18,000 bytes as a form) goes through the real handler.
+    const longest = '返'.repeat(2000);
+    await page.fill('#reply-text', longest);
+    await Promise.all([page.waitForURL(new RegExp(`/console/inquiries/${lineId}$`)), page.click('text=返信する')]);
+    expect(await lineUser.lastBotText()).toContain(longest);
+    expect((await store.get(TENANT, lineId))?.messages.at(-1)).toMatchObject({ text: longest, delivery: 'sent' });
     // A filter that does not exist is refused.
     const bad = await page.goto(`${stack.console!.url}/inquiries?status=everything`);
     expect(bad!.status()).toBe(400);
