@@ -64,7 +64,8 @@ export class SimLineUser {
     const action = actions.find((a) => a.label.startsWith(label));
     if (!action?.data)
       throw new SimulationStepError(
-        `no button "${label}" under the bot's latest message (offered: ${actions.map((a) => a.label).join(', ') || 'none'})`,
+        `no button "${label}" under the bot's latest message (offered: ${actions.map((a) => a.label).join(', ') || 'none'})` +
+          (process.env.SIM_DEBUG ? JSON.stringify((await this.chat()).slice(-6)) : ''),
       );
     return SimLineUser.ok(`tap ${label}`, await this.user.postback(action.data, date ? { date } : undefined));
   }

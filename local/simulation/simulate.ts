@@ -23,9 +23,10 @@ import { SimLineUser, SimulationStepError, type QuickAction } from './line-user'
 import { DEFAULT_RATES, poisson, type SimulationRates } from './rates';
 
 type Track = 'maternity' | 'childcare';
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 /** One thing a simulated reader (or the staff) did; the record tests compare the stored state with. */
-export type SimulationEvent = { date: IsoDate; tenantId: string } & (
+export type SimulationEvent = { date: IsoDate; tenantId: string; /** Simulated epoch ms. */ at: number } & (
   | {
       kind: 'register';
       channel: 'line' | 'email';
@@ -110,7 +111,7 @@ export class Simulation {
   private readonly rates: SimulationRates;
   private readonly rand: () => number;
   private readonly considered = new Set<string>();
-  private readonly inquiries = new Map<string, { tenantId: string; reader: SimReader }>();
+  private readonly inquiries = new Map<string, { tenantId: string; reader: SimReader; date: IsoDate }>();
   private counter = 0;
   private readonly inquiryDeps: InquiryDeps;
 
@@ -193,8 +194,8 @@ export class Simulation {
     return { date, counts };
   }
 
-  private record(e: SimulationEvent) {
-    this.events.push(e);
+  private record(e: DistributiveOmit<SimulationEvent, 'at'>) {
+    this.events.push({ ...e, at: Date.now() });
   }
 
   private chance(p: number) {
@@ -223,7 +224,16 @@ export class Simulation {
 
   private async tenantDay(tenant: TenantConfig, date: IsoDate) {
     const all = this.readers.get(tenant.tenantId)!;
-    const active = all.filter((r) => r.state === 'active');
+    // Readers whose tracks are all over (a pregnancy past 41w6d, a child past the 3rd birthday) have nothing
+    // registered as far as the chat is concerned: they do not act.
+    const current = (x: SimReader['subs'][number]) =>
+      x.status === 'active' &&
+      (x.track === 'maternity'
+        ? 280 - daysBetween(date, x.anchorDate) <= 293
+        : x.track === 'childcare'
+          ? daysBetween(x.anchorDate, date) < 1095
+          : true);
+    const active = all.filter((r) => r.state === 'active' && r.subs.some(current));
     const activeLine = active.filter((r) => r.channel === 'line');
     const per1000 = (rate: number, n: number) => poisson((rate * n) / 1000, this.rand);
     const busy = new Set<SimReader>();
@@ -253,6 +263,7 @@ export class Simulation {
           r.subs[0]!.track === 'maternity' &&
           r.subs[0]!.status === 'active' &&
           r.subs[0]!.audience === 'parent' &&
+          current(r.subs[0]!) &&
           280 - daysBetween(date, r.subs[0]!.anchorDate) >= 259,
       );
       for (const r of expecting) {
@@ -291,8 +302,8 @@ export class Simulation {
         (r) =>
           r.subs.length === 1 &&
           r.subs[0]!.track === 'maternity' &&
-          r.subs[0]!.status === 'active' &&
-          r.subs[0]!.audience === 'parent',
+          r.subs[0]!.audience === 'parent' &&
+          current(r.subs[0]!),
       );
       for (const r of this.sample(pregnant, per1000(this.rates.lossesPer1000, pregnant.length), busy)) {
         const u = this.user(tenant, r);
@@ -307,7 +318,8 @@ export class Simulation {
           r.partner.state = 'gone';
         }
         if (support) r.subs.push({ track: 'support', anchorDate: date, status: 'active', audience: 'parent' });
-        else r.state = 'gone';
+        // Left alone from now on (also by the simulation's other events).
+        r.state = 'gone';
         this.record({ date, tenantId: tenant.tenantId, kind: 'loss', reader: r.id, support });
       }
       await this.answerSurveys(tenant, date, busy);
@@ -568,7 +580,7 @@ export class Simulation {
     const refs = await this.inquiryDeps.store.byReader(tenant.tenantId, r.readerKey);
     const ref = refs.at(0);
     if (!ref) throw new SimulationStepError('inquiry sent, but the reader has no thread');
-    this.inquiries.set(ref.inquiryId, { tenantId: tenant.tenantId, reader: r });
+    this.inquiries.set(ref.inquiryId, { tenantId: tenant.tenantId, reader: r, date });
     this.record({
       date,
       tenantId: tenant.tenantId,
@@ -580,7 +592,7 @@ export class Simulation {
     });
   }
 
-  /** The staff answer some of the simulation's open inquiries, oldest first, through the inquiry service. */
+  /** The staff answer some of the simulation's open inquiries of earlier days, oldest first, through the inquiry service. */
   private async staffReplies(tenant: TenantConfig, date: IsoDate) {
     const open = await this.inquiryDeps.store.list(tenant.tenantId, {
       statuses: ['new', 'open'],
@@ -589,7 +601,7 @@ export class Simulation {
     });
     for (const i of open) {
       const mine = this.inquiries.get(i.inquiryId);
-      if (!mine || !this.chance(this.rates.staffReplyPerDay)) continue;
+      if (!mine || mine.date >= date || !this.chance(this.rates.staffReplyPerDay)) continue;
       const text = this.pick(REPLIES);
       const r = await replyToInquiry(tenant, i.inquiryId, `${tenant.tenantId}-staff`, text, this.inquiryDeps);
       if (r.outcome !== 'answered') throw new SimulationStepError(`staff reply: ${r.outcome}`);
