@@ -438,7 +438,8 @@ async function monthReport(
   const { KpiRepository } = await import('../lambdas/adapters/kpi-repository');
   const { buildKpiReport } = await import('../lambdas/services/kpi-report');
   const { kpiCsv } = await import('../lambdas/domain/kpi-report');
-  const { renderKpiCharts, kpiReportDocument } = await import('../lambdas/web/kpi-report-html');
+  const { kpiReportDocument } = await import('../lambdas/web/kpi-report-html');
+  const { renderKpiCharts } = await import('../lambdas/web/kpi-charts');
   const tenants = loadRepoTenants(o.tenantsDir);
   const tenant = tenants.find((t) => t.tenantId === o.tenant);
   if (!tenant)

@@ -22,9 +22,12 @@ export type HandlerName =
   | 'console-reports'
   | 'console-results'
   | 'console-inquiries'
-  | 'console-broadcasts';
+  | 'console-broadcasts'
+  | 'console-kpi';
 
 const HANDLERS_DIR = join(__dirname, '..', 'lambdas', 'handlers');
+/** As in the CDK bundles (lib/constructs/hagukumi-function.ts): vega's canvas module, whose top-level await CommonJS cannot hold. */
+const VEGA_CANVAS_ALIAS = { 'vega-canvas': join(__dirname, '..', 'lambdas', 'web', 'vega-canvas-shim.ts') };
 let outDir: string | undefined;
 const built = new Set<string>();
 
@@ -47,6 +50,7 @@ export function loadHandler<E, R>(name: HandlerName, container = 0): LambdaHandl
       format: 'cjs',
       sourcemap: 'inline',
       logLevel: 'error',
+      alias: VEGA_CANVAS_ALIAS,
     });
     built.add(name);
   }

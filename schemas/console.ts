@@ -150,6 +150,7 @@ export const CONSOLE_ROUTES = {
     ['POST', '/console/inquiries/{inquiry}/close'],
     ['POST', '/console/inquiries/{inquiry}/reopen'],
   ],
+  kpi: [['GET', '/console/report']],
   reports: [
     ['GET', '/console/deliveries'],
     ['GET', '/console/audit'],

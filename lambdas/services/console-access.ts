@@ -8,6 +8,7 @@ import {
 } from '../../schemas/console';
 import type { CoreView } from './console';
 import type { InquiriesView } from './console-inquiries';
+import type { KpiView } from './console-kpi';
 import type { ResultsView } from './console-results';
 import type { BroadcastsView } from './console-broadcasts';
 import type { AuditTrail, Clock, StaffIdentityProvider } from './ports';
@@ -61,11 +62,11 @@ export interface ConsoleRequest {
   origin?: string;
 }
 
-export type Problem = 'not-found' | 'forbidden' | 'csrf' | 'session' | 'sign-in-failed' | 'bad-request';
+export type Problem = 'not-found' | 'forbidden' | 'csrf' | 'session' | 'sign-in-failed' | 'bad-request' | 'bad-month';
 
 /** Every page the console renders; a page module adds its own view here (and its template to console-pages.ts). */
 export type ConsoleView =
-  CoreView | ResultsView | InquiriesView | BroadcastsView | { page: 'problem'; problem: Problem };
+  CoreView | ResultsView | InquiriesView | BroadcastsView | KpiView | { page: 'problem'; problem: Problem };
 
 export interface ConsoleResult {
   status: number;

@@ -20,6 +20,7 @@ export const CONSOLE_MENU: { href: string; label: string; admin?: boolean }[] = 
   { href: '/console/surveys', label: 'アンケート結果' },
   { href: '/console/deliveries', label: '配信状況' },
   { href: '/console/broadcasts', label: '一斉配信', admin: true },
+  { href: '/console/report', label: '事業報告' },
   { href: '/console/audit', label: '監査ログ', admin: true },
 ];
 
@@ -69,6 +70,10 @@ export const PROBLEMS: Record<string, { title: string; text: string }> = {
   session: { title: 'サインインしてください', text: 'セッションの有効期限が切れました。' },
   'sign-in-failed': { title: 'サインインできませんでした', text: 'もう一度サインインしてください。' },
   'bad-request': { title: '入力内容をご確認ください', text: '対応状況を選んでください。' },
+  'bad-month': {
+    title: '入力内容をご確認ください',
+    text: '月は 2026-11 のように、今月までの年と月で指定してください。',
+  },
 };
 
 /** The screening side's staff-facing bands (lambdas/domain/screening.ts), in Japanese; unknown ones as stored. */

@@ -13,6 +13,7 @@ import { BROADCAST_PAGES } from './console-broadcast-pages';
 import { CORE_PAGES } from './console-core-pages';
 import { INQUIRY_PAGES } from './console-inquiry-pages';
 import { RESULTS_PAGES } from './console-results-pages';
+import { KPI_PAGES } from './console-kpi-pages';
 
 /**
  * Every console page by its view's name. A new page: its template in a file of its own, one line here (the type
@@ -21,6 +22,7 @@ import { RESULTS_PAGES } from './console-results-pages';
 const PAGES: Record<ConsoleView['page'], ConsolePage> = {
   ...CORE_PAGES,
   ...RESULTS_PAGES,
+  ...KPI_PAGES,
   ...INQUIRY_PAGES,
   ...BROADCAST_PAGES,
   problem: PROBLEM_PAGE,

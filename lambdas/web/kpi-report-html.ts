@@ -1,10 +1,8 @@
-import type { TopLevelSpec } from 'vega-lite';
-import { SUPPRESSED, type Cell } from '../domain/survey-results';
-import type { KpiReport, SeriesPoint } from '../domain/kpi-report';
+import type { KpiReport } from '../domain/kpi-report';
 import { compileHtml, hbs } from './render';
 
 /**
- * The KPI report as HTML, for the file `hagukumi report --month` writes and for the console's report page: the
+ * The KPI report as HTML (charts: web/kpi-charts.ts, kept apart so that only its users bundle vega), for the file `hagukumi report --month` writes and for the console's report page: the
  * same tables and charts. Charts are vega-lite specs compiled to vega and rendered to SVG on the server (vega's
  * headless `renderer: 'none'` + `toSVG`), inlined in the page: no script, no network, the file opens offline and
  * the console's CSP (no scripts) holds. Withheld cells (`<5`) are in the tables and left out of the charts.
@@ -16,138 +14,10 @@ export interface KpiChart {
   svg: string;
 }
 
-const TRACK_JA: Record<string, string> = { maternity: '妊娠期', childcare: '子育て期', support: 'サポート' };
-const CHANNEL_JA: Record<string, string> = { line: 'LINE', email: 'メール' };
-const AUDIENCE_JA: Record<string, string> = { parent: '保護者', partner: 'パートナー' };
-
-const shown = (c: Cell): c is number => c !== SUPPRESSED;
-const points = (series: string, ps: readonly SeriesPoint[]) =>
-  ps.flatMap((p) => (shown(p.value) ? [{ date: p.date, value: p.value, series }] : []));
-
-const FONT = 'Noto Sans CJK JP, Hiragino Sans, Yu Gothic, Meiryo, sans-serif';
-const base = (title: string): Partial<TopLevelSpec> => ({
-  title,
-  width: 560,
-  height: 220,
-  config: { font: FONT, axis: { labelFontSize: 11, titleFontSize: 12 }, legend: { labelFontSize: 11 } },
-});
-
-function lineChart(title: string, values: { date: string; value: number; series: string }[], order: string[]) {
-  return {
-    ...base(title),
-    data: { values },
-    // Steps: a cumulative count holds until the next shown day (withheld days in between are not drawn).
-    mark: { type: 'line', point: true, interpolate: 'step-after' },
-    encoding: {
-      x: { field: 'date', type: 'temporal', title: '日付', axis: { format: '%-m/%-d' } },
-      y: { field: 'value', type: 'quantitative', title: '人数（累計）' },
-      color: { field: 'series', type: 'nominal', title: '区分', sort: order },
-    },
-  } as TopLevelSpec;
-}
-
-function barChart(title: string, values: { label: string; value: number }[], yTitle: string, x = '区分') {
-  return {
-    ...base(title),
-    data: { values },
-    mark: { type: 'bar' },
-    encoding: {
-      x: { field: 'label', type: 'ordinal', title: x, sort: null, axis: { labelAngle: x === '日付' ? -90 : 0 } },
-      y: { field: 'value', type: 'quantitative', title: yTitle },
-    },
-  } as TopLevelSpec;
-}
-
-/** The report's chart specs (vega-lite), in display order. */
-export function kpiChartSpecs(r: KpiReport): { id: string; title: string; spec: TopLevelSpec }[] {
-  const reg = r.registrants;
-  const day = (d: string) => `${Number(d.slice(5, 7))}/${Number(d.slice(8))}`;
-  return [
-    {
-      id: 'registrants-channel',
-      title: '登録者数の推移（全体・チャネル別）',
-      spec: lineChart(
-        '登録者数の推移（全体・チャネル別）',
-        [
-          ...points('全体', reg.total),
-          ...Object.entries(reg.byChannel).flatMap(([g, ps]) => points(CHANNEL_JA[g] ?? g, ps)),
-        ],
-        ['全体', 'LINE', 'メール'],
-      ),
-    },
-    {
-      id: 'registrants-group',
-      title: '登録者数の推移（対象別・続柄別）',
-      spec: lineChart(
-        '登録者数の推移（対象別・続柄別）',
-        [
-          ...Object.entries(reg.byTrack).flatMap(([g, ps]) => points(TRACK_JA[g] ?? g, ps)),
-          ...Object.entries(reg.byAudience).flatMap(([g, ps]) => points(AUDIENCE_JA[g] ?? g, ps)),
-        ],
-        ['妊娠期', '子育て期', 'サポート', '保護者', 'パートナー'],
-      ),
-    },
-    {
-      id: 'notifications-sent',
-      title: '配信数（日別）',
-      spec: barChart(
-        '配信数（日別）',
-        r.notifications.days.flatMap((d) => (shown(d.sent) ? [{ label: day(d.date), value: d.sent }] : [])),
-        '配信数',
-        '日付',
-      ),
-    },
-    {
-      id: 'notifications-failed',
-      title: '配信失敗数（日別）',
-      spec: barChart(
-        '配信失敗数（日別）',
-        r.notifications.days.flatMap((d) => (shown(d.failed) ? [{ label: day(d.date), value: d.failed }] : [])),
-        '失敗数',
-        '日付',
-      ),
-    },
-    {
-      id: 'active',
-      title: '月末の利用者数（対象別）',
-      spec: barChart(
-        '月末の利用者数（対象別）',
-        r.activeAtMonthEnd.byTrack.flatMap((c) =>
-          shown(c.value) ? [{ label: TRACK_JA[c.group] ?? c.group, value: c.value }] : [],
-        ),
-        '人数',
-      ),
-    },
-    {
-      id: 'survey-rate',
-      title: 'アンケート回答率（%）',
-      spec: barChart(
-        'アンケート回答率（%）',
-        r.surveys.flatMap((s) => (shown(s.rate) ? [{ label: s.title, value: s.rate }] : [])),
-        '回答率（%）',
-        'アンケート',
-      ),
-    },
-  ];
-}
-
-/** Renders every chart to SVG (vega headless). */
-export async function renderKpiCharts(r: KpiReport): Promise<KpiChart[]> {
-  // vega and vega-lite ship ESM only, and vega-canvas (which vega loads) awaits at its top level, which a
-  // CommonJS transform cannot express: imported natively here (tsx, Node), and aliased to a canvas-less shim in
-  // the Lambda bundles (web/vega-canvas-shim.ts; vega then measures text by estimate, as it does without canvas).
-  const [{ parse, View }, { compile }] = await Promise.all([import('vega'), import('vega-lite')]);
-  return Promise.all(
-    kpiChartSpecs(r).map(async ({ id, title, spec }) => {
-      const view = new View(parse(compile(spec).spec), { renderer: 'none' });
-      try {
-        return { id, title, svg: await view.toSVG() };
-      } finally {
-        view.finalize();
-      }
-    }),
-  );
-}
+export const TRACK_JA: Record<string, string> = { maternity: '妊娠期', childcare: '子育て期', support: 'サポート' };
+export const CHANNEL_JA: Record<string, string> = { line: 'LINE', email: 'メール' };
+export const AUDIENCE_JA: Record<string, string> = { parent: '保護者', partner: 'パートナー' };
+export const FONT = 'Noto Sans CJK JP, Hiragino Sans, Yu Gothic, Meiryo, sans-serif';
 
 // vega's SVG renderer escapes every text it writes (labels come from our data: dates, fixed Japanese labels,
 // survey titles from the tenant file), so its output is inserted as markup, the one raw value of these pages.

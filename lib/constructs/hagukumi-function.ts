@@ -10,6 +10,8 @@ import { Construct } from 'constructs';
 /** The repository root: handlers, package-lock.json and tsconfig.json are resolved from here. */
 export const REPO_ROOT = path.join(__dirname, '..', '..');
 
+const VEGA_CANVAS_SHIM = path.join(REPO_ROOT, 'lambdas', 'web', 'vega-canvas-shim.ts');
+
 export function handlerEntry(name: string): string {
   return path.join(REPO_ROOT, 'lambdas', 'handlers', `${name}.ts`);
 }
@@ -78,6 +80,9 @@ export class HagukumiFunction extends Construct implements IGrantable {
         minify: true,
         sourceMap: true,
         tsconfig: path.join(REPO_ROOT, 'tsconfig.json'),
+        // vega-canvas (loaded by vega, the KPI report's charts) awaits at its top level, which CommonJS cannot
+        // hold: a canvas-less stand-in (lambdas/web/vega-canvas-shim.ts). Inert in bundles without vega.
+        esbuildArgs: { '--alias:vega-canvas': VEGA_CANVAS_SHIM },
       },
       environment: {
         NODE_OPTIONS: '--enable-source-maps',

@@ -82,6 +82,16 @@ export const CONSOLE_FUNCTIONS = {
     content: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
     audit: [],
   },
+  kpi: {
+    description: "Staff console: the tenant's monthly KPI report (aggregates, cells under 5 suppressed)",
+    routes: CONSOLE_ROUTES.kpi,
+    // Subscriptions have no tenant-wide key: a filtered, projected Scan (adapters/kpi-repository.ts); survey
+    // partitions and the inquiry index by Query. The day's counters by Query; the tenant's configuration.
+    data: ['dynamodb:Query', 'dynamodb:Scan'],
+    delivery: ['dynamodb:Query'],
+    content: ['dynamodb:GetItem', 'dynamodb:Query'],
+    audit: [],
+  },
   reports: {
     description: 'Staff console: delivery counters by day, and the audit trail for admins',
     routes: CONSOLE_ROUTES.reports,

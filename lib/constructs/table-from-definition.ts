@@ -45,7 +45,8 @@ export type DynamoAction =
   | 'dynamodb:UpdateItem'
   | 'dynamodb:DeleteItem'
   | 'dynamodb:BatchWriteItem'
-  | 'dynamodb:ConditionCheckItem';
+  | 'dynamodb:ConditionCheckItem'
+  | 'dynamodb:Scan';
 
 /**
  * Exactly `actions` on the table, and on the named indexes when given (an index only takes Query). One

@@ -250,6 +250,15 @@ describe('least privilege, function by function', () => {
         { Content: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'] },
       ],
       [
+        "kpi: the tenant's configuration, the subscriptions (a Scan: no tenant-wide key), survey partitions and inquiry index, the day's counters; nothing audited",
+        'StaffConsoleConsoleKpiRole',
+        {
+          Data: ['dynamodb:Query', 'dynamodb:Scan'],
+          Delivery: ['dynamodb:Query'],
+          Content: ['dynamodb:GetItem', 'dynamodb:Query'],
+        },
+      ],
+      [
         'reports: delivery counters and the audit trail, read only',
         'StaffConsoleConsoleReportsRole',
         { Delivery: ['dynamodb:Query'], Audit: ['dynamodb:Query'] },

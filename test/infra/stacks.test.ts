@@ -168,6 +168,7 @@ describe('stateless stack: queue, functions, schedules', () => {
       'console-broadcasts',
       'console-inbox',
       'console-inquiries',
+      'console-kpi',
       'console-readers',
       'console-reports',
       'console-results',
@@ -351,7 +352,7 @@ describe('permissions and secrets', () => {
       'ShardWorkerRole',
       // The console functions read the secret that seals their session cookies (least-privilege.test.ts); the
       // inquiries function also the LINE secrets and the email token keys (staff replies).
-      ...['Alerts', 'Auth', 'Broadcasts', 'Inbox', 'Inquiries', 'Readers', 'Reports', 'Results'].map(
+      ...['Alerts', 'Auth', 'Broadcasts', 'Inbox', 'Inquiries', 'Kpi', 'Readers', 'Reports', 'Results'].map(
         (f) => `StaffConsoleConsole${f}Role`,
       ),
     ]);

@@ -10,6 +10,7 @@ import { SurveyRepository } from '../../lambdas/adapters/survey-repository';
 import { writeEndpointsFile } from '../../local/endpoints-file';
 import type { Subscription } from '../../schemas/subscription';
 import { runCli } from './cli-run';
+import { consoleSignIn } from './console-login';
 import { startTestStack, type TestStack } from './helpers';
 
 jest.setTimeout(120_000);
@@ -99,7 +100,7 @@ describe('hagukumi report --month on a seeded month (DynamoDB Local, the CLI, Ch
   let stdout: string;
 
   beforeAll(async () => {
-    stack = await startTestStack('kpi');
+    stack = await startTestStack('kpi', { console: true });
     mkdirSync(state, { recursive: true });
     writeEndpointsFile(state, {
       pid: process.pid,
@@ -212,7 +213,11 @@ describe('hagukumi report --month on a seeded month (DynamoDB Local, the CLI, Ch
       }),
     );
   });
-  afterAll(() => rmSync(root, { recursive: true, force: true }));
+  afterAll(async () => {
+    rmSync(root, { recursive: true, force: true });
+    await stack.console?.close();
+    await stack.api?.close();
+  });
 
   const get = (section: string, g: string, date: string, key: string) => csv.get(`${section}|${g}|${date}|${key}`);
   const shown = (n: number) => (n < 5 ? '<5' : String(n));
@@ -323,6 +328,46 @@ describe('hagukumi report --month on a seeded month (DynamoDB Local, the CLI, Ch
       mkdirSync(shots, { recursive: true });
       await page.screenshot({ path: join(shots, 'report.png'), fullPage: true });
       await context.close();
+    });
+
+    it("shows the same report in the staff console, for the staff's own tenant only", async () => {
+      const context = await browser.newContext({ javaScriptEnabled: false, locale: 'ja-JP' });
+      const page = await context.newPage();
+      await consoleSignIn(stack, page, T);
+      await page.click('header nav >> text=事業報告');
+      await page.selectOption('select[name=month]', MONTH);
+      await Promise.all([page.waitForURL(/\/console\/report\?month=2026-11$/), page.click('form.kpi-month button')]);
+      // The same figures as the CSV of the CLI (the console's tenant configuration asks no survey: none shown).
+      for (const [kpi, key] of [
+        ['registrants', 'registrants|all|2026-11-30|at_month_end'],
+        ['new-registrants', 'registrants|all||new_in_month'],
+        ['active', 'active|all|2026-11-30|at_month_end'],
+        ['sent', 'notifications|all||sent'],
+        ['failed', 'notifications|all||failed'],
+      ] as const)
+        expect(await page.locator(`[data-kpi="${kpi}"]`).innerText()).toBe(csv.get(key));
+      expect(await page.locator('figure.kpi-chart svg.marks').count()).toBe(6);
+      expect(await page.locator('#chart-notifications-sent g.mark-rect path').count()).toBe(30);
+      const shots = join(__dirname, '..', '..', 'test-output', 'report');
+      await page.screenshot({ path: join(shots, 'console-report.png'), fullPage: true });
+      // Another tenant named: not found; a malformed or future month: refused.
+      for (const [query, status] of [
+        [`month=${MONTH}&tenant=${OTHER}`, 404],
+        ['month=2026-13', 400],
+        ['month=2099-01', 400],
+      ] as const) {
+        const res = await page.goto(`${stack.console!.url}/report?${query}`);
+        expect(res!.status()).toBe(status);
+        expect(await page.locator('[data-kpi]').count()).toBe(0);
+      }
+      await context.close();
+      // The other tenant's staff see their own readers (12 of them), not these.
+      const other = await browser.newContext({ javaScriptEnabled: false, locale: 'ja-JP' });
+      const otherPage = await other.newPage();
+      await consoleSignIn(stack, otherPage, OTHER);
+      await otherPage.goto(`${stack.console!.url}/report?month=${MONTH}`);
+      expect(await otherPage.locator('[data-kpi="registrants"]').innerText()).toBe('12');
+      await other.close();
     });
   });
 });
