@@ -237,6 +237,9 @@ export class StatelessStack extends Stack {
       readerKeySecret: props.readerKeySecret,
       emailTokenSecret: props.emailTokenSecret,
       sesIdentityArns: this.sesIdentityArns(emailTenants),
+      alertIdentityArns: this.identityArns(
+        emailTenants.flatMap((t) => (t.screening?.enabled ? [t.screening.alertFrom] : [])),
+      ),
       lineSecrets,
       ...(props.lineApiBaseUrl ? { lineApiBaseUrl: props.lineApiBaseUrl } : {}),
       configurationSet: {
@@ -322,10 +325,15 @@ export class StatelessStack extends Stack {
 
   /** The SES identities of the email tenants' senders: the address and, for a verified domain, its domain. */
   private sesIdentityArns(tenants: readonly TenantConfig[]): string[] {
+    return this.identityArns(tenants.map((t) => t.email!.from));
+  }
+
+  /** SES identity ARNs of these senders: each address and its domain. */
+  private identityArns(addresses: readonly string[]): string[] {
     const identities = new Set<string>();
-    for (const t of tenants) {
-      identities.add(t.email!.from);
-      identities.add(t.email!.from.slice(t.email!.from.lastIndexOf('@') + 1));
+    for (const a of addresses) {
+      identities.add(a);
+      identities.add(a.slice(a.lastIndexOf('@') + 1));
     }
     return [...identities]
       .sort()

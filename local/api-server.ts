@@ -5,7 +5,7 @@ import { loadHandler, type HandlerName } from './handlers';
 import { lambdaContext } from './lambda-context';
 import { CONSOLE_ROUTES } from '../schemas/console';
 
-export const EMAIL_PAGES = ['signup', 'confirm', 'preferences', 'unsubscribe'] as const;
+export const EMAIL_PAGES = ['signup', 'confirm', 'preferences', 'unsubscribe', 'survey'] as const;
 /** Local only (no such route is deployed): SES bounce and complaint events for the email-events handler. */
 export const LOCAL_SES_EVENTS_PATH = '/local/ses-events';
 

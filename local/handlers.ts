@@ -14,6 +14,7 @@ export type HandlerName =
   | 'email-confirm'
   | 'email-preferences'
   | 'email-unsubscribe'
+  | 'email-survey'
   | 'email-events'
   | 'console-auth'
   | 'console-inbox'

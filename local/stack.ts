@@ -177,6 +177,8 @@ export async function provision(o: ProvisionOptions): Promise<Provisioned> {
     POWERTOOLS_METRICS_DISABLED: 'true',
     // One process plays every function: the preferences page tells LINE family members, as in the stack.
     EMAIL_PAGES_LINE_NOTICES: 'true',
+    // ... and the survey page its answers and screening alerts.
+    EMAIL_PAGES_SURVEYS: 'true',
     ...o.handlerEnv,
   });
   for (const library of o.libraries) await writeLibrary(db, tables.content, library);

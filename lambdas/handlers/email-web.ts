@@ -10,6 +10,7 @@ import { BotSdkLineReplierFactory } from '../adapters/line-replier';
 import { SecretsManagerReaderKeys } from '../adapters/reader-key-secret';
 import { ReaderRepository } from '../adapters/reader-repository';
 import { SuppressionRepository } from '../adapters/suppression-repository';
+import { SurveyRepository } from '../adapters/survey-repository';
 import { MAX_FORM_BYTES, type EmailPagesDeps, type PageRequest, type PageResult } from '../services/email-pages';
 import { renderPage } from '../web/pages';
 import { EmailPagesEnvSchema, lazy, logger, metrics, readEnv, onCorruptStoredItem } from './runtime';
@@ -51,6 +52,16 @@ export const emailPagesDeps = lazy((): EmailPagesDeps => {
       consoleBaseUrl: env.CONSOLE_BASE_URL,
     }),
     ...(env.EMAIL_PAGES_BASE_URL ? { baseUrl: env.EMAIL_PAGES_BASE_URL } : {}),
+    // Only the survey function is granted the survey items and the alert mail's identities.
+    ...(env.EMAIL_PAGES_SURVEYS === 'true'
+      ? {
+          surveys: {
+            surveys: new SurveyRepository(db, env[ENV.dataTable]),
+            alertMail: mail,
+            onAlertMailFailed: () => metrics.addMetric('ScreeningAlertMailFailures', MetricUnit.Count, 1),
+          },
+        }
+      : {}),
     onMailFailed: (err) => {
       // By name only: an SES error's message may quote the address.
       logger.warn('mail not sent', { error: err instanceof Error ? err.name : 'unknown' });
@@ -60,7 +71,7 @@ export const emailPagesDeps = lazy((): EmailPagesDeps => {
 });
 
 /** `/email/<tenantId>/<page>`. */
-const PATH = /^\/email\/([^/]+)\/(signup|confirm|preferences|unsubscribe)\/?$/;
+const PATH = /^\/email\/([^/]+)\/(signup|confirm|preferences|unsubscribe|survey)\/?$/;
 
 export type PageRoute = (req: PageRequest, deps: EmailPagesDeps) => Promise<PageResult>;
 
@@ -72,9 +83,10 @@ export function parsePageRequest(event: APIGatewayProxyEventV2): {
   const m = PATH.exec(event.rawPath);
   const raw = eventBody(event);
   const query = new URLSearchParams(event.rawQueryString);
-  // The confirm page's button also carries the token in its body; the query wins when both are there.
-  const bodyToken = raw.length <= MAX_FORM_BYTES ? new URLSearchParams(raw).get('token') : null;
-  const token = query.get('token') ?? bodyToken ?? undefined;
+  // The confirm page's button (and every survey form, as `t`) also carries the token in its body; the query wins
+  // when both are there.
+  const body = raw.length <= MAX_FORM_BYTES ? new URLSearchParams(raw) : undefined;
+  const token = query.get('token') ?? query.get('t') ?? body?.get('token') ?? body?.get('t') ?? undefined;
   return {
     page: m?.[2] ?? '',
     method: event.requestContext.http.method.toUpperCase(),

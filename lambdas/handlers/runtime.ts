@@ -58,6 +58,8 @@ export const EmailPagesEnvSchema = z.object({
   CONSOLE_BASE_URL: z.url().optional(),
   /** Set on the preferences function only: it tells LINE family members (and may read the LINE secrets). */
   EMAIL_PAGES_LINE_NOTICES: z.enum(['true', 'false']).optional(),
+  /** Set on the survey function only: answers, consent, completions and the screening alert mail. */
+  EMAIL_PAGES_SURVEYS: z.enum(['true', 'false']).optional(),
   [ENV.lineApiBaseUrl]: z.url().optional(),
 });
 

@@ -1,6 +1,8 @@
 import { FAMILY_NOTICE_SUBJECT } from './family-mail';
 import { randomUUID } from 'node:crypto';
 import { tenantSurveys } from './survey-invitations';
+import type { SurveyView } from './survey-page';
+import type { CompletionDeps } from './survey-completion';
 import { backOff } from 'exponential-backoff';
 import { z } from 'zod';
 import type { IsoDate } from '../../schemas/common';
@@ -93,6 +95,8 @@ export interface EmailPagesDeps {
   inquiries?: InquiryDeps;
   /** Counts only: a mail (confirmation, today's message) could not be handed to SES. */
   onMailFailed?: (err: unknown) => void;
+  /** The survey page (services/survey-page.ts): answers, consent, completions and screening alerts. */
+  surveys?: CompletionDeps;
   maxAttempts?: number;
   retryBaseMs?: number;
 }
@@ -153,7 +157,8 @@ export type View =
       submissionId: string;
     }
   | { page: 'unsubscribe'; token: string }
-  | { page: 'unsubscribed' };
+  | { page: 'unsubscribed' }
+  | SurveyView;
 
 interface DateRange {
   min: IsoDate;

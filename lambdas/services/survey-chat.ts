@@ -1,12 +1,10 @@
-import { createHash } from 'node:crypto';
 import type { IsoDate } from '../../schemas/common';
 import type { ReaderAction } from '../../schemas/line-webhook';
 import type { Subscription } from '../../schemas/subscription';
 import type { SurveyRun } from '../../schemas/survey';
 import type { TenantConfig } from '../../schemas/tenant';
-import { answeringSubscription, stageBand, type AskedSurvey } from '../domain/surveys';
+import type { AskedSurvey } from '../domain/surveys';
 import { textMessage, type BotMessage } from '../domain/replies';
-import { INSTRUMENTS, scoreScreening, type ScreeningResult } from '../domain/screening';
 import {
   applyAnswer,
   consentMessage,
@@ -25,15 +23,12 @@ import {
   thanksText,
   type SurveyCommand,
 } from '../domain/survey-dialog';
-import type { AnswerContext, EmailSender, ScreeningAlert, SurveyAnswerStore } from './ports';
+import type { AnswerContext, SurveyAnswerStore } from './ports';
+import { answerContextOf, completeRun, type CompletionDeps } from './survey-completion';
 import { tenantSurveys } from './survey-invitations';
 
-export interface SurveyChatDeps {
+export interface SurveyChatDeps extends CompletionDeps {
   surveys: SurveyAnswerStore;
-  /** Sends the staff alert mail; without it alerts are stored for the console only. */
-  alertMail?: EmailSender;
-  /** Counts only, never content: the alert was stored but its mail could not be sent. */
-  onAlertMailFailed?: (err: unknown) => void;
 }
 
 export interface SurveyChatInput {
@@ -140,16 +135,7 @@ export async function handleSurveyChat(i: SurveyChatInput, deps: SurveyChatDeps)
 const consented = (c: { givenAt?: number; revokedAt?: number } | undefined) =>
   c?.givenAt !== undefined && (c.revokedAt === undefined || c.revokedAt < c.givenAt);
 
-function answerContext(i: SurveyChatInput): AnswerContext {
-  const sub = answeringSubscription(i.subscriptions, i.today);
-  return {
-    track: sub?.track ?? 'none',
-    stageBand: sub ? stageBand(sub.track, sub.anchorDate, i.today) : 'none',
-    audience: sub?.audience ?? 'none',
-    channel: 'line',
-    answeredAt: i.now.getTime(),
-  };
-}
+const answerContext = (i: SurveyChatInput) => answerContextOf(i.subscriptions, i.today, i.now, 'line');
 
 async function answer(
   i: SurveyChatInput,
@@ -191,80 +177,8 @@ async function finish(
   run: SurveyRun,
   context: AnswerContext,
 ): Promise<BotMessage[]> {
-  const store = deps.surveys;
-  const t = i.tenant.tenantId;
-  await store.deleteRun(t, i.readerKey);
-  if (!survey.instrument) {
-    await store.complete(t, survey.id, i.readerKey, run.runId, context);
-    return [textMessage(thanksText)];
-  }
-  const instrument = INSTRUMENTS[survey.instrument];
-  const scores = new Map<number, number>();
-  for (const a of await store.answers(t, survey.id, i.readerKey, run.runId))
-    if (a.score !== undefined && /^i\d+$/.test(a.questionId)) scores.set(Number(a.questionId.slice(1)), a.score);
-  const screening = i.tenant.screening!;
-  const result = scoreScreening(instrument, scores, screening.cutoffs[survey.instrument]);
-  const first = await store.complete(t, survey.id, i.readerKey, run.runId, { ...context, screening: result });
-  if (first && (result.positive || result.urgent)) await raiseAlert(i, deps, survey, run, result);
-  return [textMessage(screeningDoneText(i.tenant, result, screening.showScore))];
-}
-
-/** A reference staff can look up in the console; derived from the run, so a redelivery finds the same alert. */
-export function alertReference(readerKey: string, surveyId: string, runId: string): string {
-  return createHash('sha256').update(`${readerKey}|${surveyId}|${runId}`).digest('hex').slice(0, 10).toUpperCase();
-}
-
-async function raiseAlert(
-  i: SurveyChatInput,
-  deps: SurveyChatDeps,
-  survey: AskedSurvey,
-  run: SurveyRun,
-  result: ScreeningResult,
-): Promise<void> {
-  const instrument = INSTRUMENTS[survey.instrument!];
-  const alert: ScreeningAlert = {
-    reference: alertReference(i.readerKey, survey.id, run.runId),
-    tenantId: i.tenant.tenantId,
-    readerKey: i.readerKey,
-    surveyId: survey.id,
-    runId: run.runId,
-    instrument: instrument.name,
-    band: result.band,
-    urgent: result.urgent,
-    at: i.now.getTime(),
-  };
-  // Exactly one caller stores it; only that one mails it (at most once: a lost mail is still in the console).
-  if (!(await deps.surveys.putAlert(alert)) || !deps.alertMail) return;
-  const screening = i.tenant.screening!;
-  try {
-    for (const to of screening.alertTo)
-      await deps.alertMail.send({ from: screening.alertFrom, to, ...alertMail(i.tenant, alert) });
-    await deps.surveys.markAlertMailed(alert.tenantId, alert.reference, i.now.getTime());
-  } catch (err) {
-    deps.onAlertMailFailed?.(err);
-  }
-}
-
-/** The staff mail: a reference, the instrument, the band, urgency and time; never an answer or a score. */
-export function alertMail(tenant: TenantConfig, alert: ScreeningAlert): { subject: string; text: string } {
-  const time = new Intl.DateTimeFormat('sv-SE', {
-    timeZone: tenant.timeZone,
-    dateStyle: 'short',
-    timeStyle: 'short',
-  }).format(new Date(alert.at));
-  const subject = `${alert.urgent ? '【緊急】' : ''}こころの健康チェック アラート（${alert.instrument}）参照番号 ${alert.reference}`;
-  const text = [
-    `${tenant.name} 健康支援ご担当者様`,
-    '',
-    'こころの健康チェックで、支援が必要かもしれない方がいます。スタッフ画面で参照番号から確認してください。',
-    '',
-    `参照番号: ${alert.reference}`,
-    `検査: ${alert.instrument}`,
-    `区分: ${alert.band}`,
-    `緊急度: ${alert.urgent ? '緊急（自傷に関する項目が0点を超えています）' : '通常'}`,
-    `日時: ${time} (${tenant.timeZone})`,
-    '',
-    'このメールには回答の内容を含めていません。',
-  ].join('\n');
-  return { subject, text };
+  await deps.surveys.deleteRun(i.tenant.tenantId, i.readerKey);
+  const result = await completeRun(i.tenant, survey, i.readerKey, run, context, i.now, deps);
+  if (!result) return [textMessage(thanksText)];
+  return [textMessage(screeningDoneText(i.tenant, result, i.tenant.screening!.showScore))];
 }

@@ -1,5 +1,7 @@
 import type { PageResult, View } from '../services/email-pages';
+import { SURVEY_PAGE_WORDS } from '../services/survey-page';
 import { compileHtml, PAGE_HEADERS } from './render';
+import { SURVEY_PAGE } from './survey-page';
 
 /**
  * The email pages as server-rendered HTML: Japanese, mobile first (one column, large touch targets), usable
@@ -267,6 +269,7 @@ const TITLES: Record<View['page'], string> = {
   unsubscribe: '配信停止',
   unsubscribed: '配信を停止しました',
   'inquiry-faq': 'よくあるご質問',
+  survey: 'アンケート',
 };
 
 const page = (body: string) => compileHtml(LAYOUT_START + body + LAYOUT_END);
@@ -282,6 +285,7 @@ const TEMPLATES: Record<View['page'], (c: Record<string, unknown>) => string> = 
   unsubscribe: page(UNSUBSCRIBE),
   unsubscribed: page(UNSUBSCRIBED),
   'inquiry-faq': page(INQUIRY_FAQ),
+  survey: page(SURVEY_PAGE),
 };
 
 export interface HtmlResponse {
@@ -302,7 +306,7 @@ export function renderPage(result: PageResult): HtmlResponse {
     .sort(([a], [b]) => (FIELD_ORDER.indexOf(a) + 1 || 99) - (FIELD_ORDER.indexOf(b) + 1 || 99))
     .map(([field, message]) => ({ field, message }));
   const body = TEMPLATES[v.page]({
-    title: v.page === 'problem' ? PROBLEM_TEXT[v.reason].title : TITLES[v.page],
+    title: v.page === 'problem' ? PROBLEM_TEXT[v.reason].title : v.page === 'survey' ? v.title : TITLES[v.page],
     tenantName: result.tenantName ?? 'hagukumi',
     view: v,
     form: 'form' in v ? v.form : undefined,
@@ -313,6 +317,7 @@ export function renderPage(result: PageResult): HtmlResponse {
     problem: v.page === 'problem' ? PROBLEM_TEXT[v.reason] : undefined,
     words,
     supportOfferText: words.lossSupportOffer,
+    placeholderText: SURVEY_PAGE_WORDS.placeholder,
   });
   return { statusCode: result.status, headers: PAGE_HEADERS, body };
 }

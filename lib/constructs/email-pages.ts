@@ -21,6 +21,7 @@ export const EMAIL_PAGES = {
     readerKeys: true,
     mail: true,
     lineNotices: false,
+    surveys: false,
   },
   confirm: {
     description: "Confirms an email sign-up (POST only) and mails today's message",
@@ -30,6 +31,7 @@ export const EMAIL_PAGES = {
     readerKeys: false,
     mail: true,
     lineNotices: false,
+    surveys: false,
   },
   preferences: {
     description: 'Email readers: every lifecycle action of the LINE menu, as forms',
@@ -40,6 +42,7 @@ export const EMAIL_PAGES = {
     mail: true,
     // A birth, a new date or a loss is pushed to the family's LINE members.
     lineNotices: true,
+    surveys: false,
   },
   unsubscribe: {
     description: 'RFC 8058 one-click unsubscribe (POST); a GET shows a button',
@@ -48,6 +51,20 @@ export const EMAIL_PAGES = {
     readerKeys: false,
     mail: false,
     lineNotices: false,
+    surveys: false,
+  },
+  survey: {
+    description: 'Email readers answer a survey or a screening (signed link from the daily mail)',
+    // The reader (GetItem/Query, the token's standing), the survey partition (Query), answers, completions,
+    // declines, consent, the run pointer and the alert (PutItem), the run pointer finished (DeleteItem); no
+    // change markers: answering changes no subscription.
+    data: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:DeleteItem'],
+    delivery: [],
+    readerKeys: false,
+    // Only the staff alert mail of a screening at or over the cut-off, from the alert senders (see props).
+    mail: false,
+    lineNotices: false,
+    surveys: true,
   },
 } as const;
 export type EmailPage = keyof typeof EMAIL_PAGES;
@@ -71,6 +88,8 @@ export interface EmailPagesProps {
   readonly emailTokenSecret: ISecret;
   /** SES identities (addresses and their domains) the pages may send from. */
   readonly sesIdentityArns: readonly string[];
+  /** The screening tenants' alert senders (and their domains): the survey page's only mail, to the staff. */
+  readonly alertIdentityArns?: readonly string[];
   /** The LINE secrets of the LINE-enabled tenants (pushes to family members on LINE). */
   readonly lineSecrets: readonly ISecret[];
   readonly lineApiBaseUrl?: string;
@@ -111,6 +130,7 @@ export class EmailPages extends Construct {
           [ENV.contentTable]: props.contentTable.tableName,
           [ENV.readerKeySecret]: props.readerKeySecret.secretArn,
           [ENV.emailTokenSecret]: props.emailTokenSecret.secretArn,
+          ...(spec.surveys ? { EMAIL_PAGES_SURVEYS: 'true' } : {}),
           ...(spec.lineNotices
             ? {
                 EMAIL_PAGES_LINE_NOTICES: 'true',
@@ -127,11 +147,12 @@ export class EmailPages extends Construct {
       readSecret(props.emailTokenSecret, fn);
       if (spec.readerKeys) readSecret(props.readerKeySecret, fn);
       if (spec.lineNotices) for (const secret of props.lineSecrets) readSecret(secret, fn);
-      if (spec.mail && props.sesIdentityArns.length > 0)
+      const senders = spec.surveys ? (props.alertIdentityArns ?? []) : props.sesIdentityArns;
+      if ((spec.mail || spec.surveys) && senders.length > 0)
         fn.role.addToPrincipalPolicy(
           new PolicyStatement({
             actions: ['ses:SendEmail', 'ses:SendRawEmail'],
-            resources: [...props.sesIdentityArns, ...(props.configurationSet ? [props.configurationSet.arn] : [])],
+            resources: [...senders, ...(props.configurationSet ? [props.configurationSet.arn] : [])],
           }),
         );
       Validations.of(fn.role).acknowledge({
@@ -151,7 +172,7 @@ export class EmailPages extends Construct {
           Validations.of(route.node.defaultChild!).acknowledge({
             id: 'AwsSolutions-APIG4',
             reason:
-              'Public pages for residents: the sign-up form is open by nature (double opt-in by mail); confirm, preferences and unsubscribe act only on a signed token in the link (HMAC-SHA256, scoped to tenant, reader and purpose, expiring, revocable), as RFC 8058 one-click requires (no cookie, no sign-in).',
+              'Public pages for residents: the sign-up form is open by nature (double opt-in by mail); confirm, preferences, unsubscribe and survey act only on a signed token in the link (HMAC-SHA256, scoped to tenant, reader and purpose, expiring, revocable), as RFC 8058 one-click requires (no cookie, no sign-in).',
           });
       }
     }

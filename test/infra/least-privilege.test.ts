@@ -201,6 +201,19 @@ describe('least privilege, function by function', () => {
       });
     });
 
+    it('survey: answers, consent, the run pointer and alerts in the Data table; mails staff from the alert senders only', () => {
+      const alertSenders = tenants()
+        .filter((t) => t.email?.enabled && t.screening?.enabled)
+        .flatMap((t) => [t.screening!.alertFrom, t.screening!.alertFrom.split('@')[1]!]);
+      expect(alertSenders.length).toBeGreaterThan(0);
+      expect(policyOf('EmailPagesEmailSurveyRole')).toEqual({
+        ...common,
+        Data: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
+        ...Object.fromEntries(alertSenders.map((i) => [`ses-identity:${i}`, ['ses:SendEmail', 'ses:SendRawEmail']])),
+        'ses-configuration-set': ['ses:SendEmail', 'ses:SendRawEmail'],
+      });
+    });
+
     it('unsubscribe: stops (puts) with change markers; no mail, no reader key', () => {
       expect(policyOf('EmailPagesEmailUnsubscribeRole')).toEqual({
         ...common,

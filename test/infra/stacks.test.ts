@@ -176,6 +176,7 @@ describe('stateless stack: queue, functions, schedules', () => {
       'email-events',
       'email-preferences',
       'email-signup',
+      'email-survey',
       'email-unsubscribe',
       'fan-out',
       'line-webhook',
@@ -347,6 +348,7 @@ describe('permissions and secrets', () => {
       'EmailPagesEmailConfirmRole',
       'EmailPagesEmailPreferencesRole',
       'EmailPagesEmailSignupRole',
+      'EmailPagesEmailSurveyRole',
       'EmailPagesEmailUnsubscribeRole',
       'LineWebhookRole',
       'ShardWorkerRole',
@@ -362,8 +364,9 @@ describe('permissions and secrets', () => {
     const ses = statementsOf(built.statelessTemplate).filter((s) => actionsOf(s).some((a) => a.startsWith('ses:')));
     // The shard worker, and the sign-up, confirm and preferences pages (their mails); not the unsubscribe page;
     // the webhook, for screening alerts from the screening tenants' alertFrom only; the console's inquiries
-    // function (staff replies to email readers, from the tenants' senders).
-    expect(ses).toHaveLength(6);
+    // function (staff replies to email readers, from the tenants' senders); the survey page, for screening alerts
+    // from the alertFrom of the tenants with email and screening.
+    expect(ses).toHaveLength(7);
     const expected = loadTenants(REAL_TENANTS_DIR)
       .filter((t) => t.config.email?.enabled)
       .flatMap((t) => [t.config.email!.from, t.config.email!.from.split('@')[1]]);
@@ -457,8 +460,8 @@ describe('cdk-nag (AwsSolutions)', () => {
     const webhook = whole.filter((ack) => ack.path.includes('/LineWebhookApi/'));
     const pages = whole.filter((ack) => ack.path.includes('/EmailPages/Api/'));
     expect(webhook).toHaveLength(lineTenants.length);
-    // GET and POST of the four pages, per email tenant.
-    expect(pages).toHaveLength(emailTenants.length * 4 * 2);
+    // GET and POST of the five pages, per email tenant.
+    expect(pages).toHaveLength(emailTenants.length * 5 * 2);
     const console = whole.filter((ack) => ack.path.includes('/StaffConsole/Api/'));
     expect(console).toHaveLength(Object.values(CONSOLE_FUNCTIONS).reduce((n, f) => n + f.routes.length, 0));
     for (const ack of console) {
@@ -474,7 +477,7 @@ describe('cdk-nag (AwsSolutions)', () => {
     for (const ack of pages) {
       expect(ack.id).toMatch(/AwsSolutions-APIG4$/);
       expect(ack.path).toMatch(
-        /\/EmailPages\/Api\/(GET|POST)--email--[a-z0-9-]+--(signup|confirm|preferences|unsubscribe)\/Resource$/,
+        /\/EmailPages\/Api\/(GET|POST)--email--[a-z0-9-]+--(signup|confirm|preferences|unsubscribe|survey)\/Resource$/,
       );
       expect(ack.reason).toContain('signed token');
     }
