@@ -4,6 +4,9 @@ import { deliveryKeys } from '../../lambdas/adapters/keys';
 import { subscriptionItem } from '../../lambdas/adapters/subscription-repository';
 import { bucketOf } from '../../lambdas/domain/shard';
 import { createBroadcast } from '../../lambdas/services/broadcasts';
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { loadHandler } from '../../local/handlers';
+import { lambdaContext } from '../../local/lambda-context';
 import { runDelivery, sesEmails } from '../../local/stack';
 import type { Broadcast } from '../../schemas/broadcast';
 import type { IsoDate } from '../../schemas/common';
@@ -238,15 +241,20 @@ describe('segment broadcasts on the emulators', () => {
     expect(recipients.length).toBeGreaterThanOrEqual(expectedReaders);
   });
 
-  it('the plans record each broadcast with its recipients; the cancelled one is in none', async () => {
+  const planHeaders = async (date: IsoDate) => {
     const res = await stack.db.send(
       new QueryCommand({
         TableName: stack.tables.delivery,
         KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': deliveryKeys.pk(tenantId, D) },
+        ExpressionAttributeValues: { ':pk': deliveryKeys.pk(tenantId, date) },
+        ConsistentRead: true,
       }),
     );
-    const headers = (res.Items ?? []).filter((i) => String(i.sk).endsWith('#PLAN'));
+    return (res.Items ?? []).filter((i) => String(i.sk).endsWith('#PLAN'));
+  };
+
+  it('the plans record each broadcast with its recipients; the cancelled one is in none', async () => {
+    const headers = await planHeaders(D);
     expect(headers.length).toBe(stack.tenants[0]!.shardCount);
     const sums: Record<string, number> = {};
     for (const h of headers)
@@ -258,5 +266,80 @@ describe('segment broadcasts on the emulators', () => {
       [created.B!.id]: expected('B'),
       [created.E!.id]: expected('E'),
     });
+  });
+
+  it('cancelled after the plans are fixed: the send-time check drops it from every send not made yet', async () => {
+    const next = addDays(D, 1);
+    const tenant = stack.tenants[0]!;
+    const broadcasts = new BroadcastRepository(stack.db, stack.tables.content);
+    const F = await createBroadcast(
+      tenant,
+      {
+        date: next,
+        line: { text: '【F】取り消されるお知らせ' },
+        email: { subject: '件名F', body: '取り消されるお知らせ' },
+        segment: {},
+      },
+      'test',
+      { broadcasts, clock: { now: () => new Date(`${D}T10:00:00+09:00`) }, newId: newBroadcastId },
+    );
+    // The real worker, with less time left than its deadline margin: it commits each shard's plan (with F in it)
+    // and stops before the first send, as a timeout would.
+    const worker = loadHandler<SQSEvent, SQSBatchResponse>('shard-worker');
+    for (let shard = 0; shard < tenant.shardCount; shard++) {
+      const body = JSON.stringify({
+        tenantId,
+        date: next,
+        shard,
+        shardCount: tenant.shardCount,
+        issuedAt: new Date().toISOString(),
+      });
+      const record = {
+        messageId: `plan-only-${shard}`,
+        receiptHandle: 'r',
+        body,
+        attributes: {
+          ApproximateReceiveCount: '1',
+          SentTimestamp: String(Date.now()),
+          SenderId: 'test',
+          ApproximateFirstReceiveTimestamp: String(Date.now()),
+        },
+        messageAttributes: {},
+        md5OfBody: '',
+        eventSource: 'aws:sqs',
+        eventSourceARN: 'arn:aws:sqs:ap-northeast-1:000000000000:shards',
+        awsRegion: 'ap-northeast-1',
+      };
+      // A shard with sends stops short of them (a failed record: SQS would retry it); an empty one completes.
+      await worker({ Records: [record] }, lambdaContext('shard-worker', 1_000));
+    }
+    const planned = await planHeaders(next);
+    const inPlans = planned.reduce(
+      (n, h) => n + ((h.broadcasts as Record<string, number> | undefined)?.[F.id] ?? 0),
+      0,
+    );
+    // Everyone due on D is due on D+1 too (no seed crosses a track's edge); the everyone broadcast went into each plan.
+    const everyone = SEEDS.filter((s) => s.gets.includes('E')).length;
+    expect(inPlans).toBe(everyone);
+    const withF = planned.filter((h) => ((h.broadcasts as Record<string, number> | undefined)?.[F.id] ?? 0) > 0);
+    expect(withF.length).toBeGreaterThan(0);
+    expect(withF.every((h) => h.completedAt === undefined)).toBe(true);
+
+    expect(await broadcasts.cancel(tenantId, F.id, 'test', Date.now())).toBe('cancelled');
+    const channelId = stack.channels.get(tenantId)!.channelId;
+    const before = (await stack.line.requests({ channelId })).length;
+    await runDelivery(stack, { date: next });
+    const sent = (await stack.line.requests({ channelId })).slice(before);
+    expect(sent.length).toBeGreaterThan(0);
+    expect(JSON.stringify(sent.map((r) => r.body))).not.toContain('【F】');
+    const mails = await sesEmails(stack.endpoints.ses);
+    expect(mails.some((m) => (m.body.text ?? '').includes('件名F'))).toBe(false);
+    // Each reader who had F in a plan got their messages afresh without it (revised), or nothing at all when F was
+    // all they had that day (withheld: a child between periodic messages).
+    const done = await planHeaders(next);
+    const count = (key: 'revised' | 'withheld') =>
+      done.reduce((n, h) => n + ((h.counters as Record<string, number> | undefined)?.[key] ?? 0), 0);
+    expect(count('revised') + count('withheld')).toBe(everyone);
+    expect(count('revised')).toBeGreaterThan(0);
   });
 });
