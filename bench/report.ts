@@ -89,6 +89,8 @@ export interface ReportInput {
   quick: boolean;
   machine: { cores: number; cpu: string; memoryGB: number; node: string; loadAverageAtStart: number };
   benchMinutes: number;
+  /** Where the bench's own time went, part by part, in the order they ran (to keep the full run under 20 minutes). */
+  phases: { part: string; seconds: number }[];
   domain: { subscriptions: number; ms: number; perSecond: number; readersDue: number; sends: number };
   bundles: BundleFigures[];
   scenarios: ScenarioResult[];
@@ -160,6 +162,7 @@ export function writeReport(input: ReportInput) {
     quick: input.quick,
     machine: input.machine,
     benchMinutes: input.benchMinutes,
+    benchPhases: input.phases,
     sendsOverFloor,
     nationalMinutes: national.minutes,
     bindingLimit: national.bindingLimit,
@@ -449,6 +452,14 @@ function markdown(input: ReportInput, r: Results): string {
   );
   head(['Lambda', 'bundle (minified)', 'cold import']);
   for (const b of r.bundles) row([b.name, `${f(b.bytes / 1024, 0)} KiB`, `${n0(b.coldImportMs)} ms`]);
+  lines.push('', "## The bench's own time", '');
+  lines.push(
+    `${f(r.benchMinutes)} minutes in all (goal: under 20 minutes for the full run on 2 cores, about 2 for \`--quick\`), by part:`,
+    '',
+  );
+  head(['part', 'seconds', 'share']);
+  for (const ph of r.benchPhases)
+    row([ph.part, f(ph.seconds), `${f((100 * ph.seconds) / (r.benchMinutes * 60), 0)} %`]);
   lines.push(
     '',
     '![Measured delivery time against the time floor LINE imposes, and the cost per million deliveries](bench/chart.svg)',

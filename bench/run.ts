@@ -184,6 +184,17 @@ async function webhookRuns(line: LineEmulator, stack: Provisioned): Promise<Webh
   return out;
 }
 
+/** Where the bench's time goes: each part's wall seconds, in order. */
+const phases: { part: string; seconds: number }[] = [];
+async function timed<T>(part: string, run: () => Promise<T> | T): Promise<T> {
+  const t = performance.now();
+  try {
+    return await run();
+  } finally {
+    phases.push({ part, seconds: (performance.now() - t) / 1000 });
+  }
+}
+
 async function main() {
   const started = performance.now();
   const machine = {
@@ -196,15 +207,17 @@ async function main() {
   console.log(
     `machine: ${machine.cores} cores (${machine.cpu}), ${machine.memoryGB} GB, Node ${machine.node}, load ${machine.loadAverageAtStart}`,
   );
-  const domain = benchDomain(values['webhook-only'] ? 1_000 : QUICK ? 20_000 : 100_000);
+  const domain = await timed('domain (resolve and plan, one core)', () =>
+    benchDomain(values['webhook-only'] ? 1_000 : QUICK ? 20_000 : 100_000),
+  );
   console.log(
     `domain: ${domain.subscriptions.toLocaleString()} subscriptions resolved and planned in ${domain.ms.toFixed(0)} ms (${Math.round(domain.perSecond).toLocaleString()}/s)`,
   );
-  const bundles = values['webhook-only'] ? [] : measureBundles();
+  const bundles = values['webhook-only'] ? [] : await timed('bundles (build and cold import)', () => measureBundles());
   for (const b of bundles)
     console.log(`bundle ${b.name}: ${(b.bytes / 1024).toFixed(0)} KiB, cold import ${b.coldImportMs.toFixed(0)} ms`);
 
-  const emulators = await startEmulators();
+  const emulators = await timed('emulators (start)', () => startEmulators());
   const results: ScenarioResult[] = [];
   try {
     const counts = zeroCounts();
@@ -224,30 +237,38 @@ async function main() {
         break;
       }
       const t = performance.now();
-      for (const tenant of tenants)
-        await seedDemoSubscribers(
-          stack.db,
-          stack.tables.data,
-          tenant,
-          spec.subscriptionsPerTenant,
-          DATE,
-          stack.readerKeys,
-        );
+      await timed(`${spec.label}: seed`, async () => {
+        for (const tenant of tenants)
+          await seedDemoSubscribers(
+            stack.db,
+            stack.tables.data,
+            tenant,
+            spec.subscriptionsPerTenant,
+            DATE,
+            stack.readerKeys,
+          );
+      });
       const seedSeconds = (performance.now() - t) / 1000;
       const day = { workers: WORKERS, counts, seedDate: DATE, seeded: spec.subscriptionsPerTenant };
-      const limited = await deliverDay(stack, emulators.line, { ...day, date: DATE, lifted: false });
-      const lifted = await deliverDay(stack, emulators.line, { ...day, date: addDays(DATE, 1), lifted: true });
+      const limited = await timed(`${spec.label}: day at LINE's limits`, () =>
+        deliverDay(stack, emulators.line, { ...day, date: DATE, lifted: false }),
+      );
+      const lifted = await timed(`${spec.label}: day with the limits lifted`, () =>
+        deliverDay(stack, emulators.line, { ...day, date: addDays(DATE, 1), lifted: true }),
+      );
       const result: ScenarioResult = { spec, seedSeconds, limited, lifted };
       console.log(
         `${spec.label}: seeded in ${seedSeconds.toFixed(0)} s; ${limited.deliveries.toLocaleString()} deliveries in ${limited.wallSeconds.toFixed(1)} s (LINE's time floor ${limited.timeFloorSeconds.toFixed(1)} s), ${limited.sends} sends / floor ${limited.floor} = ${(limited.sends / limited.floor).toFixed(3)}; limits lifted ${lifted.wallSeconds.toFixed(1)} s; missing ${limited.missing + lifted.missing}, doubled ${limited.doubled + lifted.doubled}`,
       );
       if (spec.baseline) {
-        result.baseline = await baselineDay(stack, { date: addDays(DATE, 2), counts });
+        result.baseline = await timed(`${spec.label}: baseline day`, () =>
+          baselineDay(stack, { date: addDays(DATE, 2), counts }),
+        );
         console.log(
           `  baseline: ${result.baseline.deliveries.toLocaleString()} pushes in ${result.baseline.wallSeconds.toFixed(1)} s (time floor ${result.baseline.timeFloorSeconds.toFixed(1)} s)`,
         );
       }
-      if (spec.webhook) result.webhook = await webhookRuns(emulators.line, stack);
+      if (spec.webhook) result.webhook = await timed('webhook load', () => webhookRuns(emulators.line, stack));
       results.push(result);
       // DynamoDB Local keeps every table in memory: the next scenario starts with room.
       const ddb = new DynamoDBClient({});
@@ -292,6 +313,7 @@ async function main() {
     quick: QUICK,
     machine,
     benchMinutes: (performance.now() - started) / 60_000,
+    phases,
     domain,
     bundles,
     scenarios: results,
