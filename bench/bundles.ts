@@ -19,18 +19,21 @@ export function measureBundles(runs = 3): BundleFigures[] {
   const names = readdirSync(HANDLERS)
     .filter((f) => f.endsWith('.ts') && f !== 'runtime.ts')
     .map((f) => f.replace(/\.ts$/, ''));
+  // One esbuild call for every handler (it shares the parse of the common modules and uses all cores): the same
+  // bundles as one call each, in a fraction of the time.
+  buildSync({
+    entryPoints: Object.fromEntries(names.map((name) => [name, join(HANDLERS, `${name}.ts`)])),
+    outdir: out,
+    outExtension: { '.js': '.cjs' },
+    bundle: true,
+    platform: 'node',
+    target: 'node24',
+    format: 'cjs',
+    minify: true,
+    logLevel: 'error',
+  });
   return names.map((name) => {
     const outfile = join(out, `${name}.cjs`);
-    buildSync({
-      entryPoints: [join(HANDLERS, `${name}.ts`)],
-      outfile,
-      bundle: true,
-      platform: 'node',
-      target: 'node24',
-      format: 'cjs',
-      minify: true,
-      logLevel: 'error',
-    });
     const script = `const t=process.hrtime.bigint();require(${JSON.stringify(outfile)});process.stdout.write(String(Number(process.hrtime.bigint()-t)/1e6))`;
     const times = Array.from({ length: runs }, () =>
       Number(execFileSync(process.execPath, ['-e', script], { env: { PATH: process.env.PATH ?? '' } }).toString()),
