@@ -512,8 +512,11 @@ export function whatBinds(r: BindsInput): string {
       '`test/unit/services/deliver-shard.test.ts` runs the day of a move in both shard orders.',
     `- **Cost: $${f(c.dynamoWrites!, 4)} DynamoDB writes, $${f(c.lambda!, 4)} Lambda, $${f(c.dynamoReads!, 4)} reads, ` +
       `$${f(c.sqs!, 4)} SQS per 1 M deliveries.** Plan batches take ${f(share, 0)} % of the write units: each batch is ` +
-      'written once, brotli-compressed (LINE ids and reader keys are random hex and base64, so JSON halves), its outcome ' +
-      'is an item of its own, and it goes by TTL rather than a delete (which DynamoDB bills at the item size again). ' +
+      'written once, up to 200 sends, brotli-compressed, naming readers by reader key only (no LINE id or address: ' +
+      'nothing to erase there, and a third smaller); the reader keys (random base64) are most of what remains, the ' +
+      'texts the rest. Its outcome is an item of its own, and it goes by TTL rather than a delete (which DynamoDB ' +
+      'bills at the item size again). The byShard reads are the whole subscription items of the shard (the index ' +
+      'projects all attributes). ' +
       "Lambda GB-s are the bench process's CPU time over the day (our code plus the in-process LINE, SQS and Secrets " +
       "emulators: an upper bound of the handlers' own) over the function's share of a vCPU (1,024 of 1,769 MB): wall " +
       `time here is inflated by the load (load average ${r.machine.loadAverageAtStart} at the start, DynamoDB Local and ` +
