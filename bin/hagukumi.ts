@@ -121,7 +121,7 @@ export function buildProgram(): Command {
         days: o.days ?? (o.once ? 1 : undefined),
         clock,
         state: globals(cmd).state,
-        simulate: simulate ? { seed: o.seed ?? 1 } : undefined,
+        simulate: simulate ? { seed: o.seed ?? 1, strict: false } : undefined,
       });
     });
 
@@ -200,7 +200,7 @@ async function runLocalCommand(o: {
   reset?: boolean;
   tenantsDir?: string;
   state: string;
-  simulate?: { seed: number };
+  simulate?: { seed: number; strict: boolean };
 }) {
   const { startLocal, keepDelivering, formatSimulationSummary } = await import('../local/run-local');
   const { writeEndpointsFile, removeEndpointsFile, runningLocalStack, LocalStackNotRunningError } =

@@ -321,6 +321,7 @@ export function formatSimulationSummary(sim: Simulation, days: DayResult[], acti
     `  sends ${days.reduce((n, d) => n + sendsOf(d), 0)} (LINE requests and mails), deliveries ${days.reduce((n, d) => n + deliveredOf(d), 0)} (readers reached)`,
     `  survey answers ${count('survey')}, inquiries ${count('inquiry')} (and ${count('faq-solved')} solved by the FAQ), staff replies ${count('reply')}`,
     `  ${unverified === 0 ? `every day verified: each due reader got exactly one send` : `${unverified} days NOT VERIFIED (see above)`}`,
+    `  ${sim.failedSteps.length} simulated steps the chat did not offer${sim.failedSteps.length ? `: ${[...new Set(sim.failedSteps)].slice(0, 5).join('; ')}` : ''}`,
     '',
   ].join('\n');
 }
