@@ -20,6 +20,7 @@ import { EmailSending } from './constructs/email-sending';
 import { StaffConsole } from './constructs/staff-console';
 import type { StaffIdentity } from './constructs/staff-identity';
 import { LineWebhookApi } from './constructs/line-webhook-api';
+import { Monitoring } from './constructs/monitoring';
 import { grantTableActions } from './constructs/table-from-definition';
 import { InvalidTenantFileError, type LoadedTenant } from './tenants';
 
@@ -425,6 +426,7 @@ export class StatelessStack extends Stack {
     }
   }
 
+  /** Alarms on the DLQs, function errors and webhook 5xx; the dashboard and the rest: constructs/monitoring.ts. */
   private createAlarms(fanOutDlq: Queue): void {
     const topic = new Topic(this, 'AlarmTopic', {
       displayName: 'hagukumi delivery alarms',
@@ -485,6 +487,17 @@ export class StatelessStack extends Stack {
       'The fan-out failed; Lambda retries it twice, then moves the event to the fan-out DLQ.',
     );
     new CfnOutput(this, 'AlarmTopicArn', { value: topic.topicArn });
+    new Monitoring(this, 'Monitoring', {
+      topic,
+      shardDlq: this.shardDlq,
+      fanOutDlq,
+      emailEventsDlq: this.email.deadLetterQueue,
+      fanOut: this.fanOut,
+      shardWorker: this.shardWorker,
+      lineWebhook: this.lineWebhook,
+      emailEvents: this.email.emailEvents,
+      webhookStage: this.webhookApi.stage,
+    });
   }
 
   private acknowledgeFunctionFindings(): void {

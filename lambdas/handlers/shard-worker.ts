@@ -21,6 +21,7 @@ import { SurveyInvitationRepository } from '../adapters/survey-repository';
 import { SignedEmailLinks } from '../services/email-links';
 import { SendRateLimiter } from '../services/send-rate';
 import { deliverShard, ShardIncompleteError, type DeliverShardDeps, type ShardResult } from '../services/deliver-shard';
+import { finishedLate } from '../domain/delivery-deadline';
 import { DeliveryEnvSchema, lazy, logger, metrics, readEnv } from './runtime';
 
 /** Adapters once per container; the clock and the deadline come with each invocation. */
@@ -105,6 +106,12 @@ async function recordHandler(record: SQSRecord, context?: Context): Promise<void
     metrics.addMetric('DeliveryFailures', MetricUnit.Count, c.failures);
     metrics.addMetric('WithheldAtSendTime', MetricUnit.Count, c.withheld);
     metrics.addMetric('EmailsUncertain', MetricUnit.Count, c.emailsUncertain);
+  }
+  // The tenant's deadline (an hour after its delivery time, when the fan-out issued the task): the alarm
+  // DeliveryFinishedLate (lib/constructs/monitoring.ts) watches this; a shard that never finishes ends in the DLQ.
+  if (finishedLate(task.issuedAt, new Date())) {
+    metrics.addMetric('ShardsFinishedLate', MetricUnit.Count, 1);
+    logger.warn('shard finished after its deadline', where);
   }
 }
 

@@ -483,3 +483,36 @@ describe('cdk-nag (AwsSolutions)', () => {
     }
   });
 });
+
+describe('monitoring (lib/constructs/monitoring.ts)', () => {
+  const topic = () => ({ Ref: Match.stringLikeRegexp('^AlarmTopic') });
+  it.each([
+    ['a delivery finished after its deadline', 'ShardsFinishedLate', 'Hagukumi', 0],
+    ['the SES bounce rate', 'Reputation.BounceRate', 'AWS/SES', 0.04],
+    ['the SES complaint rate', 'Reputation.ComplaintRate', 'AWS/SES', 0.0008],
+  ])('alarms on %s, notifying the alarm topic', (_label, metricName, namespace, threshold) => {
+    built.statelessTemplate.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: metricName,
+      Namespace: namespace,
+      Threshold: threshold,
+      ComparisonOperator: 'GreaterThanThreshold',
+      AlarmActions: [topic()],
+    });
+  });
+
+  it('still alarms on the DLQs, the workers, the webhook 5xx', () => {
+    for (const metricName of ['ApproximateNumberOfMessagesVisible', 'Errors', '5xx'])
+      built.statelessTemplate.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        MetricName: metricName,
+        AlarmActions: [topic()],
+      });
+  });
+
+  it('has one dashboard with the delivery, DLQ, error, webhook and SES widgets', () => {
+    const dashboards = built.statelessTemplate.findResources('AWS::CloudWatch::Dashboard');
+    expect(Object.keys(dashboards)).toHaveLength(1);
+    const body = JSON.stringify(Object.values(dashboards)[0]!.Properties.DashboardBody);
+    for (const text of ['ShardsFinishedLate', 'Recipients', 'DeliveryFailures', 'Reputation.BounceRate', '5xx'])
+      expect(body).toContain(text);
+  });
+});
