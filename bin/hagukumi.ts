@@ -316,7 +316,10 @@ async function preview(o: {
   if (o.broadcasts) {
     const { previewBroadcasts } = await import('./broadcast');
     try {
-      broadcasts = await awsCall(() => previewBroadcasts(o, o.state), o.contentTable ?? 'the local stack');
+      // awsCall only for a deployed table: the local stack's absence is no credentials problem.
+      broadcasts = o.contentTable
+        ? await awsCall(() => previewBroadcasts(o, o.state), o.contentTable)
+        : await previewBroadcasts(o, o.state);
     } catch (err) {
       // Without a running local stack (and no table named) the preview shows the daily messages only.
       if (o.local || o.contentTable || !(err instanceof Error && err.name === 'BroadcastCommandError')) throw err;

@@ -124,6 +124,25 @@ describe('hagukumi broadcast against the local stack', () => {
     expect(await stored()).toEqual([expect.objectContaining({ id, status: 'scheduled', createdBy: 'tester' })]);
     const listed = await cli('list');
     expect(listed.stdout).toContain(`${id}  ${D}  scheduled  maternity 20w0d-30w6d line parent  両親学級のご案内`);
+    // Preview shows it on its day to a pregnancy in the range, not the day before, nor to one outside the range.
+    const preview = (dueDate: string) =>
+      runCli([
+        '--state',
+        state,
+        'preview',
+        '--tenant',
+        tenantId,
+        '--due-date',
+        dueDate,
+        '--from',
+        addDays(D, -1),
+        '--days',
+        '2',
+        '--json',
+      ]).then((r) => JSON.parse(r.stdout) as { date: string; messages: string[] }[]);
+    const inRange = await preview(due(180));
+    expect(inRange.map((d) => d.messages.some((m) => m.includes('両親学級のご案内')))).toEqual([false, true]);
+    expect((await preview(due(230)))[1]!.messages.some((m) => m.includes('両親学級のご案内'))).toBe(false);
     const unknown = await cli('cancel', '--id', `${D}-ffffffffffffffff`);
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toContain('--id: ');
