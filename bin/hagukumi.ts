@@ -449,7 +449,9 @@ async function monthReport(
     throw new UsageError(
       `--tenant: unknown tenant ${JSON.stringify(o.tenant)}; known: ${tenants.map((t) => t.tenantId).join(', ')}`,
     );
-  const r = await awsCall(() => buildKpiReport(tenant, month, new KpiRepository(db, tables)), where);
+  const { localDate } = await import('../lambdas/domain/dates');
+  const today = localDate(new Date(), tenant.timeZone);
+  const r = await awsCall(() => buildKpiReport(tenant, month, new KpiRepository(db, tables), today), where);
   const charts = await renderKpiCharts(r);
   mkdirSync(o.out, { recursive: true });
   const base = join(o.out, `${tenant.tenantId}-${month}`);

@@ -78,6 +78,8 @@ export interface KpiFacts {
   deliveries: KpiDeliveryCounters[];
   surveys: KpiSurvey[];
   inquiries: KpiInquiry[];
+  /** Today, when the month is not over yet: active readers are counted on this day instead of the month end. */
+  asOf?: IsoDate;
 }
 
 export interface SeriesPoint {
@@ -109,6 +111,8 @@ export interface KpiReport {
   };
   /** Readers with an active subscription in range on the month's last day (pregnancy 4w0d-41w6d, children to 3). */
   activeAtMonthEnd: { total: Cell; byTrack: GroupCell[] };
+  /** The day active readers were counted on: the month's last day, or today in a month not over yet. */
+  activeOn: IsoDate;
   notifications: { days: { date: IsoDate; sent: Cell; failed: Cell }[]; sent: Cell; failed: Cell };
   surveys: {
     id: string;
@@ -265,7 +269,9 @@ export function kpiReport(facts: KpiFacts): KpiReport {
   const end = totalCells![days.length]!;
   const newInMonth: Cell = before === SUPPRESSED || end === SUPPRESSED ? SUPPRESSED : cell(end - before);
 
-  // Active at month end: stored status (the store keeps no status history), not paused on that day, in range.
+  // Active at month end (today, in a month not over yet): stored status (the store keeps no status history), not
+  // paused on that day, in range.
+  const on = facts.asOf !== undefined && facts.asOf < to ? facts.asOf : to;
   const activeReaders = (track: 'maternity' | 'childcare') =>
     new Set(
       subs
@@ -273,9 +279,9 @@ export function kpiReport(facts: KpiFacts): KpiReport {
           (s) =>
             s.track === track &&
             s.status === 'active' &&
-            s.registeredOn <= to &&
-            !(s.pausedUntil !== undefined && s.pausedUntil > to) &&
-            (track === 'maternity' ? isInMaternityRange(s.anchorDate, to) : isInChildcareRange(s.anchorDate, to)),
+            s.registeredOn <= on &&
+            !(s.pausedUntil !== undefined && s.pausedUntil > on) &&
+            (track === 'maternity' ? isInMaternityRange(s.anchorDate, on) : isInChildcareRange(s.anchorDate, on)),
         )
         .map((s) => s.readerKey),
     );
@@ -378,6 +384,7 @@ export function kpiReport(facts: KpiFacts): KpiReport {
       },
       newInMonth,
     },
+    activeOn: on,
     activeAtMonthEnd: {
       total: cell(activeAll.size),
       byTrack: [
@@ -423,8 +430,8 @@ export function kpiCsv(r: KpiReport): string {
   ] as const)
     for (const [group, points] of Object.entries(groups))
       for (const p of points) add(`registrants_daily_by_${dim}`, group, p.date, 'cumulative', p.value);
-  add('active', 'all', r.to, 'at_month_end', r.activeAtMonthEnd.total);
-  for (const c of r.activeAtMonthEnd.byTrack) add('active_by_track', c.group, r.to, 'at_month_end', c.value);
+  add('active', 'all', r.activeOn, 'at_month_end', r.activeAtMonthEnd.total);
+  for (const c of r.activeAtMonthEnd.byTrack) add('active_by_track', c.group, r.activeOn, 'at_month_end', c.value);
   add('notifications', 'all', '', 'sent', r.notifications.sent);
   add('notifications', 'all', '', 'failed', r.notifications.failed);
   for (const d of r.notifications.days) {

@@ -1,3 +1,4 @@
+import { localDate } from '../domain/dates';
 import { MONTH_PATTERN, type KpiReport } from '../domain/kpi-report';
 import type { KpiChart } from '../web/kpi-report-html';
 import { problem, withStaff, type ConsoleAccessDeps, type ConsoleRequest, type ConsoleResult } from './console-access';
@@ -46,7 +47,8 @@ export function kpiReportPage(req: ConsoleRequest, deps: KpiPageDeps): Promise<C
     const month = req.query.get('month') ?? thisMonth;
     // A month that is not YYYY-MM, or one still to come, is a request mistake; nothing is read.
     if (!MONTH_PATTERN.test(month) || month > thisMonth) return problem(400, 'bad-month');
-    const report = await buildKpiReport(tenant, month, deps.kpi);
+    const today = localDate(deps.clock.now(), tenant.timeZone);
+    const report = await buildKpiReport(tenant, month, deps.kpi, today);
     const view: KpiView = {
       page: 'kpi-report',
       report,

@@ -25,7 +25,13 @@ export interface KpiStore {
  * facts through the store and computes them with the pure domain (domain/kpi-report.ts), suppression included.
  * The tenant's configuration says which surveys it asks (own, shared, screening) and its time zone.
  */
-export async function buildKpiReport(tenant: TenantConfig, month: string, store: KpiStore): Promise<KpiReport> {
+export async function buildKpiReport(
+  tenant: TenantConfig,
+  month: string,
+  store: KpiStore,
+  /** Today in the tenant's time zone (a month not over yet counts its active readers today). */
+  today?: IsoDate,
+): Promise<KpiReport> {
   const { days } = monthDates(month);
   const surveys = askedSurveys(tenant);
   const [subscriptions, deliveries, inquiries, surveyItems] = await Promise.all([
@@ -39,6 +45,7 @@ export async function buildKpiReport(tenant: TenantConfig, month: string, store:
     tenantName: tenant.name,
     month,
     timeZone: tenant.timeZone,
+    ...(today !== undefined && { asOf: today }),
     subscriptions,
     deliveries,
     inquiries,

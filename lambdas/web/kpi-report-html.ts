@@ -47,7 +47,7 @@ export const KPI_REPORT_BODY = compileHtml(`<section class="kpi-report" data-mon
 {{#each r.registrants.atMonthEnd.byTrack}}<tr><td>{{trackJa group}}</td><td>{{value}}</td></tr>{{/each}}
 {{#each r.registrants.atMonthEnd.byAudience}}<tr><td>{{audienceJa group}}</td><td>{{value}}</td></tr>{{/each}}
 </table>
-<h2>月末の利用者数（妊娠4週0日〜41週6日、3歳の誕生日まで）</h2>
+<h2>{{r.activeOn}}の利用者数（妊娠4週0日〜41週6日、3歳の誕生日まで）</h2>
 <table><tr><th>対象</th><th>人数</th></tr>
 {{#each r.activeAtMonthEnd.byTrack}}<tr><td>{{trackJa group}}</td><td>{{value}}</td></tr>{{/each}}
 </table>

@@ -176,6 +176,7 @@ describe('kpiReport', () => {
   });
 
   it('counts active readers at month end by the stage rules', () => {
+    expect(r.activeOn).toBe('2026-11-30');
     expect(r.activeAtMonthEnd.total).toBe(19);
     expect(r.activeAtMonthEnd.byTrack).toEqual([
       { group: 'maternity', value: 12 },
@@ -235,6 +236,17 @@ describe('kpiReport', () => {
     expect(rows).toContain('inquiries,all,,p90_hours_to_first_answer,30');
     expect(rows).toContain('screening,phq9,2026-11-30,improved_percent,83.3');
     expect(csv).not.toMatch(/line:|email:/);
+  });
+
+  it('counts active readers today in a month not over yet', () => {
+    // On 11-15 the 6 partners (from 11-10) are active, late0 (11-20) not yet: maternity 12, childcare 6 + m0 = 7.
+    const mid = kpiReport({ ...facts, asOf: '2026-11-15' });
+    expect(mid.activeOn).toBe('2026-11-15');
+    expect(mid.activeAtMonthEnd.byTrack).toEqual([
+      { group: 'maternity', value: 12 },
+      { group: 'childcare', value: 7 },
+    ]);
+    expect(kpiReport({ ...facts, asOf: '2026-12-20' }).activeOn).toBe('2026-11-30');
   });
 
   it.each(['2026-13', '2026-1', '26-11', '2026-11-01', ''])('refuses the month %j, naming the field', (month) => {
