@@ -73,7 +73,9 @@ describe('a short simulated run: stored state matches what the simulated readers
       ],
       libraries: [testLibrary()],
       handlerEnv: { LINE_RETRY_BASE_MS: '5', LINE_REQUEST_TIMEOUT_MS: '1500', LINE_RETRY_ATTEMPTS: '8' },
-      queue: { visibilityTimeoutSeconds: 5 },
+      // Past simulated dates: DynamoDB Local expires the plan store's items on the real clock, so a shard handed
+      // to a second worker would be planned and sent again (see local/run-local.ts); no shard takes a minute.
+      queue: { visibilityTimeoutSeconds: 60 },
       webhook: true,
     });
     await seedDemo(stack, 40, FROM);
@@ -214,9 +216,12 @@ describe('a short simulated run: stored state matches what the simulated readers
     for (const e of sim.events) if (e.kind === 'pause' || e.kind === 'resume') latest.set(e.reader, e);
     expect(latest.size).toBeGreaterThan(0);
     for (const [reader, e] of latest)
-      for (const s of await subscriptions(reader))
+      for (const s of await subscriptions(reader)) {
+        // A subscription stopped before (a seeded reader's older one) stays as it was.
+        if (s.status === 'stopped' || s.status === 'lost' || s.status === 'ended') continue;
         if (e.kind === 'resume') expect([s.status, s.pausedUntil]).toEqual(['active', undefined]);
         else expect(s.pausedUntil).toBe(addDays(e.date, 7));
+      }
   });
 
   it('each survey answered in the chat is stored once: one completion, each question at most once', async () => {
