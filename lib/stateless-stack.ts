@@ -1,6 +1,8 @@
 import { CfnOutput, Duration, Stack, TimeZone, Validations, type StackProps } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, TreatMissingData, type IMetric } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import { Rule, Schedule as RuleSchedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
@@ -74,6 +76,7 @@ export class StatelessStack extends Stack {
   readonly shardDlq: Queue;
   readonly fanOut: HagukumiFunction;
   readonly shardWorker: HagukumiFunction;
+  alertRetry!: HagukumiFunction;
   readonly lineWebhook: HagukumiFunction;
   readonly email: EmailSending;
   readonly webhookApi: LineWebhookApi;
@@ -193,12 +196,14 @@ export class StatelessStack extends Stack {
         ...(props.lineApiBaseUrl ? { [ENV.lineApiBaseUrl]: props.lineApiBaseUrl } : {}),
       },
     });
-    // Readers, subscriptions, dialogs, invites, family links, event dedupe: reads, and Put/Delete in transactions.
+    // Readers, subscriptions, dialogs, invites, family links, event dedupe: reads, and Put/Delete in transactions;
+    // a screening alert's outbox entry leased, its recipients recorded and the alert marked mailed (UpdateItem).
     grantTableActions(props.dataTable, this.lineWebhook, [
       'dynamodb:GetItem',
       'dynamodb:Query',
       'dynamodb:PutItem',
       'dynamodb:DeleteItem',
+      'dynamodb:UpdateItem',
     ]);
     grantTableActions(props.contentTable, this.lineWebhook, ['dynamodb:GetItem', 'dynamodb:Query']);
     // Change markers (put) and a deleted reader's email claims (delete), in the webhook's transactions; no reads.
@@ -285,6 +290,7 @@ export class StatelessStack extends Stack {
       this.grantSend(preferences, notifyFrom);
     }
 
+    this.createAlertRetry(tenants, props);
     this.createSchedules(tenants, fanOutDlq);
     this.createAlarms(fanOutDlq);
     this.acknowledgeFunctionFindings();
@@ -500,8 +506,43 @@ export class StatelessStack extends Stack {
     });
   }
 
+  /**
+   * Screening alert mails still owed (SES failed when the answer came in) are sent again every 5 minutes until
+   * SES accepted them (lambdas/services/alert-outbox.ts): the outbox partition (Query), leases and recipients
+   * (UpdateItem), the entry and the alert mailed (DeleteItem, UpdateItem in a transaction); tenants from the
+   * content table; mail from the screening tenants' alert senders only.
+   */
+  private createAlertRetry(tenants: readonly TenantConfig[], props: StatelessStackProps): void {
+    this.alertRetry = new HagukumiFunction(this, 'AlertRetry', {
+      entry: handlerEntry('alert-retry'),
+      serviceName: 'alert-retry',
+      description: 'Retries screening alert mails SES did not accept, every 5 minutes',
+      timeout: Duration.minutes(1),
+      environment: {
+        [ENV.dataTable]: props.dataTable.tableName,
+        [ENV.contentTable]: props.contentTable.tableName,
+        SES_CONFIGURATION_SET: this.email.configurationSet.configurationSetName,
+      },
+    });
+    grantTableActions(props.dataTable, this.alertRetry, [
+      'dynamodb:Query',
+      'dynamodb:UpdateItem',
+      'dynamodb:DeleteItem',
+    ]);
+    grantTableActions(props.contentTable, this.alertRetry, ['dynamodb:GetItem', 'dynamodb:Query']);
+    const senders = tenants.flatMap((t) => (t.screening?.enabled ? [t.screening.alertFrom] : []));
+    this.grantSend(this.alertRetry, new Set(senders.flatMap((a) => [a, a.slice(a.lastIndexOf('@') + 1)])));
+    // An EventBridge rule rather than a Scheduler schedule: a plain rate needs no time zone, and the rule invokes
+    // through the function's resource policy (no role). A missed run is simply the next one 5 minutes later.
+    new Rule(this, 'AlertRetryRule', {
+      description: 'Screening alert mails still owed, every 5 minutes',
+      schedule: RuleSchedule.rate(Duration.minutes(5)),
+      targets: [new LambdaFunction(this.alertRetry.fn, { retryAttempts: 0 })],
+    });
+  }
+
   private acknowledgeFunctionFindings(): void {
-    for (const fn of [this.fanOut, this.shardWorker, this.lineWebhook, this.email.emailEvents]) {
+    for (const fn of [this.fanOut, this.shardWorker, this.lineWebhook, this.email.emailEvents, this.alertRetry]) {
       Validations.of(fn.role).acknowledge({
         id: 'AwsSolutions-IAM5[Resource::*]',
         reason:

@@ -16,6 +16,7 @@ export type HandlerName =
   | 'email-unsubscribe'
   | 'email-survey'
   | 'email-events'
+  | 'alert-retry'
   | 'console-auth'
   | 'console-inbox'
   | 'console-alerts'

@@ -18,6 +18,7 @@ import {
   loadSampleLibrary,
   provision,
   REPO_ROOT,
+  runAlertRetry,
   runDelivery,
   seedDemo,
   type Provisioned,
@@ -186,6 +187,10 @@ export async function startLocal(o: LocalRunOptions): Promise<LocalStack> {
           else bar.tick();
         },
       });
+      // The deployed 5-minute alert retry, played after each delivery (and every 5 minutes while it keeps running).
+      const retried2 = await runAlertRetry();
+      if (retried2.pending > 0)
+        out.write(`screening alert mails owed: ${retried2.pending}, sent now: ${retried2.sent}\n`);
       const seconds = Number(bar.seconds());
       bar.done(
         `delivered ${date} for ${delivering.map((t) => `${t.tenantId} (${t.deliveryTime})`).join(', ')}: ${shards} shards in ${seconds} s${retried ? `, ${retried} retried` : ''}`,
@@ -270,6 +275,10 @@ export async function keepDelivering(local: LocalStack, o: KeepDeliveringOptions
       : new Date(Math.max(...schedules.map((s) => momentOn(s, o.startDate).getTime())));
   const clock = makeClock(o.clock, startedAt);
   let after = startedAt;
+  // The alert retry's schedule (rate 5 minutes), on the real clock.
+  const retry = setInterval(() => void runAlertRetry().catch(() => undefined), 5 * 60_000);
+  retry.unref();
+  o.signal.addEventListener('abort', () => clearInterval(retry));
   for (;;) {
     if (lastDate) schedules = schedules.filter((s) => nextMoment([s], after).date <= lastDate);
     if (schedules.length === 0 || o.signal.aborted) return;

@@ -331,6 +331,15 @@ export interface RunOptions {
 }
 
 /** Runs one day's delivery through the real handlers: fan-out per delivery time, then the queue drained into the shard worker. */
+/**
+ * Plays the deployed 5-minute schedule of the alert retry function once: screening alert mails still owed are
+ * sent (the real handler, bundled like the others, against this stack's tables and the SES emulator).
+ */
+export async function runAlertRetry(): Promise<{ pending: number; sent: number; failed: number; busy: number }> {
+  const handler = loadHandler<unknown, { pending: number; sent: number; failed: number; busy: number }>('alert-retry');
+  return handler({}, lambdaContext('alert-retry'));
+}
+
 export async function runDelivery(p: Provisioned, o: RunOptions): Promise<TenantRunSummary[]> {
   const fanOutHandler = loadHandler<FanOutEventInput, unknown>('fan-out');
   const started = Date.now();

@@ -70,6 +70,9 @@ export const surveyKeys = {
   /** Screening alerts of a tenant, for the staff console (issue 10); keyed by reference so each is stored once. */
   alertPk: (tenantId: string) => `T#${tenantId}#ALERTS`,
   alertSk: (reference: string) => `ALERT#${reference}`,
+  /** Alerts whose staff mail is owed, all tenants in one small partition (entries leave once mailed). */
+  outboxPk: 'OUTBOX#alerts',
+  outboxSk: (tenantId: string, reference: string) => `${tenantId}#${reference}`,
 };
 
 /**

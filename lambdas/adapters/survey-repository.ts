@@ -1,8 +1,9 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
   DeleteCommand,
   GetCommand,
   PutCommand,
+  TransactWriteCommand,
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
@@ -11,7 +12,9 @@ import { SurveyRunSchema, type SurveyRun } from '../../schemas/survey';
 import type {
   AnswerContext,
   Completion,
+  AlertOutbox,
   InvitationFacts,
+  OutboxAlert,
   ReaderSurveyFacts,
   ScreeningAlert,
   ScreeningConsent,
@@ -31,7 +34,7 @@ const conditionFailed = (err: unknown) => err instanceof ConditionalCheckFailedE
  * run pointer and screening consent (in the reader's partition, erased with the reader), and the tenant's alerts.
  * The daily pipeline uses only the invitation part (Query and a conditional Put).
  */
-export class SurveyRepository implements SurveyInvitationStore, SurveyAnswerStore {
+export class SurveyRepository implements SurveyInvitationStore, SurveyAnswerStore, AlertOutbox {
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly tableName: string,
@@ -244,29 +247,156 @@ export class SurveyRepository implements SurveyInvitationStore, SurveyAnswerStor
     );
   }
 
-  putAlert(alert: ScreeningAlert): Promise<boolean> {
-    return this.putOnce({
-      pk: surveyKeys.alertPk(alert.tenantId),
-      sk: surveyKeys.alertSk(alert.reference),
-      kind: 'alert',
-      ...alert,
-      mailed: false,
-    });
+  async completeWithAlert(
+    tenantId: string,
+    surveyId: string,
+    readerKey: string,
+    runId: string,
+    c: Completion,
+    alert: ScreeningAlert,
+  ): Promise<boolean> {
+    const once = { ConditionExpression: 'attribute_not_exists(pk)' };
+    try {
+      await this.db.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Put: {
+                TableName: this.tableName,
+                Item: {
+                  pk: surveyKeys.pk(tenantId, surveyId),
+                  sk: surveyKeys.completedSk(readerKey, runId),
+                  kind: 'completion',
+                  readerKey,
+                  runId,
+                  ...c,
+                },
+                ...once,
+              },
+            },
+            {
+              Put: {
+                TableName: this.tableName,
+                Item: {
+                  pk: surveyKeys.alertPk(tenantId),
+                  sk: surveyKeys.alertSk(alert.reference),
+                  kind: 'alert',
+                  ...alert,
+                  mailed: false,
+                },
+                ...once,
+              },
+            },
+            {
+              Put: {
+                TableName: this.tableName,
+                Item: {
+                  pk: surveyKeys.outboxPk,
+                  sk: surveyKeys.outboxSk(tenantId, alert.reference),
+                  kind: 'alert-outbox',
+                  alert,
+                  sentTo: [],
+                  attempts: 0,
+                },
+                ...once,
+              },
+            },
+          ],
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (err instanceof TransactionCanceledException) return false;
+      throw err;
+    }
   }
 
-  async markAlertMailed(tenantId: string, reference: string, at: number): Promise<void> {
-    const res = await this.db.send(
-      new GetCommand({
+  async pending(): Promise<OutboxAlert[]> {
+    const items = await queryAll(this.db, {
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': surveyKeys.outboxPk },
+      ConsistentRead: true,
+    });
+    return items.map(outboxEntry);
+  }
+
+  async lease(tenantId: string, reference: string, now: number, ms: number): Promise<OutboxAlert | undefined> {
+    try {
+      const res = await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: surveyKeys.outboxPk, sk: surveyKeys.outboxSk(tenantId, reference) },
+          UpdateExpression: 'SET leaseUntil = :until ADD attempts :one',
+          ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(leaseUntil) OR leaseUntil < :now)',
+          ExpressionAttributeValues: { ':until': now + ms, ':now': now, ':one': 1 },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return res.Attributes ? outboxEntry(res.Attributes) : undefined;
+    } catch (err) {
+      if (conditionFailed(err)) return undefined;
+      throw err;
+    }
+  }
+
+  async sentTo(tenantId: string, reference: string, to: string): Promise<void> {
+    await this.db.send(
+      new UpdateCommand({
         TableName: this.tableName,
-        Key: { pk: surveyKeys.alertPk(tenantId), sk: surveyKeys.alertSk(reference) },
-        ConsistentRead: true,
+        Key: { pk: surveyKeys.outboxPk, sk: surveyKeys.outboxSk(tenantId, reference) },
+        UpdateExpression: 'SET sentTo = list_append(sentTo, :to)',
+        ExpressionAttributeValues: { ':to': [to] },
       }),
     );
-    if (!res.Item) return;
+  }
+
+  async done(tenantId: string, reference: string, at: number): Promise<void> {
     await this.db.send(
-      new PutCommand({ TableName: this.tableName, Item: { ...res.Item, mailed: true, mailedAt: at } }),
+      new TransactWriteCommand({
+        TransactItems: [
+          {
+            Delete: {
+              TableName: this.tableName,
+              Key: { pk: surveyKeys.outboxPk, sk: surveyKeys.outboxSk(tenantId, reference) },
+            },
+          },
+          {
+            Update: {
+              TableName: this.tableName,
+              Key: { pk: surveyKeys.alertPk(tenantId), sk: surveyKeys.alertSk(reference) },
+              UpdateExpression: 'SET mailed = :t, mailedAt = :at',
+              ConditionExpression: 'attribute_exists(pk)',
+              ExpressionAttributeValues: { ':t': true, ':at': at },
+            },
+          },
+        ],
+      }),
     );
   }
+
+  async release(tenantId: string, reference: string): Promise<void> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: surveyKeys.outboxPk, sk: surveyKeys.outboxSk(tenantId, reference) },
+          UpdateExpression: 'REMOVE leaseUntil',
+          ConditionExpression: 'attribute_exists(pk)',
+        }),
+      );
+    } catch (err) {
+      if (!conditionFailed(err)) throw err;
+    }
+  }
+}
+
+function outboxEntry(item: Record<string, unknown>): OutboxAlert {
+  return {
+    alert: item.alert as ScreeningAlert,
+    sentTo: Array.isArray(item.sentTo) ? item.sentTo.map(String) : [],
+    attempts: typeof item.attempts === 'number' ? item.attempts : 0,
+  };
 }
 
 /** The daily pipeline's name for the same repository (it uses the invitation part only). */

@@ -63,6 +63,12 @@ export const EmailPagesEnvSchema = z.object({
   [ENV.lineApiBaseUrl]: z.url().optional(),
 });
 
+export const AlertRetryEnvSchema = z.object({
+  [ENV.dataTable]: z.string().min(1),
+  [ENV.contentTable]: z.string().min(1),
+  SES_CONFIGURATION_SET: z.string().optional(),
+});
+
 export const EmailEventsEnvSchema = z.object({
   [ENV.dataTable]: z.string().min(1),
   [ENV.deliveryTable]: z.string().min(1),

@@ -488,7 +488,38 @@ export interface SurveyAnswerStore extends SurveyInvitationStore {
   decline(tenantId: string, surveyId: string, readerKey: string, at: number): Promise<void>;
   consent(tenantId: string, readerKey: string): Promise<ScreeningConsent | undefined>;
   putConsent(tenantId: string, readerKey: string, consent: ScreeningConsent): Promise<void>;
-  /** Stores the alert unless one with its reference exists: true for exactly one caller. */
-  putAlert(alert: ScreeningAlert): Promise<boolean>;
-  markAlertMailed(tenantId: string, reference: string, at: number): Promise<void>;
+  /**
+   * A screening at or over the cut-off: the completion, the alert and the alert's outbox entry in one write, so
+   * an alert is never stored without its mail being owed. False (nothing written) when the completion was
+   * stored before: exactly one caller raises the alert.
+   */
+  completeWithAlert(
+    tenantId: string,
+    surveyId: string,
+    readerKey: string,
+    runId: string,
+    c: Completion,
+    alert: ScreeningAlert,
+  ): Promise<boolean>;
+}
+
+/** An alert whose staff mail is owed: the recipients SES accepted it for so far. */
+export interface OutboxAlert {
+  alert: ScreeningAlert;
+  sentTo: string[];
+  attempts: number;
+}
+
+/** The alert mail outbox: entries leave it only once SES accepted the mail for every recipient. */
+export interface AlertOutbox {
+  /** Every owed alert, all tenants. */
+  pending(): Promise<OutboxAlert[]>;
+  /** Takes the entry for `ms` (so the immediate send and the retry never mail at once); undefined when taken or gone. */
+  lease(tenantId: string, reference: string, now: number, ms: number): Promise<OutboxAlert | undefined>;
+  /** SES accepted the mail for this recipient: never sent to them again. */
+  sentTo(tenantId: string, reference: string, to: string): Promise<void>;
+  /** Every recipient has it: the entry goes, the alert is marked mailed. */
+  done(tenantId: string, reference: string, at: number): Promise<void>;
+  /** The attempt failed: the lease is given back for the next retry. */
+  release(tenantId: string, reference: string): Promise<void>;
 }

@@ -23,13 +23,11 @@ import {
   thanksText,
   type SurveyCommand,
 } from '../domain/survey-dialog';
-import type { AnswerContext, SurveyAnswerStore } from './ports';
+import type { AnswerContext } from './ports';
 import { answerContextOf, completeRun, type CompletionDeps } from './survey-completion';
 import { tenantSurveys } from './survey-invitations';
 
-export interface SurveyChatDeps extends CompletionDeps {
-  surveys: SurveyAnswerStore;
-}
+export type SurveyChatDeps = CompletionDeps;
 
 export interface SurveyChatInput {
   tenant: TenantConfig;

@@ -5,7 +5,8 @@ import type { SurveyRun } from '../../schemas/survey';
 import type { TenantConfig } from '../../schemas/tenant';
 import { INSTRUMENTS, scoreScreening, type ScreeningResult } from '../domain/screening';
 import { answeringSubscription, stageBand, type AskedSurvey } from '../domain/surveys';
-import type { AnswerContext, EmailSender, ScreeningAlert, SurveyAnswerStore } from './ports';
+import { sendAlertNow } from './alert-outbox';
+import type { AlertOutbox, AnswerContext, Completion, EmailSender, ScreeningAlert, SurveyAnswerStore } from './ports';
 
 /**
  * The end of a survey run, the same on every channel (the LINE chat, the email survey page): the completion is
@@ -14,7 +15,8 @@ import type { AnswerContext, EmailSender, ScreeningAlert, SurveyAnswerStore } fr
  */
 
 export interface CompletionDeps {
-  surveys: SurveyAnswerStore;
+  /** With the alert outbox: a screening alert is written with the completion and mailed from the outbox. */
+  surveys: SurveyAnswerStore & AlertOutbox;
   /** Sends the staff alert mail; without it alerts are stored for the console only. */
   alertMail?: EmailSender;
   /** Counts only, never content: the alert was stored but its mail could not be sent. */
@@ -60,8 +62,9 @@ export async function completeRun(
     if (a.score !== undefined && /^i\d+$/.test(a.questionId)) scores.set(Number(a.questionId.slice(1)), a.score);
   const screening = tenant.screening!;
   const result = scoreScreening(instrument, scores, screening.cutoffs[survey.instrument]);
-  const first = await store.complete(t, survey.id, readerKey, run.runId, { ...context, screening: result });
-  if (first && (result.positive || result.urgent)) await raiseAlert(tenant, readerKey, survey, run, result, now, deps);
+  const completion = { ...context, screening: result };
+  if (result.positive || result.urgent) await raiseAlert(tenant, readerKey, survey, run, result, completion, now, deps);
+  else await store.complete(t, survey.id, readerKey, run.runId, completion);
   return result;
 }
 
@@ -76,6 +79,7 @@ async function raiseAlert(
   survey: AskedSurvey,
   run: SurveyRun,
   result: ScreeningResult,
+  completion: Completion,
   now: Date,
   deps: CompletionDeps,
 ): Promise<void> {
@@ -91,38 +95,22 @@ async function raiseAlert(
     urgent: result.urgent,
     at: now.getTime(),
   };
-  // Exactly one caller stores it; only that one mails it (at most once: a lost mail is still in the console).
-  if (!(await deps.surveys.putAlert(alert)) || !deps.alertMail) return;
-  const screening = tenant.screening!;
-  try {
-    for (const to of screening.alertTo)
-      await deps.alertMail.send({ from: screening.alertFrom, to, ...alertMail(tenant, alert) });
-    await deps.surveys.markAlertMailed(alert.tenantId, alert.reference, now.getTime());
-  } catch (err) {
-    deps.onAlertMailFailed?.(err);
-  }
+  // Written with the completion and its outbox entry; exactly one caller gets here and tries the mail at once.
+  if (
+    !(await deps.surveys.completeWithAlert(tenant.tenantId, survey.id, readerKey, run.runId, completion, alert)) ||
+    !deps.alertMail
+  )
+    return;
+  await sendAlertNow(
+    tenant,
+    alert.reference,
+    {
+      outbox: deps.surveys,
+      mail: deps.alertMail,
+      ...(deps.onAlertMailFailed && { onFailed: deps.onAlertMailFailed }),
+    },
+    now,
+  );
 }
 
-/** The staff mail: a reference, the instrument, the band, urgency and time; never an answer or a score. */
-export function alertMail(tenant: TenantConfig, alert: ScreeningAlert): { subject: string; text: string } {
-  const time = new Intl.DateTimeFormat('sv-SE', {
-    timeZone: tenant.timeZone,
-    dateStyle: 'short',
-    timeStyle: 'short',
-  }).format(new Date(alert.at));
-  const subject = `${alert.urgent ? '【緊急】' : ''}こころの健康チェック アラート（${alert.instrument}）参照番号 ${alert.reference}`;
-  const text = [
-    `${tenant.name} 健康支援ご担当者様`,
-    '',
-    'こころの健康チェックで、支援が必要かもしれない方がいます。スタッフ画面で参照番号から確認してください。',
-    '',
-    `参照番号: ${alert.reference}`,
-    `検査: ${alert.instrument}`,
-    `区分: ${alert.band}`,
-    `緊急度: ${alert.urgent ? '緊急（自傷に関する項目が0点を超えています）' : '通常'}`,
-    `日時: ${time} (${tenant.timeZone})`,
-    '',
-    'このメールには回答の内容を含めていません。',
-  ].join('\n');
-  return { subject, text };
-}
+export { alertMail } from './alert-outbox';

@@ -56,9 +56,10 @@ export const EMAIL_PAGES = {
   survey: {
     description: 'Email readers answer a survey or a screening (signed link from the daily mail)',
     // The reader (GetItem/Query, the token's standing), the survey partition (Query), answers, completions,
-    // declines, consent, the run pointer and the alert (PutItem), the run pointer finished (DeleteItem); no
+    // declines, consent, the run pointer, the alert and its outbox entry (PutItem), the run pointer finished and
+    // the outbox entry mailed (DeleteItem), the entry's lease and recipients and the alert mailed (UpdateItem); no
     // change markers: answering changes no subscription.
-    data: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:DeleteItem'],
+    data: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:UpdateItem'],
     delivery: [],
     readerKeys: false,
     // Only the staff alert mail of a screening at or over the cut-off, from the alert senders (see props).

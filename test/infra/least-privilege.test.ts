@@ -120,11 +120,25 @@ describe('least privilege, function by function', () => {
     });
   });
 
+  it('alert retry: the outbox in the Data table (no index, no PutItem), tenants, mail from the alert senders only', () => {
+    const alertSenders = tenants()
+      .filter((t) => t.screening?.enabled)
+      .flatMap((t) => [t.screening!.alertFrom, t.screening!.alertFrom.split('@')[1]!]);
+    expect(policyOf('AlertRetryRole')).toEqual({
+      ...XRAY,
+      ...LOGS,
+      Data: ['dynamodb:DeleteItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+      Content: ['dynamodb:GetItem', 'dynamodb:Query'],
+      ...Object.fromEntries(alertSenders.map((i) => [`ses-identity:${i}`, ['ses:SendEmail', 'ses:SendRawEmail']])),
+      'ses-configuration-set': ['ses:SendEmail', 'ses:SendRawEmail'],
+    });
+  });
+
   it('webhook: readers in the Data table (no index), change markers and claim deletions, content, its secrets', () => {
     expect(policyOf('LineWebhookRole')).toEqual({
       ...XRAY,
       ...LOGS,
-      Data: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
+      Data: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
       Content: ['dynamodb:GetItem', 'dynamodb:Query'],
       Delivery: ['dynamodb:DeleteItem', 'dynamodb:PutItem'],
       'secret:reader-key': ['secretsmanager:GetSecretValue'],
@@ -208,7 +222,7 @@ describe('least privilege, function by function', () => {
       expect(alertSenders.length).toBeGreaterThan(0);
       expect(policyOf('EmailPagesEmailSurveyRole')).toEqual({
         ...common,
-        Data: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
+        Data: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
         ...Object.fromEntries(alertSenders.map((i) => [`ses-identity:${i}`, ['ses:SendEmail', 'ses:SendRawEmail']])),
         'ses-configuration-set': ['ses:SendEmail', 'ses:SendRawEmail'],
       });

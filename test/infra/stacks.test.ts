@@ -163,6 +163,7 @@ describe('stateless stack: queue, functions, schedules', () => {
   it('runs every function on nodejs24.x arm64 with X-Ray and a log group that has a retention', () => {
     const functions = resourcesOfType(built.statelessTemplate, 'AWS::Lambda::Function');
     expect(functions.map(([, fn]) => fn.Properties.Environment.Variables.POWERTOOLS_SERVICE_NAME).sort()).toEqual([
+      'alert-retry',
       'console-alerts',
       'console-auth',
       'console-broadcasts',
@@ -248,6 +249,15 @@ describe('stateless stack: queue, functions, schedules', () => {
     const fns = resourcesOfType(built.statelessTemplate, 'AWS::Lambda::Function');
     const worker = fns.find(([id]) => id.startsWith('ShardWorker'))?.[1];
     expect(worker?.Properties.Environment.Variables.SHARD_WORKER_MAX_CONCURRENCY).toBe('1000');
+  });
+
+  it('retries owed screening alert mails every 5 minutes, from a rule that invokes the alert retry function', () => {
+    const rules = resourcesOfType(built.statelessTemplate, 'AWS::Events::Rule').filter(
+      ([, r]) => r.Properties.ScheduleExpression !== undefined,
+    );
+    expect(rules).toHaveLength(1);
+    expect(rules[0]![1].Properties.ScheduleExpression).toBe('rate(5 minutes)');
+    expect(JSON.stringify(rules[0]![1].Properties.Targets)).toContain('AlertRetryFunction');
   });
 
   it('has one schedule per distinct delivery time, in the tenant time zone, with the fan-out input', () => {
@@ -365,8 +375,8 @@ describe('permissions and secrets', () => {
     // The shard worker, and the sign-up, confirm and preferences pages (their mails); not the unsubscribe page;
     // the webhook, for screening alerts from the screening tenants' alertFrom only; the console's inquiries
     // function (staff replies to email readers, from the tenants' senders); the survey page, for screening alerts
-    // from the alertFrom of the tenants with email and screening.
-    expect(ses).toHaveLength(7);
+    // from the alertFrom of the tenants with email and screening; the alert retry, from every alertFrom.
+    expect(ses).toHaveLength(8);
     const expected = loadTenants(REAL_TENANTS_DIR)
       .filter((t) => t.config.email?.enabled)
       .flatMap((t) => [t.config.email!.from, t.config.email!.from.split('@')[1]]);
