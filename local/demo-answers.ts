@@ -26,13 +26,16 @@ export async function answerDemoSurveys(
   for (const survey of tenantSurveys(tenant)) {
     if (survey.instrument) continue;
     const items = await loadResultItems(db, dataTable, tenant.tenantId, survey.id);
-    for (const inv of items.filter((i) => i.kind === 'invitation')) {
+    // Only invitations that reached the reader (an email invitation once SES accepted its mail).
+    for (const inv of items.filter(
+      (i) => i.kind === 'invitation' && (i.channel !== 'email' || i.sentAt !== undefined),
+    )) {
       if (rand() > 0.5) continue;
       const context = {
         track: inv.track ?? 'none',
         stageBand: inv.stageBand ?? 'none',
         audience: inv.audience ?? 'none',
-        channel: 'line',
+        channel: inv.channel ?? 'line',
         answeredAt: nowMs,
       };
       for (const q of survey.questions) {
