@@ -264,7 +264,24 @@ describeWithChromium('the email survey page in Chromium (JavaScript off)', () =>
     expect(alerts[0]!.body.text).toContain('参照番号');
     expect(alerts[0]!.body.text).not.toContain(who.epds);
     expect(alerts[0]!.body.text).not.toMatch(/合計|\b9点/);
-    // The same link again: done; consent can be taken back on the page.
+    // Consent is taken back on the page, stored with its time.
+    await submit('同意を取り消す');
+    expect(await page.locator('[role=status]').textContent()).toContain('同意を取り消しました');
+    const revoked = (
+      await stack.db.send(
+        new QueryCommand({
+          TableName: stack.tables.data,
+          KeyConditionExpression: 'pk = :pk AND sk = :sk',
+          ExpressionAttributeValues: {
+            ':pk': dataKeys.readerPk(tenantId, stack.readerKeys.email(who.epds)),
+            ':sk': surveyKeys.consentSk,
+          },
+          ConsistentRead: true,
+        }),
+      )
+    ).Items![0]!;
+    expect(revoked).toMatchObject({ givenAt: consent.givenAt, revokedAt: expect.any(Number) });
+    // The same link again: done.
     await page.goto(links.get('epds')!);
     expect(await page.locator('main').textContent()).toContain('回答済み');
   });
