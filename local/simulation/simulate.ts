@@ -159,7 +159,10 @@ export class Simulation {
       start = res.LastEvaluatedKey;
     } while (start);
     for (const tenant of stack.tenants) sim.readers.set(tenant.tenantId, []);
-    for (const key of [...byReader.keys()].sort()) {
+    // In the order of the readers' addresses: reader keys depend on the stack's secret (new after --reset),
+    // addresses only on the seed, so the same seed picks the same readers.
+    const addressOf = (key: string) => `${byReader.get(key)![0]!.tenantId}|${byReader.get(key)![0]!.address}`;
+    for (const key of [...byReader.keys()].sort((a, b) => addressOf(a).localeCompare(addressOf(b)))) {
       const subs = byReader.get(key)!;
       const first = subs[0]!;
       if (first.channel !== 'line' || !first.address || !sim.readers.has(first.tenantId)) continue;
@@ -530,7 +533,10 @@ export class Simulation {
     const answering: SimReader[] = [];
     for (const survey of surveys) {
       const items = await loadResultItems(this.stack.db, this.stack.tables.data, tenant.tenantId, survey.id);
-      for (const inv of items.filter((i) => i.kind === 'invitation')) {
+      const invitations = items
+        .filter((i) => i.kind === 'invitation' && byKey.has(i.readerKey))
+        .sort((a, b) => byKey.get(a.readerKey)!.id.localeCompare(byKey.get(b.readerKey)!.id));
+      for (const inv of invitations) {
         const key = `${tenant.tenantId}|${survey.id}|${inv.readerKey}|${inv.runId ?? ''}`;
         const r = byKey.get(inv.readerKey);
         if (!r || this.considered.has(key) || busy.has(r)) continue;
