@@ -34,15 +34,14 @@ async function target(
       where: `table ${o.contentTable}`,
     };
   if (o.dataTable) throw new BroadcastCommandError('--data-table goes with --content-table');
-  const { runningLocalStack, LocalStackNotRunningError } = await import('../local/endpoints-file');
+  const { runningLocalStack, LocalStackNotRunningError, LOCAL_AWS } = await import('../local/endpoints-file');
   try {
     const local = await runningLocalStack(state);
     return {
       db: createDocumentClient(
         new DynamoDBClient({
           endpoint: local.dynamodb,
-          region: 'ap-northeast-1',
-          credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+          ...LOCAL_AWS,
         }),
       ),
       content: local.tables.content,

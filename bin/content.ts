@@ -145,15 +145,14 @@ async function target(o: { table?: string; local?: boolean }, state: string): Pr
   const { DynamoDBClient } = await import('@aws-sdk/client-dynamodb');
   const { createDocumentClient } = await import('../lambdas/adapters/dynamo-client');
   if (o.table) return { db: createDocumentClient(new DynamoDBClient({})), table: o.table, where: `table ${o.table}` };
-  const { runningLocalStack, LocalStackNotRunningError } = await import('../local/endpoints-file');
+  const { runningLocalStack, LocalStackNotRunningError, LOCAL_AWS } = await import('../local/endpoints-file');
   try {
     const local = await runningLocalStack(state);
     return {
       db: createDocumentClient(
         new DynamoDBClient({
           endpoint: local.dynamodb,
-          region: 'ap-northeast-1',
-          credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+          ...LOCAL_AWS,
         }),
       ),
       table: local.tables.content,

@@ -398,13 +398,12 @@ async function report(o: ReportOptions) {
     tables = { delivery: o.table, data: o.dataTable };
     where = `table ${o.table}`;
   } else {
-    const { runningLocalStack, LocalStackNotRunningError } = await import('../local/endpoints-file');
+    const { runningLocalStack, LocalStackNotRunningError, LOCAL_AWS } = await import('../local/endpoints-file');
     try {
       const local = await runningLocalStack(o.state);
       client = new DynamoDBClient({
         endpoint: local.dynamodb,
-        region: 'ap-northeast-1',
-        credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+        ...LOCAL_AWS,
       });
       tables = local.tables;
       where = `the local stack's table ${tables.delivery}`;

@@ -155,11 +155,11 @@ async function richMenu(o: { tenant: string; image?: string; local?: boolean; te
   let secrets = new SecretsManagerClient({});
   if (o.local) {
     const local = await localStack(o.state);
+    const { LOCAL_AWS } = await import('../local/endpoints-file');
     baseURL = local.line;
     secrets = new SecretsManagerClient({
       endpoint: local.secretsManager,
-      region: 'ap-northeast-1',
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      ...LOCAL_AWS,
     });
   }
   // The token is read from the tenant's secret and used in memory only.

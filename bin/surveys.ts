@@ -133,12 +133,11 @@ async function results(o: ResultsOptions, ctx: SurveyCommandsContext, cmd: Comma
     client = new DynamoDBClient({});
     table = o.table;
   } else {
-    const { runningLocalStack } = await import('../local/endpoints-file');
+    const { runningLocalStack, LOCAL_AWS } = await import('../local/endpoints-file');
     const local = await runningLocalStack(ctx.state(cmd));
     client = new DynamoDBClient({
       endpoint: local.dynamodb,
-      region: 'ap-northeast-1',
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      ...LOCAL_AWS,
     });
     table = local.tables.data;
   }

@@ -21,6 +21,12 @@ export interface LocalEndpointsFile {
   channels: Record<string, string>;
 }
 
+/** The region and dummy credentials every AWS client of the local stack's emulators is made with. */
+export const LOCAL_AWS = {
+  region: 'ap-northeast-1',
+  credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+} as const;
+
 export class LocalStackNotRunningError extends Error {
   override readonly name = 'LocalStackNotRunningError';
 }
