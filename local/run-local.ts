@@ -140,10 +140,7 @@ export async function startLocal(o: LocalRunOptions): Promise<LocalStack> {
       console: true,
       // Longer than a shard takes here, so a slow shard is not handed to a second worker while it runs; a
       // failed one comes back within a minute (AWS: 6 x the worker timeout).
-      // A simulated run goes longer: DynamoDB Local expires items (the plan store's TTL) on the real clock, so
-      // the plan of a past simulated date may be gone when a slow shard is handed to a second worker, which
-      // then plans and sends it again (seen on a loaded machine: day 1 not verified).
-      queue: { visibilityTimeoutSeconds: o.simulate ? 600 : 60 },
+      queue: { visibilityTimeoutSeconds: 60 },
       // The kept tables hold reader keys made with this secret.
       readerKeySecret: persistentReaderKeySecret(join(dataDir, 'reader-key')),
       emailTokenSecret: persistentEmailTokenSecret(join(dataDir, 'email-token')),

@@ -5,7 +5,7 @@ import { ContentItemSchema, type ContentItem } from '../../schemas/content';
 import { TenantConfigSchema, type TenantConfig } from '../../schemas/tenant';
 import type { IsoDate } from '../../schemas/common';
 import type { ContentSource, TenantDirectory, VersionedLibrary } from '../services/ports';
-import { contentKeys, deliveryKeys, expiresAfter } from './keys';
+import { contentKeys, deliveryKeys, retainedAfter } from './keys';
 
 /** The version of a library loaded before versions existed (`writeLibrary`): its items sit under `LIB#<id>` itself. */
 export const UNVERSIONED = 'unversioned';
@@ -139,7 +139,7 @@ export class ContentRepository implements ContentSource, TenantDirectory {
       await this.db.send(
         new PutCommand({
           TableName: table,
-          Item: { ...Key, version: live, expiresAt: expiresAfter(date, PIN_RETENTION_DAYS) },
+          Item: { ...Key, version: live, expiresAt: retainedAfter(date, PIN_RETENTION_DAYS) },
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
       );

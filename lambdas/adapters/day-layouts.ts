@@ -2,7 +2,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { IsoDate } from '../../schemas/common';
 import type { DayLayouts } from '../services/ports';
-import { deliveryKeys, expiresAfter } from './keys';
+import { deliveryKeys, retainedAfter } from './keys';
 
 /** Outlives every task of its date (a task is refused as stale after 20 hours). */
 const LAYOUT_RETENTION_DAYS = 3;
@@ -19,7 +19,7 @@ export class DayLayoutRepository implements DayLayouts {
       await this.db.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: { ...Key, shardCount, expiresAt: expiresAfter(date, LAYOUT_RETENTION_DAYS) },
+          Item: { ...Key, shardCount, expiresAt: retainedAfter(date, LAYOUT_RETENTION_DAYS) },
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
       );

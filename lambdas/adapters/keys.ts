@@ -129,3 +129,15 @@ export const auditKeys = {
 /** Epoch seconds `days` after a date, for DynamoDB TTL. */
 export const expiresAfter = (date: IsoDate, days: number): number =>
   Math.floor(Date.parse(`${date}T00:00:00Z`) / 1000) + days * 86_400;
+
+/**
+ * The TTL of a delivery date's working state (plans, batches, claims, layouts, pins, change markers): `days`
+ * after the date, and never less than a day after the write, longer than any task of the date runs (one is
+ * refused as stale after 20 hours). A date run after it has passed (a simulated month, a replay) would otherwise
+ * write items already expired, and TTL may delete them while the day still runs: DynamoDB Local does so within
+ * seconds, and a shard redelivered to a second worker then finds no plan and plans again. On the date's own day
+ * (every retention here is 2 days or more) the first term is the later one, so live delivery is unchanged.
+ * Personal-data erasure dates keep `expiresAfter`: they must not move.
+ */
+export const retainedAfter = (date: IsoDate, days: number, nowMs: number = Date.now()): number =>
+  Math.max(expiresAfter(date, days), Math.floor(nowMs / 1000) + 86_400);

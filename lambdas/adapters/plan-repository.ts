@@ -22,7 +22,7 @@ import { CorruptItemError } from '../services/delivery-errors';
 import type { BatchOutcome, PlanMeta, PlanStore, SavedBatch, SavedPlan } from '../services/ports';
 import { batchPut } from './batch-write';
 import { queryAll } from './query-all';
-import { deliveryKeys, expiresAfter } from './keys';
+import { deliveryKeys, retainedAfter } from './keys';
 
 /** Plan headers and email claims: a redelivered task of the date finds its shard done. */
 const PLAN_RETENTION_DAYS = 3;
@@ -109,8 +109,8 @@ export class PlanRepository implements PlanStore {
 
   async commit(task: ShardTask, meta: PlanMeta, batches: PlannedSend[][]): Promise<'ours' | SavedPlan> {
     const pk = deliveryKeys.pk(task.tenantId, task.date);
-    const expiresAt = expiresAfter(task.date, PLAN_RETENTION_DAYS);
-    const batchExpiresAt = expiresAfter(task.date, BATCH_RETENTION_DAYS);
+    const expiresAt = retainedAfter(task.date, PLAN_RETENTION_DAYS);
+    const batchExpiresAt = retainedAfter(task.date, BATCH_RETENTION_DAYS);
     // Batches first, header last: the header is the commit point, so a plan is never seen half-written.
     await batchPut(
       this.db,
@@ -152,7 +152,7 @@ export class PlanRepository implements PlanStore {
             pk: deliveryKeys.pk(task.tenantId, task.date),
             sk: deliveryKeys.batchSk(task, planId, batchNo) + OUTCOME_SUFFIX,
             outcome,
-            expiresAt: expiresAfter(task.date, PLAN_RETENTION_DAYS),
+            expiresAt: retainedAfter(task.date, PLAN_RETENTION_DAYS),
           },
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
@@ -202,7 +202,7 @@ export class PlanRepository implements PlanStore {
           issuedAt: task.issuedAt,
           reason,
           refusedAt: Date.now(),
-          expiresAt: expiresAfter(task.date, COUNTERS_RETENTION_DAYS),
+          expiresAt: retainedAfter(task.date, COUNTERS_RETENTION_DAYS),
         },
       }),
     );
@@ -215,7 +215,7 @@ export class PlanRepository implements PlanStore {
       await this.db.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: { ...Key, claimedAt: Date.now(), expiresAt: expiresAfter(task.date, PLAN_RETENTION_DAYS) },
+          Item: { ...Key, claimedAt: Date.now(), expiresAt: retainedAfter(task.date, PLAN_RETENTION_DAYS) },
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
       );
@@ -266,7 +266,7 @@ export class PlanRepository implements PlanStore {
           sk: deliveryKeys.countersSk(task.shard),
           shard: task.shard,
           ...counters,
-          expiresAt: expiresAfter(task.date, COUNTERS_RETENTION_DAYS),
+          expiresAt: retainedAfter(task.date, COUNTERS_RETENTION_DAYS),
         },
       }),
     );

@@ -9,7 +9,7 @@ import { bucketOf, bucketsOfReader } from '../domain/shard';
 import { addDays } from '../domain/dates';
 import { ConcurrentChangeError, type ReaderState, type ReaderStore, type ReaderWrite } from '../services/ports';
 import { mapLimit } from '../services/concurrency';
-import { dataKeys, deliveryKeys, expiresAfter, surveyKeys } from './keys';
+import { dataKeys, deliveryKeys, expiresAfter, retainedAfter, surveyKeys } from './keys';
 import { eraseReaderInquiries } from './inquiry-repository';
 import { queryAll } from './query-all';
 import { subscriptionItem, toSubscription } from './subscription-repository';
@@ -331,7 +331,7 @@ export class ReaderRepository implements ReaderStore {
             // A reader erased without any subscription left is in no shard; the key's hash keeps the item whole.
             buckets: buckets.size ? [...buckets] : [bucketOf(readerKey)],
             at: this.now(),
-            expiresAt: expiresAfter(w.changedOn, CHANGE_MARKER_DAYS),
+            expiresAt: retainedAfter(w.changedOn, CHANGE_MARKER_DAYS),
           },
         },
       });

@@ -5,7 +5,7 @@ import type { Subscription } from '../../schemas/subscription';
 import { bucketsOfReader } from '../domain/shard';
 import { clearSuppression } from '../domain/suppression';
 import type { SuppressionStore } from '../services/ports';
-import { dataKeys, deliveryKeys, expiresAfter } from './keys';
+import { dataKeys, deliveryKeys, retainedAfter } from './keys';
 import { SubscriptionRepository, subscriptionItem } from './subscription-repository';
 
 /** Transient bounces are forgotten this long after the last one: a mailbox full for a week is not a dead one. */
@@ -150,7 +150,7 @@ export class SuppressionRepository implements SuppressionStore {
           // The buckets of the reader's subscriptions: the shards holding them re-read the reader before sending.
           buckets,
           at,
-          expiresAt: expiresAfter(changedOn, CHANGE_MARKER_DAYS),
+          expiresAt: retainedAfter(changedOn, CHANGE_MARKER_DAYS),
         },
       },
     };
