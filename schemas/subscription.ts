@@ -23,8 +23,16 @@ export const SubscriptionSchema = z.object({
   audience: AudienceSchema,
   nickname: z.string().max(20).optional(),
   status: SubscriptionStatusSchema,
-  /** First delivery date: nothing is sent for dates before registration. */
+  /**
+   * First delivery date: nothing is sent for dates before it. Moves on a birth, a resume or a follow after a
+   * block (delivery starts again the next day), so it is not the registration date: see `firstRegisteredOn`.
+   */
   registeredOn: IsoDateSchema,
+  /**
+   * The day this pregnancy or child was first registered, kept when `registeredOn` moves (the KPI report counts
+   * registrants by it). Absent until `registeredOn` first moves: then `registeredOn` is that day.
+   */
+  firstRegisteredOn: IsoDateSchema.optional(),
   /** Paused for a while: nothing is sent on dates before this one. */
   pausedUntil: IsoDateSchema.optional(),
   /** Shared by the parent's and the partner's subscriptions to the same pregnancy or child. */

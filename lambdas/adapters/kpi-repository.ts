@@ -18,6 +18,7 @@ const SUBSCRIPTION_FIELDS = [
   'audience',
   'status',
   'registeredOn',
+  'firstRegisteredOn',
   'anchorDate',
   'pausedUntil',
 ];
@@ -28,6 +29,7 @@ const KpiSubscriptionSchema = SubscriptionSchema.pick({
   audience: true,
   status: true,
   registeredOn: true,
+  firstRegisteredOn: true,
   anchorDate: true,
   pausedUntil: true,
 });
@@ -67,7 +69,10 @@ export class KpiRepository implements KpiStore {
       for (const item of page.Items ?? []) {
         // A corrupt item is left out, not trusted; the report says how many readers it counted.
         const parsed = KpiSubscriptionSchema.safeParse(item);
-        if (parsed.success) out.push(parsed.data);
+        if (!parsed.success) continue;
+        // Registered when first registered: a birth, a resume or a follow after a block moves `registeredOn`.
+        const { firstRegisteredOn, ...sub } = parsed.data;
+        out.push({ ...sub, registeredOn: firstRegisteredOn ?? sub.registeredOn });
       }
     return out;
   }

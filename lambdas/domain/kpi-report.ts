@@ -40,6 +40,7 @@ export interface KpiSubscription {
   channel: Channel;
   audience: Audience;
   status: SubscriptionStatus;
+  /** The day the reader first registered this pregnancy or child (not moved by a birth or a resume). */
   registeredOn: IsoDate;
   anchorDate: IsoDate;
   pausedUntil?: IsoDate;

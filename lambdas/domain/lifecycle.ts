@@ -163,13 +163,20 @@ export function changeNickname(sub: Subscription, nickname: string | undefined):
   return { ...sub, nickname };
 }
 
+/** Delivery (re)starts on `date`; the day of the first registration stays. */
+const deliveredFrom = (sub: Subscription, date: IsoDate): Subscription => ({
+  ...sub,
+  registeredOn: date,
+  firstRegisteredOn: sub.firstRegisteredOn ?? sub.registeredOn,
+});
+
 /** A birth: the pregnancy becomes a child, and the partner's linked subscription follows. */
 export function birth(
   r: Reader,
   sub: Subscription,
   birthday: IsoDate,
 ): { born: Subscription; changes: LifecycleChange[] } {
-  const born: Subscription = { ...sub, track: 'childcare', anchorDate: birthday, registeredOn: addDays(r.today, 1) };
+  const born: Subscription = { ...deliveredFrom(sub, addDays(r.today, 1)), track: 'childcare', anchorDate: birthday };
   return {
     born,
     changes: [
@@ -230,11 +237,10 @@ export function resume(r: Reader): { resumable: boolean; puts: Subscription[] } 
       (s.status === 'stopped' && s.stoppedReason === 'reader'),
   );
   const puts = oneSupportSeries(r, subs).map((s): Subscription => ({
-    ...s,
+    ...deliveredFrom(s, addDays(r.today, 1)),
     status: 'active',
     pausedUntil: undefined,
     stoppedReason: undefined,
-    registeredOn: addDays(r.today, 1),
   }));
   return { resumable: subs.length > 0, puts };
 }
@@ -259,7 +265,7 @@ export function resumeOnRefollow(r: Reader): Subscription[] {
   return oneSupportSeries(
     r,
     r.subscriptions.filter((s) => s.status === 'stopped' && s.stoppedReason === 'unfollow'),
-  ).map((s) => ({ ...s, status: 'active', stoppedReason: undefined, registeredOn: addDays(r.today, 1) }));
+  ).map((s) => ({ ...deliveredFrom(s, addDays(r.today, 1)), status: 'active', stoppedReason: undefined }));
 }
 
 /** Stops at once for this reader and every linked reader: nothing stage-timed, no birthday, no survey follows. */

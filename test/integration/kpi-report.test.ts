@@ -24,7 +24,8 @@ const MONTH = '2026-11';
 const JST = (date: string, hour = 12) => Date.parse(`${date}T${String(hour).padStart(2, '0')}:00:00+09:00`);
 const HOUR = 3_600_000;
 
-type Seed = Pick<Subscription, 'track' | 'channel' | 'audience' | 'registeredOn' | 'anchorDate' | 'status'>;
+type Seed = Pick<Subscription, 'track' | 'channel' | 'audience' | 'registeredOn' | 'anchorDate' | 'status'> &
+  Partial<Pick<Subscription, 'firstRegisteredOn'>>;
 const group = (n: number, prefix: string, s: Seed) =>
   Array.from({ length: n }, (_, i) => ({ key: `${prefix}${i}`, ...s }));
 const readers = [
@@ -77,7 +78,19 @@ const readers = [
     anchorDate: '2027-05-01',
     status: 'active',
   }),
+  // Registered in October while pregnant; the birth on 11-18 moved `registeredOn` (delivery starts anew the
+  // next day): registrants since October, not new in November.
+  ...group(5, 'line:bo', {
+    track: 'childcare',
+    channel: 'line',
+    audience: 'parent',
+    registeredOn: '2026-11-19',
+    firstRegisteredOn: '2026-10-12',
+    anchorDate: '2026-11-18',
+    status: 'active',
+  }),
 ];
+const registeredOn = (r: Seed) => r.firstRegisteredOn ?? r.registeredOn;
 const days = Array.from({ length: 30 }, (_, i) => `2026-11-${String(i + 1).padStart(2, '0')}`);
 // Sent 20 + day number on each day, in two shards on even days; 6 failures on 11-10.
 const counters = days.flatMap((date, i) =>
@@ -124,6 +137,7 @@ describe('hagukumi report --month on a seeded month (DynamoDB Local, the CLI, Ch
           audience: r.audience,
           status: r.status,
           registeredOn: r.registeredOn,
+          ...(r.firstRegisteredOn && { firstRegisteredOn: r.firstRegisteredOn }),
           familyId: `f-${r.key}`,
           bucket: 1,
           version: 0,
@@ -223,9 +237,9 @@ describe('hagukumi report --month on a seeded month (DynamoDB Local, the CLI, Ch
   const shown = (n: number) => (n < 5 ? '<5' : String(n));
 
   it('counts the registrants and active readers of the tenant only', () => {
-    const byEnd = readers.filter((r) => r.registeredOn <= '2026-11-30');
-    const before = readers.filter((r) => r.registeredOn < '2026-11-01');
-    expect(get('registrants', 'all', '2026-11-30', 'at_month_end')).toBe(String(byEnd.length)); // 25
+    const byEnd = readers.filter((r) => registeredOn(r) <= '2026-11-30');
+    const before = readers.filter((r) => registeredOn(r) < '2026-11-01');
+    expect(get('registrants', 'all', '2026-11-30', 'at_month_end')).toBe(String(byEnd.length)); // 30
     expect(get('registrants', 'all', '', 'new_in_month')).toBe(String(byEnd.length - before.length)); // 15
     const lineEnd = byEnd.filter((r) => r.channel === 'line').length;
     expect(get('registrants_by_channel', 'line', '2026-11-30', 'at_month_end')).toBe(String(lineEnd));
@@ -234,14 +248,15 @@ describe('hagukumi report --month on a seeded month (DynamoDB Local, the CLI, Ch
     );
     // Active: every active one registered by 11-30 is in range on that day in this fixture.
     const active = byEnd.filter((r) => r.status === 'active');
-    expect(get('active', 'all', '2026-11-30', 'at_month_end')).toBe(String(active.length)); // 24
+    expect(get('active', 'all', '2026-11-30', 'at_month_end')).toBe(String(active.length)); // 29
     expect(get('active_by_track', 'maternity', '2026-11-30', 'at_month_end')).toBe(
       String(active.filter((r) => r.track === 'maternity').length),
     );
-    // Day by day: 11-10 holds 17 (10 + 7), 8 under the month end's 25: shown; 11-20 holds 22, 3 under 25: withheld.
-    expect(get('registrants_daily', 'all', '2026-11-10', 'cumulative')).toBe('17');
+    // Day by day: 11-10 holds 22 (10 + 5 + 7), 8 under the month end's 30: shown; 11-20 holds 27, 3 under 30:
+    // withheld.
+    expect(get('registrants_daily', 'all', '2026-11-10', 'cumulative')).toBe('22');
     expect(get('registrants_daily', 'all', '2026-11-20', 'cumulative')).toBe('<5');
-    expect(get('registrants_daily', 'all', '2026-11-30', 'cumulative')).toBe('25');
+    expect(get('registrants_daily', 'all', '2026-11-30', 'cumulative')).toBe('30');
   });
 
   it('sums the notifications of each day over its shards', () => {
@@ -315,7 +330,7 @@ describe('hagukumi report --month on a seeded month (DynamoDB Local, the CLI, Ch
       await page.goto(`file://${join(out, `${T}-${MONTH}.html`)}`);
       expect(requests.filter((u) => !u.startsWith('file://'))).toEqual([]);
       expect(await page.locator('h1').innerText()).toContain('事業報告');
-      expect(await page.locator('[data-kpi="registrants"]').innerText()).toBe('25');
+      expect(await page.locator('[data-kpi="registrants"]').innerText()).toBe('30');
       const charts = page.locator('figure.kpi-chart svg.marks');
       expect(await charts.count()).toBe(6);
       // The registrant lines and the daily bars are drawn (vega's mark groups hold their paths).

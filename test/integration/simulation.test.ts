@@ -176,6 +176,8 @@ describe('a short simulated run: stored state matches what the simulated readers
           // Today's message comes at once, the daily ones from the next simulated day (also after a birth
           // report); a pause and resume moves that again.
           ...(paused.has(r.reader) ? {} : { registeredOn: addDays(born?.date ?? r.date, 1) }),
+          // The registration itself stays the day the parent registered (the KPI report counts by it).
+          ...(born && !r.partnerOf && !paused.has(r.reader) && { firstRegisteredOn: addDays(r.date, 1) }),
         }),
       ]);
     }

@@ -118,6 +118,12 @@ describe('lifecycle (shared by the LINE chat and the email pages)', () => {
     const s = sub();
     const { born, changes } = lifecycle.birth(reader([s]), s, '2027-01-29');
     expect(born).toMatchObject({ track: 'childcare', anchorDate: '2027-01-29', registeredOn: '2027-02-01' });
+    // Delivery starts anew; the registration stays the pregnancy's, through a later resume too.
+    expect(born.firstRegisteredOn).toBe(s.registeredOn);
+    expect(born.firstRegisteredOn).not.toBe(born.registeredOn);
+    const paused = { ...born, status: 'paused' as const };
+    const { puts } = lifecycle.resume({ ...reader([paused]), today: '2027-02-10' });
+    expect(puts[0]).toMatchObject({ registeredOn: '2027-02-11', firstRegisteredOn: s.registeredOn });
     expect(changes).toContainEqual({
       type: 'family',
       familyId: 'fam-1',

@@ -638,7 +638,14 @@ describe("handleLineWebhook: the family and the reader's data", () => {
     const { deps, replies } = setup(store);
     expect((await handleLineWebhook(signed(bodyOf(postbackEvent(PARENT, 'date', {}, born))), deps)).handled).toBe(1);
     expect(store.subscriptionsOf(PARENT)).toEqual([
-      { ...parentPreg, track: 'childcare', anchorDate: born, registeredOn: TOMORROW, version: 1 },
+      {
+        ...parentPreg,
+        track: 'childcare',
+        anchorDate: born,
+        registeredOn: TOMORROW,
+        firstRegisteredOn: parentPreg.registeredOn,
+        version: 1,
+      },
     ]);
     expect(store.subscriptionsOf(PARTNER)).toEqual([
       { ...partnerPreg, track: 'childcare', anchorDate: born, version: 1 },
