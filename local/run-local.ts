@@ -310,6 +310,7 @@ export function formatActivity(a: DayActivity, active: number, delivery: DayResu
   return (
     `simulated ${a.date}: ${c.register} registered, ${c.birth} births, ${c.pause} paused, ${c.resume} resumed, ` +
     `${c.stop} stopped, ${c.unfollow} unfollowed, ${c.loss} losses, ${c.survey} surveys answered, ` +
+    `${c.screening} screenings, ` +
     `${c.inquiry} inquiries (${c['faq-solved']} solved by the FAQ), ${c.reply} staff replies; ` +
     `${active} readers active; delivery: ${deliveredOf(delivery)} readers, ${sendsOf(delivery)} sends\n`
   );
@@ -328,7 +329,7 @@ export function formatSimulationSummary(sim: Simulation, days: DayResult[], acti
     `  left ${count('stop') + count('unfollow')} (stopped ${count('stop')}, unfollowed ${count('unfollow')}), paused ${count('pause')}, resumed ${count('resume')}`,
     `  active readers at the end ${active}`,
     `  sends ${days.reduce((n, d) => n + sendsOf(d), 0)} (LINE requests and mails), deliveries ${days.reduce((n, d) => n + deliveredOf(d), 0)} (readers reached)`,
-    `  survey answers ${count('survey')}, inquiries ${count('inquiry')} (and ${count('faq-solved')} solved by the FAQ), staff replies ${count('reply')}`,
+    `  screenings ${count('screening')} (${count('screening', (e) => e.kind === 'screening' && e.positive)} at or over the cut-off), survey answers ${count('survey')}, inquiries ${count('inquiry')} (and ${count('faq-solved')} solved by the FAQ), staff replies ${count('reply')}`,
     `  ${unverified === 0 ? `every day verified: each due reader got exactly one send` : `${unverified} days NOT VERIFIED (see above)`}`,
     `  ${sim.failedSteps.length} simulated steps the chat did not offer${sim.failedSteps.length ? `: ${[...new Set(sim.failedSteps)].slice(0, 5).join('; ')}` : ''}`,
     '',

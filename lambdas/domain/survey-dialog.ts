@@ -263,14 +263,17 @@ export const consentRevokedText =
   '同意を取り消しました。これからはチェックの結果を共有しません（チェックを受けるには、あらためて同意が必要です）。';
 export const noConsentToRevokeText = '取り消す同意はありません。';
 
+/** The first words after the last item of a screening, whatever its result. */
+export const screeningThanksText = 'チェックにご協力いただき、ありがとうございました。';
+
 /** After the last item of a screening. At or over the cut-off (or urgent): warm words and where to turn, now. */
 export function screeningDoneText(tenant: TenantConfig, result: ScreeningResult, showScore: boolean): string {
   const p = new Phrases(tenant);
   const score = showScore ? `\n（合計 ${result.total} 点）` : '';
   if (!result.positive && !result.urgent)
-    return `チェックにご協力いただき、ありがとうございました。${score}\n気になることがあれば、いつでもご相談ください。`;
+    return `${screeningThanksText}${score}\n気になることがあれば、いつでもご相談ください。`;
   return [
-    `チェックにご協力いただき、ありがとうございました。${score}`,
+    `${screeningThanksText}${score}`,
     'いま、とてもがんばっていらっしゃるのだと思います。つらい気持ちは、ひとりで抱えなくて大丈夫です。',
     `${tenant.name}の保健師からご連絡することがあります。待たずに話したいときは、こちらにご相談ください。`,
     p.contacts(),

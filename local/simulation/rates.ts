@@ -28,6 +28,16 @@ export interface SimulationRates {
   surveyAnswerShare: number;
   /** Readers a day per 1,000 who ask for a survey themselves ("アンケート") where one is open on request. */
   surveyRequestsPer1000: number;
+  /** LINE readers a day per 1,000 who start the mental health check themselves (こころの健康チェック). */
+  screeningsPer1000: number;
+  /** Share of readers asked for their consent to share the result who give it (the others are not screened). */
+  screeningConsentShare: number;
+  /** Share of a first screening's readers who answer as someone at or over the cut-off would. */
+  screeningHighShare: number;
+  /** Probability a day that a reader at or over the cut-off two weeks or more ago screens again. */
+  rescreenPerDay: number;
+  /** Share of those rescreened who answer as someone now below the cut-off would. */
+  rescreenImprovedShare: number;
   /** Inquiries a day per 1,000 active readers (LINE chat and the email form alike). */
   inquiriesPer1000: number;
   /** Probability a day that the staff answer an open inquiry (their target is a few working days). */
@@ -56,6 +66,15 @@ export const DEFAULT_RATES: SimulationRates = {
   lossesPer1000: 0.15,
   surveyAnswerShare: 0.4,
   surveyRequestsPer1000: 2,
+  // Self-started checks are rarer than invited surveys: a few readers a day in a town of 1,000.
+  screeningsPer1000: 1,
+  screeningConsentShare: 0.85,
+  // About 10-15 % of perinatal women screen positive on the EPDS in Japanese studies; a reader who starts the
+  // check herself is more likely to be worried, so 0.2.
+  screeningHighShare: 0.2,
+  // Staff contact a reader at or over the cut-off; some check again once the support helps.
+  rescreenPerDay: 0.1,
+  rescreenImprovedShare: 0.6,
   inquiriesPer1000: 1,
   staffReplyPerDay: 0.6,
 };

@@ -11,10 +11,12 @@ import { SesEmailSender } from '../../lambdas/adapters/email-sender';
 import { InquiryRepository } from '../../lambdas/adapters/inquiry-repository';
 import { loadResultItems } from '../../lambdas/adapters/survey-repository';
 import { addDays, daysBetween } from '../../lambdas/domain';
-import { thanksText, nothingToAnswerText } from '../../lambdas/domain/survey-dialog';
+import { INSTRUMENTS } from '../../lambdas/domain/screening';
+import { thanksText, nothingToAnswerText, screeningThanksText } from '../../lambdas/domain/survey-dialog';
 import { replyToInquiry, type InquiryDeps } from '../../lambdas/services/inquiries';
 import { tenantSurveys } from '../../lambdas/services/survey-invitations';
 import type { IsoDate } from '../../schemas/common';
+import type { InstrumentId } from '../../schemas/survey';
 import { SubscriptionSchema, type Subscription } from '../../schemas/subscription';
 import type { TenantConfig } from '../../schemas/tenant';
 import { prng } from '../seed';
@@ -41,6 +43,8 @@ export type SimulationEvent = { date: IsoDate; tenantId: string; /** Simulated e
   | { kind: 'pause' | 'resume' | 'stop' | 'unfollow'; reader: string }
   | { kind: 'loss'; reader: string; support: boolean }
   | { kind: 'survey'; reader: string; surveyId: string }
+  /** A screening answered to its end; `total` and `positive` from the scores the simulation chose. */
+  | { kind: 'screening'; reader: string; instrument: InstrumentId; total: number; positive: boolean }
   | { kind: 'inquiry'; channel: 'line' | 'email'; reader: string; inquiryId: string; text: string }
   | { kind: 'faq-solved'; reader: string }
   | { kind: 'reply'; inquiryId: string; reader: string; text: string; delivered: boolean }
@@ -61,6 +65,8 @@ interface SimReader {
   preferencesPath?: string;
   /** The partner who joined with this parent's invite code: a birth or a loss reaches them too. */
   partner?: SimReader;
+  /** The reader's last screening: when, and whether at or over the cut-off. */
+  screened?: { date: IsoDate; positive: boolean };
 }
 
 export interface SimulationOptions {
@@ -84,6 +90,7 @@ const KINDS: SimulationKind[] = [
   'unfollow',
   'loss',
   'survey',
+  'screening',
   'inquiry',
   'faq-solved',
   'reply',
@@ -344,6 +351,7 @@ export class Simulation {
         this.record({ date, tenantId: tenant.tenantId, kind: 'loss', reader: r.id, support });
       }
       await this.answerSurveys(tenant, date, busy);
+      if (tenant.screening?.enabled) await this.screenings(tenant, date, activeLine, busy);
     }
 
     if (tenant.inquiries?.enabled) {
@@ -590,6 +598,87 @@ export class Simulation {
       else await u.say(this.pick(['毎朝たのしみにしています', '役に立っています', '健診の情報が助かりました']));
     }
     throw new SimulationStepError('survey: no end after 40 steps');
+  }
+
+  /**
+   * Readers start the mental health check in the chat (consent first, the first time), and readers at or over
+   * the cut-off two weeks or more ago check again, most of them better by then. The chat picks the instrument
+   * (an EPDS invitation not answered yet, otherwise the PHQ-9); each item is answered at a score drawn for the
+   * reader's profile, and the event keeps the total and whether it reached the tenant's cut-off.
+   */
+  private async screenings(tenant: TenantConfig, date: IsoDate, activeLine: SimReader[], busy: Set<SimReader>) {
+    const again = activeLine.filter(
+      (r) =>
+        r.screened?.positive &&
+        daysBetween(r.screened.date, date) >= 14 &&
+        !busy.has(r) &&
+        this.chance(this.rates.rescreenPerDay),
+    );
+    for (const r of again) busy.add(r);
+    const first = this.sample(
+      activeLine.filter((r) => !r.screened),
+      poisson((this.rates.screeningsPer1000 * activeLine.length) / 1000, this.rand),
+      busy,
+    );
+    for (const r of [...again, ...first]) {
+      const high = r.screened
+        ? !this.chance(this.rates.rescreenImprovedShare)
+        : this.chance(this.rates.screeningHighShare);
+      await this.step(r, () => this.screen(tenant, date, r, high));
+    }
+  }
+
+  private async screen(tenant: TenantConfig, date: IsoDate, r: SimReader, high: boolean) {
+    const u = this.user(tenant, r);
+    await u.say('こころの健康チェック');
+    if ((await u.quickReplies()).some((a) => a.label.startsWith('同意して始める'))) {
+      if (!this.chance(this.rates.screeningConsentShare)) {
+        await u.tap('同意しない');
+        return;
+      }
+      await u.tap('同意して始める');
+    }
+    let instrument: InstrumentId | undefined;
+    let total = 0;
+    for (let step = 0; step < 20; step++) {
+      const last = await u.lastBotText();
+      if (last.startsWith(screeningThanksText)) {
+        if (!instrument) throw new SimulationStepError('screening: thanked before any item');
+        const positive = total >= tenant.screening!.cutoffs[instrument];
+        r.screened = { date, positive };
+        this.record({ date, tenantId: tenant.tenantId, kind: 'screening', reader: r.id, instrument, total, positive });
+        return;
+      }
+      // `（k/n）`: the item and the instrument (EPDS has 10 items, the PHQ-9 9).
+      const head = /^（(\d+)\/(\d+)）/.exec(last);
+      if (!head) throw new SimulationStepError('screening: no item numbered in the chat');
+      instrument = Number(head[2]) === INSTRUMENTS.epds.items.length ? 'epds' : 'phq9';
+      const item = INSTRUMENTS[instrument].items[Number(head[1]) - 1]!;
+      const options = (await u.quickReplies()).filter((a) => a.label !== 'スキップ' && a.label !== '中断する');
+      if (options.length !== item.optionScores.length)
+        throw new SimulationStepError('screening: options unlike the item');
+      // Low: mostly 0-1; high: mostly 2-3. The self-harm item stays 0, but for some of the high.
+      const x = this.rand();
+      const score =
+        item.number === INSTRUMENTS[instrument].criticalItem
+          ? high && x < 0.3
+            ? 1
+            : 0
+          : high
+            ? x < 0.2
+              ? 1
+              : x < 0.7
+                ? 2
+                : 3
+            : x < 0.6
+              ? 0
+              : x < 0.95
+                ? 1
+                : 2;
+      total += score;
+      await u.tapAction(options[item.optionScores.indexOf(score)]!);
+    }
+    throw new SimulationStepError('screening: no end after 20 items');
   }
 
   private async lineInquiry(tenant: TenantConfig, date: IsoDate, r: SimReader) {

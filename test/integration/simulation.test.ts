@@ -49,6 +49,7 @@ describe('a short simulated run: stored state matches what the simulated readers
             notifyTo: [staffBox],
             notifyFrom: `noreply.${prefix}@example.jp`,
           },
+          screening: { enabled: true, alertTo: [staffBox], alertFrom: `noreply.${prefix}@example.jp` },
           surveys: [
             {
               id: 'voice',
@@ -92,6 +93,9 @@ describe('a short simulated run: stored state matches what the simulated readers
         unfollowsPer1000: 40,
         lossesPer1000: 80,
         surveyRequestsPer1000: 150,
+        screeningsPer1000: 150,
+        screeningConsentShare: 0.8,
+        screeningHighShare: 0.5,
         inquiriesPer1000: 100,
         staffReplyPerDay: 0.7,
       },
@@ -137,7 +141,18 @@ describe('a short simulated run: stored state matches what the simulated readers
   }
 
   it('every kind of activity happened, and every day was delivered and verified', () => {
-    for (const kind of ['register', 'birth', 'pause', 'stop', 'unfollow', 'loss', 'survey', 'inquiry', 'reply'])
+    for (const kind of [
+      'register',
+      'birth',
+      'pause',
+      'stop',
+      'unfollow',
+      'loss',
+      'survey',
+      'screening',
+      'inquiry',
+      'reply',
+    ])
       expect([kind, sim.events.filter((e) => e.kind === kind).length > 0]).toEqual([kind, true]);
     expect(of('register').some((e) => e.channel === 'email')).toBe(true);
     expect(of('register').some((e) => e.audience === 'partner')).toBe(true);
@@ -237,6 +252,34 @@ describe('a short simulated run: stored state matches what the simulated readers
     // Nobody the simulation did not record has a completion.
     const answered = new Set(of('survey').map((e) => keyOf(e.reader)));
     expect(items.filter((i) => i.kind === 'completion' && !answered.has(i.readerKey))).toEqual([]);
+  });
+
+  it('each screening answered in the chat is stored once, with the total of the scores chosen and its result', async () => {
+    const screened = of('screening');
+    expect(screened.some((e) => e.positive)).toBe(true);
+    expect(screened.some((e) => !e.positive)).toBe(true);
+    for (const instrument of ['epds', 'phq9'] as const) {
+      const items = await loadResultItems(stack.db, stack.tables.data, tenantId(), instrument);
+      const mine = screened.filter((e) => e.instrument === instrument);
+      // Per reader: the runs stored, each as (total of its answers' scores, at or over the cut-off).
+      const stored = (key: string) =>
+        items
+          .filter((i) => i.kind === 'completion' && i.readerKey === key)
+          .map((c) => {
+            const scores = items.filter((i) => i.kind === 'answer' && i.readerKey === key && i.runId === c.runId);
+            return [scores.reduce((n, i) => n + (i.score ?? 0), 0), c.screening?.positive];
+          })
+          .sort();
+      for (const reader of new Set(mine.map((e) => e.reader)))
+        expect(stored(keyOf(reader))).toEqual(
+          mine
+            .filter((e) => e.reader === reader)
+            .map((e) => [e.total, e.positive])
+            .sort(),
+        );
+      const screenedKeys = new Set(mine.map((e) => keyOf(e.reader)));
+      expect(items.filter((i) => i.kind === 'completion' && !screenedKeys.has(i.readerKey))).toEqual([]);
+    }
   });
 
   it('each inquiry is stored once in its thread; each staff reply is in the thread and reached the LINE chat', async () => {
