@@ -32,8 +32,10 @@ export interface SimulationRates {
   screeningsPer1000: number;
   /** Share of readers asked for their consent to share the result who give it (the others are not screened). */
   screeningConsentShare: number;
-  /** Share of a first screening's readers who answer as someone at or over the cut-off would. */
+  /** Share of readers starting a check themselves who answer as someone at or over the cut-off would. */
   screeningHighShare: number;
+  /** The same share for parents answering an EPDS their daily message invited them to. */
+  invitedScreeningHighShare: number;
   /** Probability a day that a reader at or over the cut-off two weeks or more ago screens again. */
   rescreenPerDay: number;
   /** Share of those rescreened who answer as someone now below the cut-off would. */
@@ -69,9 +71,10 @@ export const DEFAULT_RATES: SimulationRates = {
   // Self-started checks are rarer than invited surveys: a few readers a day in a town of 1,000.
   screeningsPer1000: 1,
   screeningConsentShare: 0.85,
-  // About 10-15 % of perinatal women screen positive on the EPDS in Japanese studies; a reader who starts the
-  // check herself is more likely to be worried, so 0.2.
+  // About 10-15 % of perinatal women screen positive on the EPDS in Japanese studies (invited: 0.12); a reader
+  // who starts the check herself is more likely to be worried, so 0.2.
   screeningHighShare: 0.2,
+  invitedScreeningHighShare: 0.12,
   // Staff contact a reader at or over the cut-off; some check again once the support helps.
   rescreenPerDay: 0.1,
   rescreenImprovedShare: 0.6,

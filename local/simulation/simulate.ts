@@ -601,8 +601,8 @@ export class Simulation {
   }
 
   /**
-   * Readers start the mental health check in the chat (consent first, the first time), and readers at or over
-   * the cut-off two weeks or more ago check again, most of them better by then. The chat picks the instrument
+   * Parents invited to the EPDS answer it, readers start the mental health check in the chat (consent first,
+   * the first time), and readers at or over the cut-off two weeks or more ago check again, most of them better. The chat picks the instrument
    * (an EPDS invitation not answered yet, otherwise the PHQ-9); each item is answered at a score drawn for the
    * reader's profile, and the event keeps the total and whether it reached the tenant's cut-off.
    */
@@ -615,17 +615,36 @@ export class Simulation {
         this.chance(this.rates.rescreenPerDay),
     );
     for (const r of again) busy.add(r);
+    // Parents invited to the EPDS by their daily message (the tenant's epdsDays after the birth) answer it like
+    // any invited survey, once per invitation.
+    const byKey = new Map(activeLine.map((r) => [r.readerKey, r]));
+    const items = await loadResultItems(this.stack.db, this.stack.tables.data, tenant.tenantId, 'epds');
+    const done = new Set(items.filter((i) => i.kind === 'completion').map((i) => `${i.readerKey}|${i.runId}`));
+    const invited: SimReader[] = [];
+    for (const inv of items
+      .filter((i) => i.kind === 'invitation' && byKey.has(i.readerKey) && !done.has(`${i.readerKey}|${i.runId}`))
+      .sort((a, b) => byKey.get(a.readerKey)!.id.localeCompare(byKey.get(b.readerKey)!.id))) {
+      const r = byKey.get(inv.readerKey)!;
+      const key = `${tenant.tenantId}|epds|${inv.readerKey}|${inv.runId ?? ''}`;
+      if (this.considered.has(key) || busy.has(r)) continue;
+      this.considered.add(key);
+      if (!this.chance(this.rates.surveyAnswerShare)) continue;
+      busy.add(r);
+      invited.push(r);
+    }
     const first = this.sample(
       activeLine.filter((r) => !r.screened),
       poisson((this.rates.screeningsPer1000 * activeLine.length) / 1000, this.rand),
       busy,
     );
-    for (const r of [...again, ...first]) {
-      const high = r.screened
-        ? !this.chance(this.rates.rescreenImprovedShare)
-        : this.chance(this.rates.screeningHighShare);
+    const profile = (r: SimReader, highShare: number) =>
+      r.screened?.positive ? !this.chance(this.rates.rescreenImprovedShare) : this.chance(highShare);
+    for (const [r, high] of [
+      ...again.map((r) => [r, profile(r, 0)] as const),
+      ...invited.map((r) => [r, profile(r, this.rates.invitedScreeningHighShare)] as const),
+      ...first.map((r) => [r, profile(r, this.rates.screeningHighShare)] as const),
+    ])
       await this.step(r, () => this.screen(tenant, date, r, high));
-    }
   }
 
   private async screen(tenant: TenantConfig, date: IsoDate, r: SimReader, high: boolean) {
