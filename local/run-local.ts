@@ -1,6 +1,6 @@
 import { seedDemoAlerts } from './seed-console';
 import { seedDemoInquiries } from './seed-inquiries';
-import { rmSync, writeFileSync } from 'node:fs';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SingleBar, Presets } from 'cli-progress';
@@ -202,8 +202,12 @@ export async function startLocal(o: LocalRunOptions): Promise<LocalStack> {
     const first = await deliver(o.date);
     let simulation: Simulation | undefined;
     let simulateDay: LocalStack['simulateDay'];
+    // A state that holds a simulated run keeps only what its simulated readers did: demo answers written later
+    // (stamped with the real clock, the PHQ-9's first run a month before) would land in its reports.
+    const simulatedMarker = join(dataDir, 'simulated');
     if (o.simulate) {
       // The simulated readers answer in the chat themselves: no demo answers written straight to the table.
+      writeFileSync(simulatedMarker, `${JSON.stringify({ from: o.date, seed: o.simulate.seed })}\n`);
       simulation = await Simulation.start(stack, o.simulate);
       const sim = simulation;
       simulateDay = async (date) => {
@@ -216,6 +220,8 @@ export async function startLocal(o: LocalRunOptions): Promise<LocalStack> {
         return activity;
       };
       await simulateDay(o.date);
+    } else if (existsSync(simulatedMarker)) {
+      out.write('demo survey answers left out: this state holds a simulated run (--reset starts over)\n');
     } else {
       const answering = phase(out, 'demo readers answering surveys', tenants.length, 'tenants');
       let answers = 0;
