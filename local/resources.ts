@@ -46,13 +46,17 @@ export function createTableInput(def: TableDefinition, tableName: string): Creat
 
 export const localTableName = (prefix: string, def: TableDefinition) => `${prefix}-${def.id}`;
 
-/** Creates the tables if missing (the local stack keeps its data between runs). */
-export async function ensureTables(ddb: DynamoDBClient, prefix: string): Promise<LocalTables> {
+/** Creates the tables if missing (the local stack keeps its data between runs); TTL on unless told otherwise. */
+export async function ensureTables(
+  ddb: DynamoDBClient,
+  prefix: string,
+  o: { timeToLive: boolean } = { timeToLive: true },
+): Promise<LocalTables> {
   for (const def of TABLES) {
     const name = localTableName(prefix, def);
     try {
       await ddb.send(new CreateTableCommand(createTableInput(def, name)));
-      if (def.timeToLiveAttribute) {
+      if (def.timeToLiveAttribute && o.timeToLive) {
         await ddb.send(
           new UpdateTimeToLiveCommand({
             TableName: name,

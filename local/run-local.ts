@@ -141,6 +141,8 @@ export async function startLocal(o: LocalRunOptions): Promise<LocalStack> {
       // Longer than a shard takes here, so a slow shard is not handed to a second worker while it runs; a
       // failed one comes back within a minute (AWS: 6 x the worker timeout).
       queue: { visibilityTimeoutSeconds: 60 },
+      // Tables made for a simulated run have no TTL (see ProvisionOptions.timeToLive); kept tables keep theirs.
+      timeToLive: !o.simulate,
       // The kept tables hold reader keys made with this secret.
       readerKeySecret: persistentReaderKeySecret(join(dataDir, 'reader-key')),
       emailTokenSecret: persistentEmailTokenSecret(join(dataDir, 'email-token')),

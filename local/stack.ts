@@ -69,6 +69,14 @@ export interface ProvisionOptions {
   emailTokenSecret?: string;
   /** Serve the staff console on the local API (needs `webhook`), with a local identity provider and demo staff. */
   console?: boolean;
+  /**
+   * DynamoDB TTL on new tables (default on, as in AWS). A simulated run turns it off: DynamoDB Local deletes
+   * expired items on the real clock while the handlers live on the simulated one, so an item stamped with a
+   * simulated expiry (a dialog mid-registration, a partner invite, a webhook event's record) would vanish within
+   * seconds of its write, at moments that differ from run to run. Nothing relies on TTL to be correct: TTL
+   * deletion is lazy in AWS too, and every expiry that matters is checked when the item is read.
+   */
+  timeToLive?: boolean;
 }
 
 /** A demo staff login of the local identity provider. */
@@ -159,7 +167,7 @@ export async function provision(o: ProvisionOptions): Promise<Provisioned> {
   const ddb = new DynamoDBClient({});
   const db = createDocumentClient(ddb);
   const sqs = new SQSClient({});
-  const tables = await ensureTables(ddb, o.prefix);
+  const tables = await ensureTables(ddb, o.prefix, { timeToLive: o.timeToLive ?? true });
   const readerKeySecretName = `${o.prefix}/reader-key`;
   const emailTokenSecretName = `${o.prefix}/email-token`;
   const queues = await ensureQueues(sqs, o.endpoints.sqs, o.prefix, o.queue);

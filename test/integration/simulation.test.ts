@@ -77,6 +77,7 @@ describe('a short simulated run: stored state matches what the simulated readers
       // As in the other tests: a slow shard goes to a second worker, which resumes its plan, kept a day after it
       // was written even on these past dates (retainedAfter in lambdas/adapters/keys.ts).
       queue: { visibilityTimeoutSeconds: 1 },
+      timeToLive: false,
       webhook: true,
     });
     await seedDemo(stack, 40, FROM);
