@@ -5,6 +5,7 @@ import { mkdtempSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildSync } from 'esbuild';
+import { VEGA_CANVAS_ALIAS } from '../local/handlers';
 
 export interface BundleFigures {
   name: string;
@@ -14,8 +15,8 @@ export interface BundleFigures {
 
 const HANDLERS = join(__dirname, '..', 'lambdas', 'handlers');
 
-export function measureBundles(runs = 3): BundleFigures[] {
-  const out = mkdtempSync(join(tmpdir(), 'hagukumi-bench-bundles-'));
+/** Bundles every handler into `out` (`<name>.cjs`) and returns their names. */
+export function buildBundles(out: string): string[] {
   const names = readdirSync(HANDLERS)
     .filter((f) => f.endsWith('.ts') && f !== 'runtime.ts')
     .map((f) => f.replace(/\.ts$/, ''));
@@ -31,8 +32,14 @@ export function measureBundles(runs = 3): BundleFigures[] {
     format: 'cjs',
     minify: true,
     logLevel: 'error',
+    alias: VEGA_CANVAS_ALIAS,
   });
-  return names.map((name) => {
+  return names;
+}
+
+export function measureBundles(runs = 3): BundleFigures[] {
+  const out = mkdtempSync(join(tmpdir(), 'hagukumi-bench-bundles-'));
+  return buildBundles(out).map((name) => {
     const outfile = join(out, `${name}.cjs`);
     const script = `const t=process.hrtime.bigint();require(${JSON.stringify(outfile)});process.stdout.write(String(Number(process.hrtime.bigint()-t)/1e6))`;
     const times = Array.from({ length: runs }, () =>

@@ -29,7 +29,7 @@ export type HandlerName =
 
 const HANDLERS_DIR = join(__dirname, '..', 'lambdas', 'handlers');
 /** As in the CDK bundles (lib/constructs/hagukumi-function.ts): vega's canvas module, whose top-level await CommonJS cannot hold. */
-const VEGA_CANVAS_ALIAS = { 'vega-canvas': join(__dirname, '..', 'lambdas', 'web', 'vega-canvas-shim.ts') };
+export const VEGA_CANVAS_ALIAS = { 'vega-canvas': join(__dirname, '..', 'lambdas', 'web', 'vega-canvas-shim.ts') };
 let outDir: string | undefined;
 const built = new Set<string>();
 
