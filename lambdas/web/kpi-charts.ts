@@ -42,8 +42,15 @@ function barChart(title: string, values: { label: string; value: number }[], yTi
   } as TopLevelSpec;
 }
 
+/** A chart with nothing to draw (every value 0 or withheld): vega would draw bare axes with a made-up scale. */
+const isEmpty = (spec: TopLevelSpec) => ((spec as { data?: { values?: unknown[] } }).data?.values?.length ?? 0) === 0;
+
 /** The report's chart specs (vega-lite), in display order. */
-export function kpiChartSpecs(r: KpiReport): { id: string; title: string; spec: TopLevelSpec }[] {
+export function kpiChartSpecs(r: KpiReport): { id: string; title: string; spec: TopLevelSpec; empty: boolean }[] {
+  return chartSpecs(r).map((chart) => ({ ...chart, empty: isEmpty(chart.spec) }));
+}
+
+function chartSpecs(r: KpiReport): { id: string; title: string; spec: TopLevelSpec }[] {
   const reg = r.registrants;
   const day = (d: string) => `${Number(d.slice(5, 7))}/${Number(d.slice(8))}`;
   return [
@@ -122,7 +129,8 @@ export async function renderKpiCharts(r: KpiReport): Promise<KpiChart[]> {
   // the Lambda bundles (web/vega-canvas-shim.ts; vega then measures text by estimate, as it does without canvas).
   const [{ parse, View }, { compile }] = await Promise.all([import('vega'), import('vega-lite')]);
   return Promise.all(
-    kpiChartSpecs(r).map(async ({ id, title, spec }) => {
+    kpiChartSpecs(r).map(async ({ id, title, spec, empty }) => {
+      if (empty) return { id, title, svg: '' };
       const view = new View(parse(compile(spec).spec), { renderer: 'none' });
       try {
         return { id, title, svg: await view.toSVG() };

@@ -11,6 +11,7 @@ import { compileHtml, hbs } from './render';
 export interface KpiChart {
   id: string;
   title: string;
+  /** Empty when the chart has nothing to draw: the page says so instead. */
   svg: string;
 }
 
@@ -60,7 +61,7 @@ export const KPI_REPORT_BODY = compileHtml(`<section class="kpi-report" data-mon
 {{#each r.screening}}<tr><td>{{title}}</td><td>{{completed}}</td><td>{{atOrOverCutoff}}</td><td>{{everAtOrOver}}</td><td>{{laterBelow}}</td><td>{{improvedPercent}}</td></tr>{{else}}<tr><td colspan="6">実施していません</td></tr>{{/each}}
 </table>
 <h2>グラフ</h2>
-{{#each charts}}<figure class="kpi-chart" id="chart-{{id}}"><figcaption>{{title}}</figcaption>{{kpiSvg svg}}</figure>{{/each}}
+{{#each charts}}<figure class="kpi-chart" id="chart-{{id}}"><figcaption>{{title}}</figcaption>{{#if svg}}{{kpiSvg svg}}{{else}}<p class="kpi-chart-empty">描ける値がありません（どの値も0か、5人未満で伏せた値です）。</p>{{/if}}</figure>{{/each}}
 <h2>配信数（日別）</h2>
 <table class="kpi-days"><tr><th>日付</th><th>配信数</th><th>失敗数</th></tr>
 {{#each r.notifications.days}}<tr><td>{{date}}</td><td>{{sent}}</td><td>{{failed}}</td></tr>{{/each}}
@@ -75,7 +76,7 @@ table { border-collapse: collapse; margin: 0.5rem 0 1.5rem; }
 th, td { border: 1px solid #bbb; padding: 0.25rem 0.6rem; text-align: left; }
 td { font-variant-numeric: tabular-nums; }
 figure { margin: 1rem 0; } figcaption { font-weight: bold; }
-.kpi-note { color: #555; }
+.kpi-note, .kpi-chart-empty { color: #555; }
 </style></head><body>
 {{body}}
 </body></html>`);

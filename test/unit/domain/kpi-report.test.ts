@@ -11,6 +11,8 @@ import {
   type KpiSubscription,
 } from '../../../lambdas/domain/kpi-report';
 import type { ResultItem } from '../../../lambdas/domain/survey-results';
+import { kpiChartSpecs } from '../../../lambdas/web/kpi-charts';
+import { KPI_REPORT_BODY } from '../../../lambdas/web/kpi-report-html';
 
 // The expected figures below are worked out by hand from this fixture (comments show the arithmetic); none is
 // computed by the code under test.
@@ -236,6 +238,27 @@ describe('kpiReport', () => {
     expect(rows).toContain('inquiries,all,,p90_hours_to_first_answer,30');
     expect(rows).toContain('screening,phq9,2026-11-30,improved_percent,83.3');
     expect(csv).not.toMatch(/line:|email:/);
+  });
+
+  it('draws only shown values, and says so where a chart has none left (no bare axes)', () => {
+    const charts = new Map(kpiChartSpecs(r).map((c) => [c.id, c]));
+    const values = (id: string) => (charts.get(id)!.spec as { data: { values: { value: number }[] } }).data.values;
+    // Sent: the three days with sends (150, 148, 140), the withheld zeros left out.
+    expect(values('notifications-sent').map((v) => v.value)).toEqual([150, 148, 140]);
+    expect(charts.get('notifications-sent')!.empty).toBe(false);
+    // Failed: every day withheld (see above), so nothing to draw.
+    expect(charts.get('notifications-failed')!.empty).toBe(true);
+    const html = KPI_REPORT_BODY({
+      r,
+      charts: [
+        { id: 'notifications-sent', title: '配信数', svg: '<svg class="marks"></svg>' },
+        { id: 'notifications-failed', title: '失敗数', svg: '' },
+      ],
+    });
+    const figure = (id: string) => new RegExp(`<figure[^>]*id="chart-${id}"[^]*?</figure>`).exec(html)![0];
+    expect(figure('notifications-sent')).toContain('<svg class="marks">');
+    expect(figure('notifications-failed')).not.toContain('<svg');
+    expect(figure('notifications-failed')).toContain('描ける値がありません');
   });
 
   it('counts active readers today in a month not over yet', () => {
