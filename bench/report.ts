@@ -240,8 +240,9 @@ function markdown(input: ReportInput, r: Results): string {
     '# Benchmarks',
     '',
     `Written by \`npm run bench${r.quick ? ' -- --quick' : ''}\` on ${r.generatedAt.slice(0, 16).replace('T', ' ')} UTC: ` +
-      `${m.cores} cores (${m.cpu}), ${m.memoryGB} GB, Node ${m.node}, load average ${m.loadAverageAtStart} at the start ` +
-      `(a machine shared with other work), ${f(r.benchMinutes)} minutes in all. Everything runs in one Node process on ` +
+      `${m.cores} cores (${m.cpu}), ${m.memoryGB} GB, Node ${m.node}, load average ${m.loadAverageAtStart} at the start` +
+      `${m.loadAverageAtStart >= m.cores ? ' (a machine busy with other work)' : ''}, ${f(r.benchMinutes)} minutes in all. ` +
+      'Everything runs in one Node process on ' +
       'the local emulators (DynamoDB Local in its own JVM); no figure below is typed in.',
     '',
     '## Goals (issue 12)',
@@ -392,7 +393,7 @@ function markdown(input: ReportInput, r: Results): string {
     `5,000,000 readers over 1,741 municipalities, sizes log-normal (largest ${n0(nat.sizes.largest)}, median ${n0(nat.sizes.median)}, ` +
       `${nat.sizes.over30k} of 30,000 or more, ${nat.sizes.under1k} under 1,000), one shard per 5,000 readers (${n0(nat.shards)} shard tasks). ` +
       `Inputs measured here: ${f(nat.inputs.deliveriesPerWorkerSecond, 0)} deliveries per worker-second with the limits lifted (16 workers ` +
-      `sharing this loaded 2-core machine with the emulators), ${f(nat.inputs.writeUnitsPerDelivery, 3)} write units per delivery, the shard worker's ` +
+      `sharing this machine's ${r.machine.cores} cores with the emulators), ${f(nat.inputs.writeUnitsPerDelivery, 3)} write units per delivery, the shard worker's ` +
       'cold import, sends per town from the planner on the demo population times the measured sends/floor. Limits: LINE 200 multicast and ' +
       '2,000 push requests/s per channel; the SQS event source starts at 5 workers and adds up to 300 a minute, to the maximum of ' +
       "1,000 [AWS]; a DynamoDB partition takes 1,000 write units/s (a town's day is one Delivery partition).",
@@ -471,20 +472,28 @@ function markdown(input: ReportInput, r: Results): string {
 
 /** The parts of results.json the closing notes read (so they can be rendered again from the file alone). */
 export interface BindsInput {
-  machine: { loadAverageAtStart: number };
+  machine: { loadAverageAtStart: number; cores: number };
   scenarios: {
     label: string;
+    secondDayDollarsPerMillion: number;
     limited: { sends: number; floor: number; sendsOverFloor: number; writeUnitsPer1000: number; wallSeconds: number };
     lifted: { wallSeconds: number; writeUnitsPer1000: number };
   }[];
   sendsOverFloor: number;
   unitsByKind: Record<string, number>;
   costSplit: { ours: Record<string, number> };
+  awsDollarsPerMillion: number;
   awsDollarsPerMillionAtWallTime: number;
   nationalMinutes: number;
   bindingLimit: string;
   national: { bounds: Record<string, number> };
 }
+
+const costRange = (scenarios: BindsInput['scenarios']) => {
+  const bySecondDay = [...scenarios].sort((a, b) => a.secondDayDollarsPerMillion - b.secondDayDollarsPerMillion);
+  const [low, high] = [bySecondDay[0]!, bySecondDay[bySecondDay.length - 1]!];
+  return `$${f(low.secondDayDollarsPerMillion, 4)} (${low.label}) to $${f(high.secondDayDollarsPerMillion, 4)} (${high.label})`;
+};
 
 /** What binds each goal, with the numbers of this run; the reasons come from the code and its unit tests. */
 export function whatBinds(r: BindsInput): string {
@@ -519,10 +528,12 @@ export function whatBinds(r: BindsInput): string {
       'projects all attributes). ' +
       "Lambda GB-s are the bench process's CPU time over the day (our code plus the in-process LINE, SQS and Secrets " +
       "emulators: an upper bound of the handlers' own) over the function's share of a vCPU (1,024 of 1,769 MB): wall " +
-      `time here is inflated by the load (load average ${r.machine.loadAverageAtStart} at the start, DynamoDB Local and ` +
-      'the emulators on the same 2 cores), and the waits it would add on Lambda overlap across concurrent sends. The ' +
+      `time here includes DynamoDB Local and the emulators on the same ${r.machine.cores} cores (load average ` +
+      `${r.machine.loadAverageAtStart} at the start), and the waits it would add on Lambda overlap across concurrent sends. The ` +
       `same runs priced at the shard tasks' wall time: $${f(r.awsDollarsPerMillionAtWallTime, 4)}; the days with LINE's ` +
-      `limits lifted took ${f(100 * liftedOverLimited, 0)} % of the limited days' time.`,
+      `limits lifted took ${f(100 * liftedOverLimited, 0)} % of the limited days' time. The goal's $${f(r.awsDollarsPerMillion, 4)} ` +
+      "is the runs' second days together (their dollars over their deliveries); alone they range from " +
+      `${costRange(r.scenarios)}: a small tenant pays more per delivery, its shards' fixed items spread over fewer readers.`,
     `- **National: ${f(r.nationalMinutes, 1)} minutes, bound by ${r.bindingLimit}** (${Object.entries(r.national.bounds)
       .map(([k, v]) => `${k} ${f(v / 60, 1)} min`)
       .join(', ')}).`,
