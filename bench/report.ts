@@ -535,8 +535,8 @@ export function whatBinds(r: BindsInput): string {
       `limits lifted took ${f(100 * liftedOverLimited, 0)} % of the limited days' time. The goal's $${f(r.awsDollarsPerMillion, 4)} ` +
       "is the runs' second days together (their dollars over their deliveries); alone they range from " +
       `${costRange(r.scenarios)}: a small tenant pays more per delivery, its shards' fixed items spread over fewer readers. ` +
-      'Second days, because the first also marks every seeded subscription already over as ended (about 1.5 % ' +
-      "of them at once, a backlog a running system clears on the day each one ends, once in a subscription's " +
+      'Second days, because the first also marks every seeded subscription already over as ended (all at ' +
+      "once, a backlog a running system clears on the day each one ends, once in a subscription's " +
       `life): the first days together cost $${f(r.awsDollarsPerMillionFirstDay, 4)}.`,
     `- **National: ${f(r.nationalMinutes, 1)} minutes, bound by ${r.bindingLimit}** (${Object.entries(r.national.bounds)
       .map(([k, v]) => `${k} ${f(v / 60, 1)} min`)
