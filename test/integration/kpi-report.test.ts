@@ -361,7 +361,10 @@ describe('hagukumi report --month on a seeded month (DynamoDB Local, the CLI, Ch
         ['failed', 'notifications|all||failed'],
       ] as const)
         expect(await page.locator(`[data-kpi="${kpi}"]`).innerText()).toBe(csv.get(key));
-      expect(await page.locator('figure.kpi-chart svg.marks').count()).toBe(6);
+      // No survey here, so its chart has nothing to draw and says so; the other five are drawn.
+      expect(await page.locator('figure.kpi-chart svg.marks').count()).toBe(5);
+      expect(await page.locator('#chart-survey-rate svg').count()).toBe(0);
+      expect(await page.locator('#chart-survey-rate .kpi-chart-empty').innerText()).toContain('描ける値がありません');
       expect(await page.locator('#chart-notifications-sent g.mark-rect path').count()).toBe(30);
       const shots = join(__dirname, '..', '..', 'test-output', 'report');
       await page.screenshot({ path: join(shots, 'console-report.png'), fullPage: true });
