@@ -42,7 +42,7 @@ function barChart(title: string, values: { label: string; value: number }[], yTi
   } as TopLevelSpec;
 }
 
-/** A chart with nothing to draw (every value 0 or withheld): vega would draw bare axes with a made-up scale. */
+/** A chart with nothing to draw (no values, or only zeros and withheld ones): vega would draw bare axes with a made-up scale. */
 const isEmpty = (spec: TopLevelSpec) => ((spec as { data?: { values?: unknown[] } }).data?.values?.length ?? 0) === 0;
 
 /** The report's chart specs (vega-lite), in display order. */

@@ -61,7 +61,7 @@ export const KPI_REPORT_BODY = compileHtml(`<section class="kpi-report" data-mon
 {{#each r.screening}}<tr><td>{{title}}</td><td>{{completed}}</td><td>{{atOrOverCutoff}}</td><td>{{everAtOrOver}}</td><td>{{laterBelow}}</td><td>{{improvedPercent}}</td></tr>{{else}}<tr><td colspan="6">実施していません</td></tr>{{/each}}
 </table>
 <h2>グラフ</h2>
-{{#each charts}}<figure class="kpi-chart" id="chart-{{id}}"><figcaption>{{title}}</figcaption>{{#if svg}}{{kpiSvg svg}}{{else}}<p class="kpi-chart-empty">描ける値がありません（どの値も0か、5人未満で伏せた値です）。</p>{{/if}}</figure>{{/each}}
+{{#each charts}}<figure class="kpi-chart" id="chart-{{id}}"><figcaption>{{title}}</figcaption>{{#if svg}}{{kpiSvg svg}}{{else}}<p class="kpi-chart-empty">描ける値がありません（値がないか、0か、5人未満で伏せた値だけです）。</p>{{/if}}</figure>{{/each}}
 <h2>配信数（日別）</h2>
 <table class="kpi-days"><tr><th>日付</th><th>配信数</th><th>失敗数</th></tr>
 {{#each r.notifications.days}}<tr><td>{{date}}</td><td>{{sent}}</td><td>{{failed}}</td></tr>{{/each}}
